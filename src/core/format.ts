@@ -1,0 +1,86 @@
+/**
+ * The JSON format of workflows (`formatVersion` 1) and of a step cell's notebook metadata, as zod
+ * schemas. `schema/*.schema.json` are generated from these (`scripts/generate-schemas.js`).
+ */
+import { z } from 'zod';
+
+/** The format version this build writes and reads. */
+export const FORMAT_VERSION = 1;
+
+/** The top-level key under which notebooks carry the workflow document, and cells their step. */
+export const NOTEBOOK_METADATA_KEY = 'fancyflow';
+
+const json = z.json();
+
+/** A step as stored in a workflow document. */
+export const SerializedStepSchema = z
+  .object({
+    id: z.string().min(1).describe('The step id; also the id of the cell holding its output.'),
+    slug: z.string().min(1).describe('The slug of the registered step to run.'),
+    version: z.string().min(1).describe('The step version the wiring was made with.'),
+    wiring: z
+      .record(z.string(), z.string().min(1))
+      .describe('Argument name → id of the cell passed as that argument.'),
+    config: z.record(z.string(), json).describe('The static config (JSON), defaults applied.'),
+    title: z.string().optional().describe('A title for workflow views.'),
+    name: z.string().min(1).optional().describe('A readable name for the output cell.'),
+  })
+  .strict();
+
+/** A workflow document. */
+export const WorkflowDocumentSchema = z
+  .object({
+    formatVersion: z.literal(FORMAT_VERSION).describe('The format version: 1.'),
+    steps: z.array(SerializedStepSchema).describe('The steps, in the order they run.'),
+    modules: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Modules that define the steps, loaded before running: package names (`fancyflow`) or paths relative to the document.',
+      ),
+    metadata: z
+      .record(z.string(), json)
+      .default({})
+      .describe('Free metadata (name, author, description, …).'),
+  })
+  .strict()
+  .meta({
+    $id: 'https://fancyflow.dev/schema/workflow.schema.json',
+    title: 'fancyflow workflow',
+    description: 'A typed, replayable data workflow: steps in order, their wiring and config.',
+  });
+
+/** A workflow document, as parsed (defaults applied). */
+export type WorkflowDocument = z.output<typeof WorkflowDocumentSchema>;
+
+/** The statuses a step can be in. */
+export const StepStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
+
+/** One step's status. */
+export type StepStatus = z.output<typeof StepStatusSchema>;
+
+/** The `fancyflow` metadata of a notebook step cell. */
+export const CellMetadataSchema = z
+  .object({
+    stepId: z.string().min(1).describe('The WorkflowStep id (the cell id when made in a notebook).'),
+    slug: z.string().min(1),
+    version: z.string().min(1),
+    wiring: z.record(z.string(), z.string().min(1)),
+    config: z.record(z.string(), json),
+    status: StepStatusSchema.optional().describe('The status of the last run.'),
+    durationMs: z.number().nonnegative().optional().describe('How long the last run took.'),
+    outputCellId: z.string().optional().describe('The id of the cell holding the output.'),
+    outputShape: z.array(z.number()).optional().describe("The output's shape ([rows, columns])."),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .optional()
+      .describe('The error of the last run, when it failed.'),
+  })
+  .strict()
+  .meta({
+    $id: 'https://fancyflow.dev/schema/cell-metadata.schema.json',
+    title: 'fancyflow step cell metadata',
+  });
+
+/** The `fancyflow` metadata of a notebook step cell. */
+export type CellMetadata = z.output<typeof CellMetadataSchema>;

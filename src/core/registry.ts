@@ -1,0 +1,114 @@
+/**
+ * FunctionRegistry: slug → FancyFunction. The default registry lives on `globalThis` so that every
+ * copy of this package in one process (a notebook can load two) registers into the same one.
+ */
+import { FancyflowError } from './errors';
+import type { FancyFunction, StepDescriptor } from './step';
+
+/** What happened to the registry. */
+export interface RegistryChange {
+  type: 'registered' | 'replaced' | 'removed';
+  slug: string;
+}
+
+/** Options of a registry. */
+export interface RegistryOptions {
+  /**
+   * What registering a second, different step under a taken slug does: `error` throws
+   * `DUPLICATE_SLUG`; `replace` replaces it (what a re-run notebook cell needs). Default `error`;
+   * the default registry uses `replace`.
+   */
+  onDuplicate?: 'error' | 'replace';
+}
+
+/**
+ * Slug → FancyFunction.
+ *
+ * @example
+ * const registry = new FunctionRegistry();
+ * step({ slug: 'double', inputs: { x: z.number() }, output: z.number() }, ({ x }) => 2 * x, { registry });
+ */
+export class FunctionRegistry {
+  private readonly steps = new Map<string, FancyFunction>();
+  private readonly listeners = new Set<(change: RegistryChange) => void>();
+  private readonly onDuplicate: 'error' | 'replace';
+
+  constructor(options: RegistryOptions = {}) {
+    this.onDuplicate = options.onDuplicate ?? 'error';
+  }
+
+  /** Registers a step; see {@link RegistryOptions.onDuplicate} for a taken slug. */
+  register(fn: FancyFunction): void {
+    const existing = this.steps.get(fn.slug);
+    if (existing === fn) return;
+    if (existing && this.onDuplicate === 'error') {
+      throw new FancyflowError('DUPLICATE_SLUG', `A step with slug "${fn.slug}" is already registered`, {
+        details: { slug: fn.slug },
+      });
+    }
+    this.steps.set(fn.slug, fn);
+    this.emit({ type: existing ? 'replaced' : 'registered', slug: fn.slug });
+  }
+
+  /** Removes a step; true when it was there. */
+  unregister(slug: string): boolean {
+    const had = this.steps.delete(slug);
+    if (had) this.emit({ type: 'removed', slug });
+    return had;
+  }
+
+  get(slug: string): FancyFunction | undefined {
+    return this.steps.get(slug);
+  }
+
+  /** The step registered under `slug`; throws `UNKNOWN_STEP` (with close matches) otherwise. */
+  require(slug: string): FancyFunction {
+    const fn = this.steps.get(slug);
+    if (fn) return fn;
+    const near = [...this.steps.keys()].filter((s) => s.includes(slug) || slug.includes(s)).slice(0, 3);
+    throw new FancyflowError(
+      'UNKNOWN_STEP',
+      `Unknown step "${slug}"${near.length ? ` (did you mean ${near.map((s) => `"${s}"`).join(', ')}?)` : ''}`,
+      { details: { slug } },
+    );
+  }
+
+  has(slug: string): boolean {
+    return this.steps.has(slug);
+  }
+
+  get size(): number {
+    return this.steps.size;
+  }
+
+  /** Every registered step, sorted by category then slug. */
+  list(): FancyFunction[] {
+    return [...this.steps.values()].sort(
+      (a, b) =>
+        a.definition.category.localeCompare(b.definition.category) || a.slug.localeCompare(b.slug),
+    );
+  }
+
+  /** JSON descriptions of every step (the palette's and `fancyflow steps`'s data). */
+  describe(): StepDescriptor[] {
+    return this.list().map((fn) => fn.describe());
+  }
+
+  /** Calls `listener` on every change; returns the function that unsubscribes. */
+  subscribe(listener: (change: RegistryChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: RegistryChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}
+
+const DEFAULT_KEY = Symbol.for('fancyflow.defaultRegistry');
+
+/** The process-wide registry `step()` registers in unless told otherwise (`onDuplicate: 'replace'`). */
+export function defaultRegistry(): FunctionRegistry {
+  const g = globalThis as typeof globalThis & { [DEFAULT_KEY]?: FunctionRegistry };
+  return (g[DEFAULT_KEY] ??= new FunctionRegistry({ onDuplicate: 'replace' }));
+}

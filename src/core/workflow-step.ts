@@ -1,0 +1,77 @@
+/**
+ * WorkflowStep: one wired call of a step (which cell goes into which argument, plus the static
+ * config). Plain, frozen and JSON-serialisable; recognised across package copies by a
+ * `Symbol.for` brand.
+ */
+import type { JsonValue } from './errors';
+
+const WORKFLOW_STEP = Symbol.for('fancyflow.WorkflowStep');
+
+/** The JSON form of a WorkflowStep (as stored in workflow documents). */
+export interface SerializedStep {
+  /** The step id, which is also the id of the cell holding its output. */
+  id: string;
+  /** The slug of the step's FancyFunction. */
+  slug: string;
+  /** The step version the wiring was made with. */
+  version: string;
+  /** Argument name → cell id. */
+  wiring: Record<string, string>;
+  /** The parsed config (defaults applied). */
+  config: Record<string, JsonValue>;
+  /** A title for workflow views. */
+  title?: string;
+  /** A readable name for the output cell (`cell('clean')` in a notebook). */
+  name?: string;
+}
+
+/** A wired step. Its output cell id is its `id`. */
+export type WorkflowStep = Readonly<
+  Omit<SerializedStep, 'wiring' | 'config'> & {
+    wiring: Readonly<Record<string, string>>;
+    config: Readonly<Record<string, JsonValue>>;
+  }
+>;
+
+/** Makes a frozen, branded WorkflowStep from its JSON form. */
+export function createWorkflowStep(init: SerializedStep): WorkflowStep {
+  const step: SerializedStep = {
+    id: init.id,
+    slug: init.slug,
+    version: init.version,
+    wiring: Object.freeze({ ...init.wiring }),
+    config: Object.freeze({ ...init.config }),
+  };
+  if (init.title !== undefined) step.title = init.title;
+  if (init.name !== undefined) step.name = init.name;
+  Object.defineProperty(step, WORKFLOW_STEP, { value: true });
+  return Object.freeze(step);
+}
+
+/** True when `value` is a WorkflowStep made by any copy of this package. */
+export function isWorkflowStep(value: unknown): value is WorkflowStep {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [WORKFLOW_STEP]?: unknown })[WORKFLOW_STEP] === true
+  );
+}
+
+/** The same step under another id (the kernel gives a cell's step the cell's id). */
+export function withStepId(step: WorkflowStep, id: string): WorkflowStep {
+  return step.id === id ? step : createWorkflowStep({ ...serializeStep(step), id });
+}
+
+/** The JSON form of a step. */
+export function serializeStep(step: WorkflowStep): SerializedStep {
+  const out: SerializedStep = {
+    id: step.id,
+    slug: step.slug,
+    version: step.version,
+    wiring: { ...step.wiring },
+    config: { ...step.config },
+  };
+  if (step.title !== undefined) out.title = step.title;
+  if (step.name !== undefined) out.name = step.name;
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * The comm protocol between the JupyterLab extension and the fancyflow kernel (comm target
+ * `fancyflow`), as zod schemas shared by both sides. Imports only zod and core types.
+ *
+ * Every request carries `v` (the protocol version) and a request `id`; the kernel answers each with
+ * one `reply` (ok with a `result`, or not ok with a coded `error`). While a run goes on the kernel
+ * also sends `event` messages; when a cell changes the registry or the workflow it sends
+ * `registry-changed` / `workflow-changed`. Replies and pushes go in `comm_msg` data.
+ */
+import { z } from 'zod';
+import type { FancyCell } from '../core/cell';
+import type { SerializedError } from '../core/errors';
+import type { RunEvent, RunReport, StepReport } from '../core/orchestrator';
+import type { StepDescriptor } from '../core/step';
+import type { WorkflowDocument } from '../core/format';
+import type { Row } from '../core/table';
+
+/** The comm target name. */
+export const COMM_TARGET = 'fancyflow';
+
+/** The protocol version this build speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** The MIME type of a FancyCell display. */
+export const CELL_MIME_TYPE = 'application/vnd.fancyflow.cell+json';
+
+const base = { v: z.literal(PROTOCOL_VERSION), id: z.string().min(1) };
+
+/** Requests the front end sends. */
+export const RequestSchema = z.discriminatedUnion('type', [
+  /** Protocol and kernel facts. */
+  z.object({ ...base, type: z.literal('hello') }),
+  /** The registry: every step's descriptor. */
+  z.object({ ...base, type: z.literal('list-steps') }),
+  /** The session's workflow, every step's latest status and the store's cells. */
+  z.object({ ...base, type: z.literal('get-workflow') }),
+  /** Replaces the session's workflow (a notebook opened with a fresh kernel sends its saved one). */
+  z.object({ ...base, type: z.literal('set-workflow'), workflow: z.unknown() }),
+  /** Runs the workflow: all, from a step onwards, or one step. Replies with the run report. */
+  z.object({
+    ...base,
+    type: z.literal('run'),
+    mode: z.enum(['all', 'from', 'step']),
+    stepId: z.string().min(1).optional(),
+  }),
+  /** Cancels the current run (if any). */
+  z.object({ ...base, type: z.literal('cancel') }),
+  /** A cell's FancyCell and the first rows (tables) or the value (JSON, truncated). */
+  z.object({
+    ...base,
+    type: z.literal('preview'),
+    cellId: z.string().min(1),
+    rows: z.number().int().min(0).max(1000).default(20),
+  }),
+]);
+
+/** A request the front end sends. */
+export type Request = z.input<typeof RequestSchema>;
+/** A request as the kernel parsed it (defaults applied). */
+export type ParsedRequest = z.output<typeof RequestSchema>;
+
+/** The results, by request type. */
+export interface ResultMap {
+  hello: {
+    protocolVersion: number;
+    kernelVersion: string;
+    store: string;
+  };
+  'list-steps': { steps: StepDescriptor[] };
+  'get-workflow': WorkflowState;
+  'set-workflow': WorkflowState;
+  run: RunReport;
+  cancel: { cancelled: boolean };
+  preview: { cell: FancyCell; rows?: Row[]; value?: unknown; truncated: boolean };
+}
+
+/** The workflow as the panel shows it. */
+export interface WorkflowState {
+  workflow: WorkflowDocument;
+  /** stepId → the latest status (absent for steps never run in this kernel). */
+  statuses: Record<string, StepReport>;
+  cells: FancyCell[];
+  /** cell name → cell id, for the readable names of cells. */
+  names: Record<string, string>;
+  /** True while a run goes on. */
+  running: boolean;
+}
+
+/** A reply to one request. */
+export type Reply<T extends keyof ResultMap = keyof ResultMap> =
+  | { v: typeof PROTOCOL_VERSION; type: 'reply'; id: string; ok: true; result: ResultMap[T] }
+  | { v: typeof PROTOCOL_VERSION; type: 'reply'; id: string; ok: false; error: SerializedError };
+
+/** Messages the kernel sends without being asked. */
+export type Push =
+  | { v: typeof PROTOCOL_VERSION; type: 'event'; event: RunEvent }
+  | { v: typeof PROTOCOL_VERSION; type: 'registry-changed'; steps: StepDescriptor[] }
+  | { v: typeof PROTOCOL_VERSION; type: 'workflow-changed'; state: WorkflowState };
+
+/** Anything the kernel sends on the comm. */
+export type KernelMessage = Reply | Push;
+
+/** The shape of kernel messages, checked loosely (payloads are the kernel's own types). */
+export const KernelMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    type: z.literal('reply'),
+    id: z.string(),
+    ok: z.boolean(),
+    result: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
+  }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('event'), event: z.object({ type: z.string() }).passthrough() }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('registry-changed'), steps: z.array(z.unknown()) }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('workflow-changed'), state: z.object({}).passthrough() }),
+]);
+
+/** The content of a FancyCell display (`application/vnd.fancyflow.cell+json`). */
+export interface CellDisplay {
+  cell: FancyCell;
+  /** The first rows of a table. */
+  rows?: Row[];
+  /** The step that produced it, with its status. */
+  step?: StepReport;
+}
