@@ -83,16 +83,38 @@ export type TypedTableContract<T extends object, S extends ColumnSpecs> = TableC
 
 /**
  * A contract for tables (any family a table adapter recognises: Arrow, arquero). Checks column
- * names and types from the table's schema, never its rows.
+ * names and types from the table's schema, never its rows. The value's type is {@link AnyTable};
+ * the package root's `aqTable()` / `arrowTable()` give the library's own table type.
  *
  * @param columns required columns and their types; default none.
  * @param options `exact: true` refuses columns not listed (default false).
  * @example
  * const cars = table({ Horsepower: 'number', Origin: 'string' });
  */
-export function table<T extends object = AnyTable, const S extends ColumnSpecs = ColumnSpecs>(
+export function table<const S extends ColumnSpecs = ColumnSpecs>(
   columns?: S,
-  options: { exact?: boolean; description?: string } = {},
+  options: TableContractOptions = {},
+): TypedTableContract<AnyTable, S> {
+  return typedTable<AnyTable, S>(columns, options);
+}
+
+/** Options of a table contract. */
+export interface TableContractOptions {
+  /** Refuse columns that are not listed. Default false. */
+  exact?: boolean;
+  /** Shown in the palette and in JSON Schema. */
+  description?: string;
+}
+
+/**
+ * {@link table} with an explicit value type `T` (for adapters of one table library).
+ *
+ * @example
+ * const aqTable = (columns) => typedTable<ColumnTable>(columns);
+ */
+export function typedTable<T extends object, const S extends ColumnSpecs = ColumnSpecs>(
+  columns?: S,
+  options: TableContractOptions = {},
 ): TypedTableContract<T, S> {
   const spec: TableContractSpec = { columns: { ...(columns ?? {}) }, exact: options.exact ?? false };
   const schema = z

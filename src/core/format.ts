@@ -67,6 +67,12 @@ export const CellMetadataSchema = z
     version: z.string().min(1),
     wiring: z.record(z.string(), z.string().min(1)),
     config: z.record(z.string(), json),
+    name: z.string().min(1).optional().describe('The readable name of the output cell.'),
+    title: z.string().optional().describe('A title for workflow views.'),
+    customCode: z
+      .boolean()
+      .optional()
+      .describe("True when the cell's code no longer has the generated shape (config edited in code only)."),
     status: StepStatusSchema.optional().describe('The status of the last run.'),
     durationMs: z.number().nonnegative().optional().describe('How long the last run took.'),
     outputCellId: z.string().optional().describe('The id of the cell holding the output.'),

@@ -13,5 +13,6 @@ export * from './workflow-step';
 export * from './step';
 export * from './registry';
 export * from './format';
+export * from './json-schemas';
 export * from './workflow';
 export * from './orchestrator';

@@ -185,19 +185,18 @@ export class Workflow {
       metadata: doc.metadata,
       known: options.known ?? none,
     });
-    const seen = new Set<string>();
     doc.steps.forEach((s, i) => {
-      if (seen.has(s.id)) {
+      if (workflow.positions.has(s.id)) {
         throw new FancyflowError('DUPLICATE_STEP_ID', `Two steps have the id "${s.id}"`, {
           details: { stepId: s.id, pointer: `${base}/steps/${i}/id` },
         });
       }
-      seen.add(s.id);
-      const step = createWorkflowStep(s);
+      workflow.positions.set(s.id, i);
+      workflow.list.push(createWorkflowStep(s));
+    });
+    workflow.list.forEach((step, i) => {
       if (options.registry) checkAgainstRegistry(step, options.registry, `${base}/steps/${i}`);
       workflow.checkWiring(step, i, workflow.known, `${base}/steps/${i}`);
-      workflow.positions.set(step.id, i);
-      workflow.list.push(step);
     });
     return workflow;
   }
@@ -223,22 +222,101 @@ export function parseJsonText(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const match = /position (\d+)/.exec(message);
-    const details: Record<string, JsonValue> = { pointer: '' };
-    let where = '';
-    if (match) {
-      const position = Number(match[1]);
-      const before = text.slice(0, position);
-      const line = before.split('\n').length;
-      const column = position - before.lastIndexOf('\n');
-      details.line = line;
-      details.column = column;
-      where = ` at line ${line}, column ${column}`;
+    const position = jsonErrorPosition(text);
+    const before = text.slice(0, position);
+    const line = before.split('\n').length;
+    const column = position - before.lastIndexOf('\n');
+    throw new FancyflowError(
+      'INVALID_JSON',
+      `Invalid JSON at line ${line}, column ${column}: ${message}`,
+      { details: { pointer: '', line, column }, cause: e },
+    );
+  }
+}
+
+/**
+ * The offset of the first JSON syntax error in `text` (engines differ in whether their messages
+ * carry a position, so this small scanner finds it). Called only after JSON.parse failed.
+ */
+export function jsonErrorPosition(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) if (text[i++] !== ch) (i--, fail());
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') {
+      const ch = text.charCodeAt(i);
+      if (ch < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
     }
-    throw new FancyflowError('INVALID_JSON', `Invalid JSON${where}: ${message}`, {
-      details,
-      cause: e,
-    });
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0].length === 0) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (ch === '"') return string();
+    if (ch === 't') return literal('true');
+    if (ch === 'f') return literal('false');
+    if (ch === 'n') return literal('null');
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : Math.max(0, text.length - 1);
+  } catch (at) {
+    return Math.min(typeof at === 'number' ? at : 0, text.length);
   }
 }
 

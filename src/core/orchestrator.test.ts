@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { FancyCell } from './cell';
+import { FancyflowError, isFancyflowError } from './errors';
+import { MemoryDatumStore } from './memory-store';
+import { Orchestrator, type RunEvent } from './orchestrator';
+import { FunctionRegistry } from './registry';
+import { step } from './step';
+import type { DatumStore, PersistOptions } from './store';
+import { Workflow } from './workflow';
+
+const registry = new FunctionRegistry();
+const numbers = step(
+  {
+    slug: 'numbers',
+    inputs: {},
+    config: z.object({ n: z.number().int().min(0).default(3) }),
+    output: z.array(z.number()),
+  },
+  (_i, { n }) => Array.from({ length: n }, (_, k) => k + 1),
+  { registry },
+);
+const total = step(
+  { slug: 'total', inputs: { xs: z.array(z.number()) }, output: z.number() },
+  ({ xs }) => xs.reduce((a, b) => a + b, 0),
+  { registry },
+);
+const identity = step(
+  { slug: 'identity', inputs: { x: z.unknown() }, output: z.unknown() },
+  ({ x }) => x,
+  { registry },
+);
+const explode = step(
+  { slug: 'explode', inputs: { x: z.unknown() }, output: z.unknown() },
+  () => {
+    throw new TypeError('boom');
+  },
+  { registry },
+);
+const rejects = step(
+  { slug: 'rejects', inputs: {}, output: z.number() },
+  async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    throw new RangeError('later boom');
+  },
+  { registry },
+);
+const liar = step(
+  { slug: 'liar', inputs: {}, output: z.object({ ok: z.boolean() }) },
+  () => ({ ok: 'yes' }) as unknown as { ok: boolean },
+  { registry },
+);
+const slow = step(
+  { slug: 'slow', inputs: {}, config: z.object({ ms: z.number().default(10_000) }), output: z.number() },
+  (_i, { ms }, { signal }) =>
+    new Promise<number>((resolve) => {
+      const t = setTimeout(() => resolve(ms), ms);
+      signal.addEventListener('abort', () => clearTimeout(t));
+    }),
+  { registry },
+);
+
+function chain(): Workflow {
+  const wf = new Workflow();
+  const a = numbers({}, { n: 4 }, { id: 'a' });
+  wf.add(a).add(total({ xs: a }, {}, { id: 'sum' }));
+  return wf;
+}
+
+describe('Orchestrator', () => {
+  it('runs steps in order, registers FancyCells and reports timing', async () => {
+    const store = new MemoryDatumStore();
+    const orchestrator = new Orchestrator({ store, registry });
+    const report = await orchestrator.run(chain());
+    expect(report.status).toBe('completed');
+    expect(report.steps.map((s) => [s.stepId, s.status, s.outputCellId])).toEqual([
+      ['a', 'completed', 'a'],
+      ['sum', 'completed', 'sum'],
+    ]);
+    expect(report.steps[0]!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(store.resolve('sum')).toBe(10);
+    const cell = store.cell('a')!;
+    expect(cell).toMatchObject({
+      id: 'a',
+      uri: 'memory://a',
+      kind: 'json',
+      summary: { type: 'array', shape: [4] },
+      producedBy: { stepId: 'a', slug: 'numbers', version: '1.0.0' },
+    });
+    expect(cell.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(() => new Date(cell.createdAt).toISOString()).not.toThrow();
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('passes the very object a step returned to the next step (no copies)', async () => {
+    const payload = { big: new Float64Array(1024) };
+    const store = new MemoryDatumStore();
+    store.persist(payload, { cellId: 'src' });
+    const wf = new Workflow({ known: (id) => store.has(id) });
+    let previous = 'src';
+    for (let i = 0; i < 5; i++) {
+      wf.add(identity({ x: previous }, {}, { id: `id${i}` }));
+      previous = `id${i}`;
+    }
+    const report = await new Orchestrator({ store, registry }).run(wf);
+    expect(report.status).toBe('completed');
+    expect(store.resolve('id4')).toBe(payload);
+  });
+
+  it('emits an event for every transition', async () => {
+    const events: RunEvent[] = [];
+    const orchestrator = new Orchestrator({ registry });
+    orchestrator.on((e) => events.push(e));
+    await orchestrator.run(chain());
+    const transitions = events.map((e) =>
+      e.type === 'step-status' ? `${e.stepId}:${e.status}` : e.type,
+    );
+    expect(transitions).toEqual([
+      'run-started',
+      'a:pending',
+      'sum:pending',
+      'a:running',
+      'a:completed',
+      'sum:running',
+      'sum:completed',
+      'run-finished',
+    ]);
+    expect(orchestrator.status('sum')!.status).toBe('completed');
+  });
+
+  it('a step that throws fails, its dependents are skipped, independent steps still run, earlier outputs stay', async () => {
+    const store = new MemoryDatumStore();
+    const wf = chain();
+    wf.add(explode({ x: 'a' }, {}, { id: 'bad' }));
+    wf.add(identity({ x: 'bad' }, {}, { id: 'after_bad' }));
+    wf.add(identity({ x: 'after_bad' }, {}, { id: 'after_after' }));
+    wf.add(identity({ x: 'sum' }, {}, { id: 'independent' }));
+    const report = await new Orchestrator({ store, registry }).run(wf);
+    expect(report.status).toBe('failed');
+    const byId = Object.fromEntries(report.steps.map((s) => [s.stepId, s]));
+    expect(byId.bad!.status).toBe('failed');
+    expect(byId.bad!.error).toMatchObject({
+      code: 'STEP_FAILED',
+      cause: { name: 'TypeError', message: 'boom' },
+    });
+    expect(byId.bad!.error!.message).toContain('boom');
+    expect(byId.bad!.error!.cause!.stack).toContain('orchestrator.test.ts');
+    expect(byId.after_bad!.status).toBe('skipped');
+    expect(byId.after_bad!.error!.code).toBe('DEPENDENCY_FAILED');
+    expect(byId.after_after!.status).toBe('skipped');
+    expect(byId.independent!.status).toBe('completed');
+    expect(store.resolve('sum')).toBe(10);
+    expect(store.has('bad')).toBe(false);
+  });
+
+  it('a rejected promise fails the step with its cause', async () => {
+    const wf = new Workflow().add(rejects({}, {}, { id: 'r' }));
+    const report = await new Orchestrator({ registry }).run(wf);
+    expect(report.steps[0]!.error).toMatchObject({ code: 'STEP_FAILED', cause: { name: 'RangeError' } });
+  });
+
+  it('an input that breaks its contract fails with the argument and zod issue path', async () => {
+    const store = new MemoryDatumStore();
+    store.persist(['not', 'numbers'], { cellId: 'words' });
+    const wf = new Workflow({ known: (id) => store.has(id) }).add(total({ xs: 'words' }, {}, { id: 't' }));
+    const report = await new Orchestrator({ store, registry }).run(wf);
+    expect(report.steps[0]!.error).toMatchObject({
+      code: 'INPUT_CONTRACT',
+      details: { argument: 'xs', pointer: '/0' },
+    });
+    expect(report.steps[0]!.error!.message).toContain('input "xs"');
+  });
+
+  it('an output its contract refuses fails the step and is not stored', async () => {
+    const store = new MemoryDatumStore();
+    const report = await new Orchestrator({ store, registry }).run(
+      new Workflow().add(liar({}, {}, { id: 'l' })),
+    );
+    expect(report.steps[0]!.error).toMatchObject({ code: 'OUTPUT_CONTRACT', details: { pointer: '/ok' } });
+    expect(store.has('l')).toBe(false);
+  });
+
+  it('a wired cell missing from the store fails with MISSING_CELL', async () => {
+    const wf = new Workflow({ known: () => true }).add(total({ xs: 'ghost' }, {}, { id: 't' }));
+    const report = await new Orchestrator({ registry }).run(wf);
+    expect(report.steps[0]!.error).toMatchObject({ code: 'MISSING_CELL', details: { cellId: 'ghost' } });
+  });
+
+  it('an unknown slug fails the step with UNKNOWN_STEP', async () => {
+    const other = new FunctionRegistry();
+    const report = await new Orchestrator({ registry: other }).run(chain());
+    expect(report.steps[0]!.error!.code).toBe('UNKNOWN_STEP');
+    expect(report.steps[1]!.status).toBe('skipped');
+  });
+
+  it('cancels in the middle of a run: the running step fails CANCELLED, later steps are skipped', async () => {
+    const store = new MemoryDatumStore();
+    const wf = chain();
+    wf.add(slow({}, {}, { id: 'slow' })).add(identity({ x: 'sum' }, {}, { id: 'later' }));
+    const controller = new AbortController();
+    const orchestrator = new Orchestrator({ store, registry });
+    orchestrator.on((e) => {
+      if (e.type === 'step-status' && e.stepId === 'slow' && e.status === 'running') controller.abort();
+    });
+    const report = await orchestrator.run(wf, { signal: controller.signal });
+    expect(report.status).toBe('cancelled');
+    expect(report.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'failed', 'skipped']);
+    expect(report.steps[2]!.error!.code).toBe('CANCELLED');
+    expect(report.steps[3]!.error!.code).toBe('CANCELLED');
+    expect(store.resolve('sum')).toBe(10);
+  });
+
+  it('runs one step, or from a step onwards, reading earlier outputs from the store', async () => {
+    const store = new MemoryDatumStore();
+    const orchestrator = new Orchestrator({ store, registry });
+    const wf = chain();
+    await orchestrator.run(wf);
+    wf.add(numbers({}, { n: 10 }, { id: 'a' }));
+    const one = await orchestrator.runStep(wf, 'sum');
+    expect(one.steps.map((s) => s.stepId)).toEqual(['sum']);
+    expect(store.resolve('sum')).toBe(10);
+    const from = await orchestrator.runFrom(wf, 'a');
+    expect(from.steps.map((s) => s.stepId)).toEqual(['a', 'sum']);
+    expect(store.resolve('sum')).toBe(55);
+    await expect(orchestrator.runStep(wf, 'nope')).rejects.toMatchObject({ code: 'UNKNOWN_STEP_ID' });
+  });
+
+  it('works with a store that answers asynchronously', async () => {
+    const inner = new MemoryDatumStore();
+    const store: DatumStore = {
+      description: 'async',
+      has: (id) => inner.has(id),
+      cell: (id) => inner.cell(id),
+      list: () => inner.list(),
+      resolve: async (id) => inner.resolve(id),
+      persist: async (value: unknown, options: PersistOptions): Promise<FancyCell> =>
+        inner.persist(value, options),
+      delete: async (id) => inner.delete(id),
+    };
+    const report = await new Orchestrator({ store, registry }).run(chain());
+    expect(report.status).toBe('completed');
+    expect(inner.resolve('sum')).toBe(10);
+  });
+});
+
+describe('FancyflowError', () => {
+  it('serialises with code, details, cause and stack, and is recognised across copies', () => {
+    const e = new FancyflowError('STEP_FAILED', 'failed', { details: { a: 1 }, cause: new Error('inner') });
+    const json = e.toJSON();
+    expect(json).toMatchObject({ name: 'FancyflowError', code: 'STEP_FAILED', details: { a: 1 } });
+    expect(json.cause).toMatchObject({ name: 'Error', message: 'inner' });
+    expect(json.stack).toContain('orchestrator.test.ts');
+    const foreign = { name: 'FancyflowError', code: 'CANCELLED', message: 'x' };
+    expect(isFancyflowError(foreign)).toBe(true);
+    expect(isFancyflowError(foreign, 'CANCELLED')).toBe(true);
+    expect(isFancyflowError(foreign, 'STEP_FAILED')).toBe(false);
+    expect(isFancyflowError(new Error('x'))).toBe(false);
+  });
+});
