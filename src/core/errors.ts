@@ -62,6 +62,8 @@ export const ErrorCode = {
   FILE_READ: 'FILE_READ',
   /** A comm or kernel protocol message that does not match the protocol. */
   PROTOCOL: 'PROTOCOL',
+  /** No fancyflow kernel answers (none, another kernel, restarting, dead), or a request timed out. */
+  KERNEL_UNAVAILABLE: 'KERNEL_UNAVAILABLE',
   /** A value of a kind that the operation does not support (no table adapter knows it, …). */
   UNSUPPORTED_VALUE: 'UNSUPPORTED_VALUE',
   /** A bug: a state that should not be reachable. */

@@ -2,7 +2,7 @@
  * The default store: values kept by reference in memory (no copies, no serialisation), lost when the
  * process ends.
  */
-import { describeValue, type FancyCell } from './cell';
+import { createCell, lazyDescription, type CellInit, type FancyCell } from './cell';
 import { FancyflowError } from './errors';
 import type { DatumStore, PersistOptions } from './store';
 
@@ -46,17 +46,10 @@ export class MemoryDatumStore implements DatumStore {
   }
 
   persist(value: unknown, options: PersistOptions): FancyCell {
-    const { kind, summary, fingerprint } = describeValue(value);
-    const cell: FancyCell = {
-      id: options.cellId,
-      uri: `memory://${encodeURIComponent(options.cellId)}`,
-      kind,
-      summary,
-      createdAt: new Date().toISOString(),
-      fingerprint,
-    };
-    if (options.producedBy) cell.producedBy = options.producedBy;
-    if (options.name) cell.name = options.name;
+    const init: CellInit = { id: options.cellId, uri: `memory://${encodeURIComponent(options.cellId)}` };
+    if (options.producedBy) init.producedBy = options.producedBy;
+    if (options.name) init.name = options.name;
+    const cell = createCell(init, lazyDescription(value));
     // delete first so a replaced cell moves to the end of the registration order
     this.entries.delete(options.cellId);
     this.entries.set(options.cellId, { value, cell });

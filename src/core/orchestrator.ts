@@ -6,7 +6,7 @@
  * The hot path avoids awaits where the store answers synchronously and builds events only when
  * someone listens: per-step overhead is measured in `bench/`.
  */
-import type { CellSummary } from './cell';
+import type { CellSummary, FancyCell } from './cell';
 import { checkContract, describeType } from './contracts';
 import {
   FancyflowError,
@@ -98,7 +98,6 @@ export class Orchestrator {
   readonly registry: FunctionRegistry;
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly latest = new Map<string, StepReport>();
-  private readonly configs = new WeakMap<WorkflowStep, Record<string, JsonValue>>();
 
   constructor(options: OrchestratorOptions = {}) {
     this.store = options.store ?? new MemoryDatumStore();
@@ -175,10 +174,10 @@ export class Orchestrator {
       const t0 = performance.now();
       try {
         const outcome = this.execute(step, signal);
-        const summary = isPromiseLike(outcome) ? await outcome : outcome;
+        const cell = isPromiseLike(outcome) ? await outcome : outcome;
         report.durationMs = performance.now() - t0;
-        report.outputCellId = step.id;
-        report.summary = summary;
+        report.outputCellId = cell.id;
+        report.summary = cell.summary;
         this.finish(report, 'completed', emit, runId);
       } catch (e) {
         report.durationMs = performance.now() - t0;
@@ -216,8 +215,8 @@ export class Orchestrator {
     if (emit) emit({ type: 'step-status', runId, at: Date.now(), ...report });
   }
 
-  /** Runs one step to its persisted output's summary; synchronous while everything is. */
-  private execute(step: WorkflowStep, signal?: AbortSignal): CellSummary | Promise<CellSummary> {
+  /** Runs one step to its persisted output's cell; synchronous while everything is. */
+  private execute(step: WorkflowStep, signal?: AbortSignal): FancyCell | Promise<FancyCell> {
     const def = this.registry.require(step.slug).definition;
     const config = this.configFor(step, def);
     const inputs: Record<string, unknown> = {};
@@ -231,7 +230,7 @@ export class Orchestrator {
         inputs[argument] = resolved;
       }
     }
-    const proceed = (): CellSummary | Promise<CellSummary> => {
+    const proceed = (): FancyCell | Promise<FancyCell> => {
       for (const argument in inputs) {
         const issues = checkContract(def.inputs[argument]!, inputs[argument]);
         if (issues) throw contractError('INPUT_CONTRACT', step, issues, argument);
@@ -250,14 +249,14 @@ export class Orchestrator {
     step: WorkflowStep,
     def: ResolvedStep,
     value: unknown,
-  ): CellSummary | Promise<CellSummary> {
+  ): FancyCell | Promise<FancyCell> {
     const issues = checkContract(def.output, value);
     if (issues) throw contractError('OUTPUT_CONTRACT', step, issues);
     const cell = this.store.persist(value, {
       cellId: step.id,
       producedBy: { stepId: step.id, slug: step.slug, version: def.version },
     });
-    return isPromiseLike(cell) ? cell.then((c) => c.summary) : cell.summary;
+    return cell;
   }
 
   private resolveInput(step: WorkflowStep, argument: string, cellId: string): unknown {
@@ -272,14 +271,16 @@ export class Orchestrator {
   }
 
   private configFor(step: WorkflowStep, def: ResolvedStep): Record<string, JsonValue> {
-    let config = this.configs.get(step);
-    if (!config) {
-      config = parseStepConfig(def, step.config);
-      this.configs.set(step, config);
-    }
+    const cached = parsedConfigs.get(step);
+    if (cached && cached.def === def) return cached.config;
+    const config = parseStepConfig(def, step.config);
+    parsedConfigs.set(step, { def, config });
     return config;
   }
 }
+
+/** Parsed configs by step (steps are immutable; a replaced definition is parsed again). */
+const parsedConfigs = new WeakMap<WorkflowStep, { def: ResolvedStep; config: Record<string, JsonValue> }>();
 
 const neverAborted = new AbortController().signal;
 
