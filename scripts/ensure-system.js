@@ -48,10 +48,14 @@ function main() {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const lock = ['-o', 'DPkg::Lock::Timeout=300'];
   execFileSync('apt-get', ['update', '-qq', ...lock], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lock, ...missing], {
-    stdio: 'inherit',
-    env,
-  });
+  execFileSync(
+    'apt-get',
+    ['install', '-y', '-qq', '--no-install-recommends', ...lock, ...missing],
+    {
+      stdio: 'inherit',
+      env,
+    },
+  );
   const still = missingPackages();
   if (still.length > 0) {
     console.error(`fancyflow: still missing after apt-get install: ${still.join(' ')}`);

@@ -5,3 +5,9 @@
  * import { step, table, Workflow, Orchestrator } from 'fancyflow';
  */
 export * from './core';
+import './tables/register';
+export { aqTable, arrowTable } from './tables/typed-contracts';
+export { DiskDatumStore, type DiskDatumStoreOptions, type StoreProblem } from './stores/disk-datum-store';
+export { steps, registerStandardSteps, type VegaLiteSpec, type WriteSummary } from './steps';
+export { cell, cells, type CellsAccessor } from './kernel/notebook-cells';
+export { display, clearOutput, type DisplayOptions } from './kernel/display-api';

@@ -26,7 +26,7 @@ const rows = step(
   { slug: 'consumer_rows', inputs: { t: table({ a: 'number' }) }, output: table(), traits: { execution: 'row_wise' } },
   (row) => ({ b: (row.a ?? 0) + 1 }),
 );
-type Config = z.infer<typeof double.definition.config>;
+type Config = z.infer<typeof double.contracts.config>;
 const s: WorkflowStep = double({ x: 'input' }, { k: 3 }, { id: 'doubled' });
 const wf: Workflow = new Workflow({ known: () => true }).add(s);
 const store = new MemoryDatumStore();
@@ -42,7 +42,11 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fancyflow-consumer-'));
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(root, path.join(dir, 'node_modules', 'fancyflow'), 'dir');
-  fs.symlinkSync(path.join(root, 'node_modules', 'zod'), path.join(dir, 'node_modules', 'zod'), 'dir');
+  fs.symlinkSync(
+    path.join(root, 'node_modules', 'zod'),
+    path.join(dir, 'node_modules', 'zod'),
+    'dir',
+  );
   fs.writeFileSync(path.join(dir, 'consumer.ts'), consumer);
 });
 
@@ -53,7 +57,11 @@ afterAll(() => {
 describe('the package root as a notebook sees it', () => {
   it('type-checks under tslab TypeScript with Node10 resolution (strict)', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [path.join(root, 'node_modules', 'tslab')] })) as typeof TS;
+    const ts = require(
+      require.resolve('@tslab/typescript-for-tslab', {
+        paths: [path.join(root, 'node_modules', 'tslab')],
+      }),
+    ) as typeof TS;
     expect(ts.version.startsWith('5.0')).toBe(true);
     const program = ts.createProgram([path.join(dir, 'consumer.ts')], {
       module: ts.ModuleKind.ESNext,
@@ -66,9 +74,9 @@ describe('the package root as a notebook sees it', () => {
       noEmit: true,
       types: [],
     });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) =>
-      ts.flattenDiagnosticMessageText(d.messageText, '\n'),
-    );
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
   });
 

@@ -116,7 +116,10 @@ export function typedTable<T extends object, const S extends ColumnSpecs = Colum
   columns?: S,
   options: TableContractOptions = {},
 ): TypedTableContract<T, S> {
-  const spec: TableContractSpec = { columns: { ...(columns ?? {}) }, exact: options.exact ?? false };
+  const spec: TableContractSpec = {
+    columns: { ...(columns ?? {}) },
+    exact: options.exact ?? false,
+  };
   const schema = z
     .custom<T>((value) => tableIssues(value, spec).length === 0, {
       error: 'Expected a table with the required columns',

@@ -75,12 +75,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** A JSON-safe value, as carried in `details`. */
 export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** A zod issue reduced to what survives JSON: the path and message. */
 export interface SerializedIssue {
@@ -143,7 +138,10 @@ export class FancyflowError extends Error {
 }
 
 function serializeCause(cause: unknown): SerializedCause {
-  if (cause instanceof Error || (typeof cause === 'object' && cause !== null && 'message' in cause)) {
+  if (
+    cause instanceof Error ||
+    (typeof cause === 'object' && cause !== null && 'message' in cause)
+  ) {
     const e = cause as Error & { code?: unknown };
     const out: SerializedCause = { name: String(e.name ?? 'Error'), message: String(e.message) };
     if (typeof e.code === 'string') out.code = e.code;
@@ -189,9 +187,7 @@ export function toJsonPointer(path: readonly (string | number)[]): string {
 /** `a.b[0]` style path for messages; `(root)` for the empty path. */
 export function formatPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(root)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
 /** Turns a JSON value that might hold `undefined` or non-plain objects into a JSON-safe value. */

@@ -62,7 +62,10 @@ export type StepStatus = z.output<typeof StepStatusSchema>;
 /** The `fancyflow` metadata of a notebook step cell. */
 export const CellMetadataSchema = z
   .object({
-    stepId: z.string().min(1).describe('The WorkflowStep id (the cell id when made in a notebook).'),
+    stepId: z
+      .string()
+      .min(1)
+      .describe('The WorkflowStep id (the cell id when made in a notebook).'),
     slug: z.string().min(1),
     version: z.string().min(1),
     wiring: z.record(z.string(), z.string().min(1)),
@@ -72,7 +75,9 @@ export const CellMetadataSchema = z
     customCode: z
       .boolean()
       .optional()
-      .describe("True when the cell's code no longer has the generated shape (config edited in code only)."),
+      .describe(
+        "True when the cell's code no longer has the generated shape (config edited in code only).",
+      ),
     status: StepStatusSchema.optional().describe('The status of the last run.'),
     durationMs: z.number().nonnegative().optional().describe('How long the last run took.'),
     outputCellId: z.string().optional().describe('The id of the cell holding the output.'),

@@ -46,7 +46,10 @@ export class MemoryDatumStore implements DatumStore {
   }
 
   persist(value: unknown, options: PersistOptions): FancyCell {
-    const init: CellInit = { id: options.cellId, uri: `memory://${encodeURIComponent(options.cellId)}` };
+    const init: CellInit = {
+      id: options.cellId,
+      uri: `memory://${encodeURIComponent(options.cellId)}`,
+    };
     if (options.producedBy) init.producedBy = options.producedBy;
     if (options.name) init.name = options.name;
     const cell = createCell(init, lazyDescription(value));

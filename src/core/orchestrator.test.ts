@@ -51,7 +51,12 @@ const liar = step(
   { registry },
 );
 const slow = step(
-  { slug: 'slow', inputs: {}, config: z.object({ ms: z.number().default(10_000) }), output: z.number() },
+  {
+    slug: 'slow',
+    inputs: {},
+    config: z.object({ ms: z.number().default(10_000) }),
+    output: z.number(),
+  },
   (_i, { ms }, { signal }) =>
     new Promise<number>((resolve) => {
       const t = setTimeout(() => resolve(ms), ms);
@@ -156,13 +161,18 @@ describe('Orchestrator', () => {
   it('a rejected promise fails the step with its cause', async () => {
     const wf = new Workflow().add(rejects({}, {}, { id: 'r' }));
     const report = await new Orchestrator({ registry }).run(wf);
-    expect(report.steps[0]!.error).toMatchObject({ code: 'STEP_FAILED', cause: { name: 'RangeError' } });
+    expect(report.steps[0]!.error).toMatchObject({
+      code: 'STEP_FAILED',
+      cause: { name: 'RangeError' },
+    });
   });
 
   it('an input that breaks its contract fails with the argument and zod issue path', async () => {
     const store = new MemoryDatumStore();
     store.persist(['not', 'numbers'], { cellId: 'words' });
-    const wf = new Workflow({ known: (id) => store.has(id) }).add(total({ xs: 'words' }, {}, { id: 't' }));
+    const wf = new Workflow({ known: (id) => store.has(id) }).add(
+      total({ xs: 'words' }, {}, { id: 't' }),
+    );
     const report = await new Orchestrator({ store, registry }).run(wf);
     expect(report.steps[0]!.error).toMatchObject({
       code: 'INPUT_CONTRACT',
@@ -176,14 +186,20 @@ describe('Orchestrator', () => {
     const report = await new Orchestrator({ store, registry }).run(
       new Workflow().add(liar({}, {}, { id: 'l' })),
     );
-    expect(report.steps[0]!.error).toMatchObject({ code: 'OUTPUT_CONTRACT', details: { pointer: '/ok' } });
+    expect(report.steps[0]!.error).toMatchObject({
+      code: 'OUTPUT_CONTRACT',
+      details: { pointer: '/ok' },
+    });
     expect(store.has('l')).toBe(false);
   });
 
   it('a wired cell missing from the store fails with MISSING_CELL', async () => {
     const wf = new Workflow({ known: () => true }).add(total({ xs: 'ghost' }, {}, { id: 't' }));
     const report = await new Orchestrator({ registry }).run(wf);
-    expect(report.steps[0]!.error).toMatchObject({ code: 'MISSING_CELL', details: { cellId: 'ghost' } });
+    expect(report.steps[0]!.error).toMatchObject({
+      code: 'MISSING_CELL',
+      details: { cellId: 'ghost' },
+    });
   });
 
   it('an unknown slug fails the step with UNKNOWN_STEP', async () => {
@@ -200,11 +216,17 @@ describe('Orchestrator', () => {
     const controller = new AbortController();
     const orchestrator = new Orchestrator({ store, registry });
     orchestrator.on((e) => {
-      if (e.type === 'step-status' && e.stepId === 'slow' && e.status === 'running') controller.abort();
+      if (e.type === 'step-status' && e.stepId === 'slow' && e.status === 'running')
+        controller.abort();
     });
     const report = await orchestrator.run(wf, { signal: controller.signal });
     expect(report.status).toBe('cancelled');
-    expect(report.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'failed', 'skipped']);
+    expect(report.steps.map((s) => s.status)).toEqual([
+      'completed',
+      'completed',
+      'failed',
+      'skipped',
+    ]);
     expect(report.steps[2]!.error!.code).toBe('CANCELLED');
     expect(report.steps[3]!.error!.code).toBe('CANCELLED');
     expect(store.resolve('sum')).toBe(10);
@@ -222,7 +244,9 @@ describe('Orchestrator', () => {
     const from = await orchestrator.runFrom(wf, 'a');
     expect(from.steps.map((s) => s.stepId)).toEqual(['a', 'sum']);
     expect(store.resolve('sum')).toBe(55);
-    await expect(orchestrator.runStep(wf, 'nope')).rejects.toMatchObject({ code: 'UNKNOWN_STEP_ID' });
+    await expect(orchestrator.runStep(wf, 'nope')).rejects.toMatchObject({
+      code: 'UNKNOWN_STEP_ID',
+    });
   });
 
   it('works with a store that answers asynchronously', async () => {
@@ -245,7 +269,10 @@ describe('Orchestrator', () => {
 
 describe('FancyflowError', () => {
   it('serialises with code, details, cause and stack, and is recognised across copies', () => {
-    const e = new FancyflowError('STEP_FAILED', 'failed', { details: { a: 1 }, cause: new Error('inner') });
+    const e = new FancyflowError('STEP_FAILED', 'failed', {
+      details: { a: 1 },
+      cause: new Error('inner'),
+    });
     const json = e.toJSON();
     expect(json).toMatchObject({ name: 'FancyflowError', code: 'STEP_FAILED', details: { a: 1 } });
     expect(json.cause).toMatchObject({ name: 'Error', message: 'inner' });

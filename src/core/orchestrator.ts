@@ -238,7 +238,9 @@ export class Orchestrator {
       const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
       const output = invoke(def, inputs, config, context);
       if (isPromiseLike(output)) {
-        return withCancellation(output, step, signal).then((value) => this.complete(step, def, value));
+        return withCancellation(output, step, signal).then((value) =>
+          this.complete(step, def, value),
+        );
       }
       return this.complete(step, def, output);
     };
@@ -280,7 +282,10 @@ export class Orchestrator {
 }
 
 /** Parsed configs by step (steps are immutable; a replaced definition is parsed again). */
-const parsedConfigs = new WeakMap<WorkflowStep, { def: ResolvedStep; config: Record<string, JsonValue> }>();
+const parsedConfigs = new WeakMap<
+  WorkflowStep,
+  { def: ResolvedStep; config: Record<string, JsonValue> }
+>();
 
 const neverAborted = new AbortController().signal;
 

@@ -42,9 +42,13 @@ export class FunctionRegistry {
     const existing = this.steps.get(fn.slug);
     if (existing === fn) return;
     if (existing && this.onDuplicate === 'error') {
-      throw new FancyflowError('DUPLICATE_SLUG', `A step with slug "${fn.slug}" is already registered`, {
-        details: { slug: fn.slug },
-      });
+      throw new FancyflowError(
+        'DUPLICATE_SLUG',
+        `A step with slug "${fn.slug}" is already registered`,
+        {
+          details: { slug: fn.slug },
+        },
+      );
     }
     this.steps.set(fn.slug, fn);
     this.emit({ type: existing ? 'replaced' : 'registered', slug: fn.slug });
@@ -65,7 +69,9 @@ export class FunctionRegistry {
   require(slug: string): FancyFunction {
     const fn = this.steps.get(slug);
     if (fn) return fn;
-    const near = [...this.steps.keys()].filter((s) => s.includes(slug) || slug.includes(s)).slice(0, 3);
+    const near = [...this.steps.keys()]
+      .filter((s) => s.includes(slug) || slug.includes(s))
+      .slice(0, 3);
     throw new FancyflowError(
       'UNKNOWN_STEP',
       `Unknown step "${slug}"${near.length ? ` (did you mean ${near.map((s) => `"${s}"`).join(', ')}?)` : ''}`,

@@ -33,11 +33,7 @@ describe('step() infers types from its schemas', () => {
 
   it('refuses a function whose result does not match the output contract', () => {
     // @ts-expect-error a string is not a number
-    step(
-      { slug: 'wrong_output', inputs: {}, output: z.number() },
-      () => 'nope',
-      { registry },
-    );
+    step({ slug: 'wrong_output', inputs: {}, output: z.number() }, () => 'nope', { registry });
   });
 
   it('accepts async functions', () => {
@@ -79,9 +75,13 @@ describe('step() infers types from its schemas', () => {
   });
 
   it('refuses references to undeclared inputs', () => {
-    const fn = step({ slug: 'one_input', inputs: { a: z.number() }, output: z.number() }, ({ a }) => a, {
-      registry,
-    });
+    const fn = step(
+      { slug: 'one_input', inputs: { a: z.number() }, output: z.number() },
+      ({ a }) => a,
+      {
+        registry,
+      },
+    );
     // @ts-expect-error b is not an input
     fn({ a: 'x', b: 'y' });
     // @ts-expect-error a is required

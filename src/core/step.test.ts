@@ -36,7 +36,10 @@ describe('step()', () => {
     expect(d.title).toBe('Scale');
     expect(d.category).toBe('General');
     expect(d.version).toBe('1.0.0');
-    expect(d.inputs.x).toEqual({ schema: expect.objectContaining({ type: 'number' }), optional: false });
+    expect(d.inputs.x).toEqual({
+      schema: expect.objectContaining({ type: 'number' }),
+      optional: false,
+    });
     expect(d.inputs.offset!.optional).toBe(true);
     expect(d.config).toMatchObject({
       type: 'object',

@@ -158,6 +158,8 @@ export interface FancyFunction<
   (references: StepReferences<I>, config?: z.input<C>, options?: CallOptions): WorkflowStep;
   readonly slug: string;
   readonly version: string;
+  /** The contracts, typed: `z.infer<typeof myStep.contracts.config>` is the config's type. */
+  readonly contracts: { readonly inputs: I; readonly config: C; readonly output: O };
   readonly definition: ResolvedStep;
   /** The step's JSON description (JSON Schemas of its contracts). Computed once. */
   describe(): StepDescriptor;
@@ -250,12 +252,14 @@ function resolveDefinition(
       { details: { slug: String(slug) } },
     );
   }
-  if (typeof fn !== 'function') throw invalidDefinition(slug, 'the second argument must be a function');
+  if (typeof fn !== 'function')
+    throw invalidDefinition(slug, 'the second argument must be a function');
   if (typeof def.inputs !== 'object' || def.inputs === null) {
     throw invalidDefinition(slug, '`inputs` must be a record of zod schemas');
   }
   for (const [name, contract] of Object.entries(def.inputs)) {
-    if (!isZodSchema(contract)) throw invalidDefinition(slug, `input "${name}" is not a zod schema`);
+    if (!isZodSchema(contract))
+      throw invalidDefinition(slug, `input "${name}" is not a zod schema`);
   }
   if (!isZodSchema(def.output)) throw invalidDefinition(slug, '`output` is not a zod schema');
   const config = def.config ?? z.object({});
@@ -312,7 +316,9 @@ function isZodSchema(value: unknown): value is z.ZodType {
 }
 
 function isZodObjectLike(value: unknown): value is ConfigSchema {
-  return isZodSchema(value) && (value as { _zod: { def: { type: string } } })._zod.def.type === 'object';
+  return (
+    isZodSchema(value) && (value as { _zod: { def: { type: string } } })._zod.def.type === 'object'
+  );
 }
 
 let stepCounter = 0;
@@ -323,7 +329,8 @@ export function referenceToCellId(ref: unknown, slug: string, argument: string):
   if (isWorkflowStep(ref)) return ref.id;
   if (typeof ref === 'object' && ref !== null) {
     const candidate = ref as { id?: unknown; uri?: unknown; cellId?: unknown };
-    if (typeof candidate.cellId === 'string' && candidate.cellId.length > 0) return candidate.cellId;
+    if (typeof candidate.cellId === 'string' && candidate.cellId.length > 0)
+      return candidate.cellId;
     if (typeof candidate.id === 'string' && typeof candidate.uri === 'string') return candidate.id;
   }
   throw new FancyflowError(
@@ -402,6 +409,13 @@ function createFancyFunction(resolved: ResolvedStep): FancyFunction {
     slug: { value: resolved.slug },
     version: { value: resolved.version },
     definition: { value: resolved },
+    contracts: {
+      value: Object.freeze({
+        inputs: resolved.inputs,
+        config: resolved.config,
+        output: resolved.output,
+      }),
+    },
     describe: {
       value: (): StepDescriptor => (descriptor ??= describeStep(resolved)),
     },

@@ -42,7 +42,8 @@ export type ColumnType = (typeof ColumnTypes)[number];
  * `number` (any int or float), `integer`, `string` (utf8, or a dictionary of utf8), `boolean`,
  * `temporal` (date or timestamp), `any`.
  */
-export type ColumnTypeSpec = ColumnType | 'number' | 'integer' | 'string' | 'boolean' | 'temporal' | 'any';
+export type ColumnTypeSpec =
+  ColumnType | 'number' | 'integer' | 'string' | 'boolean' | 'temporal' | 'any';
 
 /** One column of a table's schema. */
 export interface ColumnInfo {

@@ -10,7 +10,12 @@ import { createWorkflowStep } from './workflow-step';
 
 const registry = new FunctionRegistry();
 const source = step(
-  { slug: 'source', inputs: {}, config: z.object({ n: z.number().default(1) }), output: z.number() },
+  {
+    slug: 'source',
+    inputs: {},
+    config: z.object({ n: z.number().default(1) }),
+    output: z.number(),
+  },
   (_inputs, { n }) => n,
   { registry },
 );
@@ -39,7 +44,9 @@ describe('Workflow', () => {
     const wf = new Workflow();
     const a = source({}, { n: 1 }, { id: 'a' });
     const b = source({}, { n: 2 }, { id: 'b' });
-    wf.add(a).add(b).add(add({ a, b }, {}, { id: 'sum' }));
+    wf.add(a)
+      .add(b)
+      .add(add({ a, b }, {}, { id: 'sum' }));
     expect(wf.steps.map((s) => s.id)).toEqual(['a', 'b', 'sum']);
     wf.add(source({}, { n: 5 }, { id: 'a' }));
     expect(wf.steps.map((s) => s.id)).toEqual(['a', 'b', 'sum']);
@@ -77,11 +84,20 @@ describe('Workflow', () => {
       nbformat: 4,
       nbformat_minor: 5,
       cells: [],
-      metadata: { fancyflow: JSON.parse(doc([{ id: 'a', slug: 'source', version: '1.0.0', wiring: {}, config: {} }])) },
+      metadata: {
+        fancyflow: JSON.parse(
+          doc([{ id: 'a', slug: 'source', version: '1.0.0', wiring: {}, config: {} }]),
+        ),
+      },
     };
     expect(Workflow.parse(notebook).steps[0]!.id).toBe('a');
-    const bad = { ...notebook, metadata: { fancyflow: { formatVersion: 1, steps: [{ id: 'a' }] } } };
-    expect(thrown(() => Workflow.parse(bad)).details.pointer).toBe('/metadata/fancyflow/steps/0/slug');
+    const bad = {
+      ...notebook,
+      metadata: { fancyflow: { formatVersion: 1, steps: [{ id: 'a' }] } },
+    };
+    expect(thrown(() => Workflow.parse(bad)).details.pointer).toBe(
+      '/metadata/fancyflow/steps/0/slug',
+    );
     const none = thrown(() => Workflow.parse({ ...notebook, metadata: {} }));
     expect(none.code).toBe('INVALID_DOCUMENT');
     expect(none.details.pointer).toBe('/metadata/fancyflow');
@@ -92,21 +108,42 @@ describe('Workflow', () => {
     const cases: [string, string, string, string][] = [
       ['invalid JSON', '{"formatVersion": 1,\n "steps": [}', 'INVALID_JSON', ''],
       ['no formatVersion', JSON.stringify({ steps: [] }), 'INVALID_DOCUMENT', '/formatVersion'],
-      ['a future version', doc([], { formatVersion: 2 }), 'UNSUPPORTED_FORMAT_VERSION', '/formatVersion'],
+      [
+        'a future version',
+        doc([], { formatVersion: 2 }),
+        'UNSUPPORTED_FORMAT_VERSION',
+        '/formatVersion',
+      ],
       ['not an object', '[1, 2]', 'INVALID_DOCUMENT', ''],
-      ['a step without slug', doc([{ ...ok, slug: undefined }]), 'INVALID_DOCUMENT', '/steps/0/slug'],
-      ['wiring to a number', doc([{ ...ok, wiring: { a: 3 } }]), 'INVALID_DOCUMENT', '/steps/0/wiring/a'],
+      [
+        'a step without slug',
+        doc([{ ...ok, slug: undefined }]),
+        'INVALID_DOCUMENT',
+        '/steps/0/slug',
+      ],
+      [
+        'wiring to a number',
+        doc([{ ...ok, wiring: { a: 3 } }]),
+        'INVALID_DOCUMENT',
+        '/steps/0/wiring/a',
+      ],
       ['an unknown field', doc([{ ...ok, extra: 1 }]), 'INVALID_DOCUMENT', '/steps/0'],
       ['duplicate step ids', doc([ok, ok]), 'DUPLICATE_STEP_ID', '/steps/1/id'],
       [
         'wiring to a missing cell',
-        doc([ok, { id: 'b', slug: 'add', version: '1.0.0', wiring: { a: 'a', b: 'zz' }, config: {} }]),
+        doc([
+          ok,
+          { id: 'b', slug: 'add', version: '1.0.0', wiring: { a: 'a', b: 'zz' }, config: {} },
+        ]),
         'MISSING_CELL',
         '/steps/1/wiring/b',
       ],
       [
         'wiring to a later cell',
-        doc([{ id: 'b', slug: 'add', version: '1.0.0', wiring: { a: 'a', b: 'a' }, config: {} }, ok]),
+        doc([
+          { id: 'b', slug: 'add', version: '1.0.0', wiring: { a: 'a', b: 'a' }, config: {} },
+          ok,
+        ]),
         'FORWARD_REFERENCE',
         '/steps/0/wiring/a',
       ],
@@ -125,7 +162,16 @@ describe('Workflow', () => {
       ],
       [
         'an unknown argument',
-        doc([ok, { id: 'b', slug: 'add', version: '1.0.0', wiring: { a: 'a', b: 'a', c: 'a' }, config: {} }]),
+        doc([
+          ok,
+          {
+            id: 'b',
+            slug: 'add',
+            version: '1.0.0',
+            wiring: { a: 'a', b: 'a', c: 'a' },
+            config: {},
+          },
+        ]),
         'UNKNOWN_ARGUMENT',
         '/steps/1/wiring/c',
       ],
@@ -164,12 +210,21 @@ describe('Workflow', () => {
         fc.array(fc.nat(), { minLength: 8, maxLength: 8 }),
         fc.dictionary(fc.string({ maxLength: 5 }), jsonValue, { maxKeys: 3 }),
         (ids, specs, picks, metadata) => {
-          const wf = new Workflow({ modules: ['fancyflow', './steps.js'], metadata: metadata as never });
+          const wf = new Workflow({
+            modules: ['fancyflow', './steps.js'],
+            metadata: metadata as never,
+          });
           ids.forEach((stepId, i) => {
             const spec = specs[i]!;
             const wiring: Record<string, string> = {};
             if (i > 0) wiring.input = ids[picks[i]! % i]!;
-            const init = { id: stepId, slug: spec.slug, version: spec.version, wiring, config: spec.config as never };
+            const init = {
+              id: stepId,
+              slug: spec.slug,
+              version: spec.version,
+              wiring,
+              config: spec.config as never,
+            };
             wf.add(
               createWorkflowStep({
                 ...init,

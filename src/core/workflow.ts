@@ -2,12 +2,7 @@
  * Workflow: the steps of a notebook in order (a linear story), with wiring checked as steps are
  * added, and its JSON document form.
  */
-import {
-  FancyflowError,
-  serializeIssues,
-  toJsonPointer,
-  type JsonValue,
-} from './errors';
+import { FancyflowError, serializeIssues, toJsonPointer, type JsonValue } from './errors';
 import {
   FORMAT_VERSION,
   NOTEBOOK_METADATA_KEY,
@@ -49,8 +44,7 @@ export interface ParseOptions {
 
 /** The result of {@link Workflow.safeParse}. */
 export type ParseResult =
-  | { success: true; workflow: Workflow }
-  | { success: false; error: FancyflowError };
+  { success: true; workflow: Workflow } | { success: false; error: FancyflowError };
 
 const none: KnownCells = () => false;
 
@@ -247,7 +241,10 @@ export function jsonErrorPosition(text: string): number {
     throw i;
   };
   const literal = (word: string) => {
-    for (const ch of word) if (text[i++] !== ch) (i--, fail());
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
   };
   const string = () => {
     i++; // opening quote
@@ -321,12 +318,7 @@ export function jsonErrorPosition(text: string): number {
 }
 
 function isNotebook(value: unknown): value is { metadata?: Record<string, unknown> } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'cells' in value &&
-    'nbformat' in value
-  );
+  return typeof value === 'object' && value !== null && 'cells' in value && 'nbformat' in value;
 }
 
 function extractDocument(value: unknown): { document: unknown; base: string } {
@@ -373,7 +365,11 @@ function validateDocument(document: unknown, base: string): WorkflowDocument {
   return result.data;
 }
 
-function checkAgainstRegistry(step: WorkflowStep, registry: FunctionRegistry, pointer: string): void {
+function checkAgainstRegistry(
+  step: WorkflowStep,
+  registry: FunctionRegistry,
+  pointer: string,
+): void {
   const fn = registry.get(step.slug);
   if (!fn) {
     try {

@@ -29,13 +29,27 @@ const base = { v: z.literal(PROTOCOL_VERSION), id: z.string().min(1) };
 /** Requests the front end sends. */
 export const RequestSchema = z.discriminatedUnion('type', [
   /** Protocol and kernel facts. */
-  z.object({ ...base, type: z.literal('hello') }),
+  z.object({
+    ...base,
+    type: z.literal('hello'),
+    /**
+     * The store the user's lab settings ask for (`memory` or a folder path). A kernel that may
+     * switch (it has stored nothing yet) does; `hello`'s `store` reply says what is in force.
+     */
+    store: z.string().min(1).optional(),
+  }),
   /** The registry: every step's descriptor. */
   z.object({ ...base, type: z.literal('list-steps') }),
   /** The session's workflow, every step's latest status and the store's cells. */
   z.object({ ...base, type: z.literal('get-workflow') }),
   /** Replaces the session's workflow (a notebook opened with a fresh kernel sends its saved one). */
-  z.object({ ...base, type: z.literal('set-workflow'), workflow: z.unknown() }),
+  z.object({
+    ...base,
+    type: z.literal('set-workflow'),
+    workflow: z.unknown(),
+    /** Ids of the notebook's cells: wiring to them is accepted even before they ran. */
+    knownCells: z.array(z.string().min(1)).optional(),
+  }),
   /** Runs the workflow: all, from a step onwards, or one step. Replies with the run report. */
   z.object({
     ...base,
@@ -110,9 +124,21 @@ export const KernelMessageSchema = z.discriminatedUnion('type', [
     result: z.unknown().optional(),
     error: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
   }),
-  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('event'), event: z.object({ type: z.string() }).passthrough() }),
-  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('registry-changed'), steps: z.array(z.unknown()) }),
-  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('workflow-changed'), state: z.object({}).passthrough() }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    type: z.literal('event'),
+    event: z.object({ type: z.string() }).passthrough(),
+  }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    type: z.literal('registry-changed'),
+    steps: z.array(z.unknown()),
+  }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    type: z.literal('workflow-changed'),
+    state: z.object({}).passthrough(),
+  }),
 ]);
 
 /** The content of a FancyCell display (`application/vnd.fancyflow.cell+json`). */

@@ -1,0 +1,79 @@
+/**
+ * The summary a finished run prints to stdout: one row per step (step, slug, status, time, output
+ * shape) and a totals line, and the one-line reports of failed steps.
+ */
+import type { RunReport, StepReport } from '../core';
+import { palette, type Paint, type Palette } from './ansi';
+import { oneLine } from './report-error';
+import { formatDuration, formatOutput, layoutColumns, type TextCell } from './text-format';
+
+/** A step's status as people read it: a running step stopped by Ctrl-C is `cancelled`. */
+export function displayStatus(step: StepReport): string {
+  if (step.status === 'failed' && step.error?.code === 'CANCELLED') return 'cancelled';
+  return step.status;
+}
+
+function statusPaint(status: string, colors: Palette): Paint | undefined {
+  switch (status) {
+    case 'completed':
+      return colors.green;
+    case 'failed':
+      return colors.red;
+    case 'skipped':
+    case 'cancelled':
+      return colors.yellow;
+    default:
+      return undefined;
+  }
+}
+
+/** The summary table and totals line, ending with a newline. */
+export function formatRunSummary(report: RunReport, options: { color?: boolean } = {}): string {
+  const colors = palette(options.color ?? false);
+  const header: TextCell[] = ['STEP', 'SLUG', 'STATUS', 'TIME', 'OUTPUT'].map((text) => ({
+    text,
+    paint: colors.bold,
+  }));
+  const rows: (TextCell | string)[][] = [header];
+  const counts = new Map<string, number>();
+  for (const step of report.steps) {
+    const status = displayStatus(step);
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+    const paint = statusPaint(status, colors);
+    rows.push([
+      step.stepId,
+      { text: step.slug, paint: colors.dim },
+      paint ? { text: status, paint } : status,
+      step.durationMs === undefined ? '-' : formatDuration(step.durationMs),
+      formatOutput(step.summary),
+    ]);
+  }
+  const order = ['completed', 'failed', 'cancelled', 'skipped', 'running', 'pending'];
+  const totals = order
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s}`)
+    .join(', ');
+  const plural = report.steps.length === 1 ? '' : 's';
+  const paint = statusPaint(report.status, colors) ?? ((t: string) => t);
+  const uniform = counts.size === 1 && counts.has(report.status);
+  const breakdown = totals && !uniform ? ` (${totals})` : '';
+  const footer = `${paint(`run ${report.status}`)}: ${report.steps.length} step${plural}${breakdown} in ${formatDuration(report.durationMs)}`;
+  return layoutColumns(rows).join('\n') + '\n\n' + footer + '\n';
+}
+
+/**
+ * One line per failed step, in the format of input errors:
+ * `fancyflow: <file>: <code> at <step pointer>: <message>`.
+ */
+export function formatFailures(
+  report: RunReport,
+  where: { file: string; pointerOf?: (stepId: string) => string | undefined },
+): string[] {
+  return report.steps
+    .filter((s) => s.status === 'failed' && s.error)
+    .map((s) => {
+      const pointer = where.pointerOf?.(s.stepId);
+      const at = pointer === undefined ? '' : ` at ${pointer}`;
+      return `fancyflow: ${where.file}: ${s.error!.code}${at}: ${oneLine(s.error!.message)}`;
+    });
+}

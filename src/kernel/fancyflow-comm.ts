@@ -1,0 +1,138 @@
+/**
+ * The `fancyflow` comm target: the JupyterLab extension's line to the notebook session. Requests
+ * are zod-checked (`src/protocol/messages.ts`) and answered with one reply each; runs stream
+ * `event` pushes; registry and workflow changes made by cells are pushed once per execute.
+ */
+import { FancyflowError, serializeIssues, toFancyflowError, type JsonValue } from '../core/errors';
+import {
+  COMM_TARGET,
+  PROTOCOL_VERSION,
+  RequestSchema,
+  type ParsedRequest,
+  type Push,
+  type Reply,
+  type ResultMap,
+} from '../protocol/messages';
+import type { Comm, CommManager } from './comms';
+import { currentOutput } from './output';
+import { kernelVersion, type NotebookSession } from './session';
+import type { JupyterMessage } from './wire';
+
+/** Serves the `fancyflow` comm target for one session. */
+export class FancyflowComms {
+  private registryDirty = false;
+  private workflowDirty = false;
+  private executing = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: NotebookSession,
+    private readonly comms: CommManager,
+  ) {
+    comms.registerTarget(COMM_TARGET, (comm, data, request) => this.open(comm, data, request));
+    session.registry.subscribe(() => this.markDirty('registry'));
+    session.onWorkflowChanged(() => this.markDirty('workflow'));
+    session.onRunEvent((event) => this.push({ v: PROTOCOL_VERSION, type: 'event', event }));
+  }
+
+  private open(comm: Comm, data: unknown, request: JupyterMessage): void {
+    comm.onMessage((message, req) => void this.handle(comm, message, req));
+    // A comm_open may carry a first request (saves a round trip).
+    if (typeof data === 'object' && data !== null && 'type' in data) void this.handle(comm, data, request);
+  }
+
+  /** Sends a push to every open fancyflow comm. */
+  private push(message: Push, parent?: JupyterMessage): void {
+    const comms = this.comms.list(COMM_TARGET);
+    if (comms.length === 0) return;
+    const from = parent ?? currentOutput()?.parent;
+    for (const comm of comms) comm.send(message, from);
+  }
+
+  private markDirty(what: 'registry' | 'workflow'): void {
+    if (what === 'registry') this.registryDirty = true;
+    else this.workflowDirty = true;
+    if (!this.executing && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), 0);
+    }
+  }
+
+  /** A cell starts: changes it makes are pushed once, when it is done. */
+  beginExecute(): void {
+    this.executing = true;
+  }
+
+  /** A cell is done: pushes `registry-changed` / `workflow-changed` if it changed them. */
+  endExecute(parent: JupyterMessage): void {
+    this.executing = false;
+    this.flush(parent);
+  }
+
+  private flush(parent?: JupyterMessage): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.registryDirty) {
+      this.registryDirty = false;
+      this.push({ v: PROTOCOL_VERSION, type: 'registry-changed', steps: this.session.registry.describe() }, parent);
+    }
+    if (this.workflowDirty) {
+      this.workflowDirty = false;
+      this.push({ v: PROTOCOL_VERSION, type: 'workflow-changed', state: this.session.state() }, parent);
+    }
+  }
+
+  private async handle(comm: Comm, data: unknown, request: JupyterMessage): Promise<void> {
+    const parsed = RequestSchema.safeParse(data);
+    if (!parsed.success) {
+      const id = typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
+      const issues = serializeIssues(parsed.error.issues);
+      const error = new FancyflowError(
+        'PROTOCOL',
+        `Malformed fancyflow request: ${issues[0] ? `${issues[0].path.join('.') || '(root)'}: ${issues[0].message}` : 'not an object'}`,
+        { details: { issues: issues as unknown as JsonValue } },
+      );
+      comm.send(replyError(typeof id === 'string' ? id : '', error), request);
+      return;
+    }
+    const req = parsed.data;
+    try {
+      const result = await this.dispatch(req);
+      const reply: Reply = { v: PROTOCOL_VERSION, type: 'reply', id: req.id, ok: true, result };
+      comm.send(reply, request);
+    } catch (e) {
+      comm.send(replyError(req.id, toFancyflowError(e, 'INTERNAL')), request);
+    }
+  }
+
+  private async dispatch(req: ParsedRequest): Promise<ResultMap[keyof ResultMap]> {
+    switch (req.type) {
+      case 'hello':
+        return {
+          protocolVersion: PROTOCOL_VERSION,
+          kernelVersion,
+          store: this.session.store.description,
+        } satisfies ResultMap['hello'];
+      case 'list-steps':
+        return { steps: this.session.registry.describe() } satisfies ResultMap['list-steps'];
+      case 'get-workflow':
+        return this.session.state();
+      case 'set-workflow': {
+        const state = this.session.setWorkflow(req.workflow, req.knownCells ?? []);
+        this.workflowDirty = false; // the requester gets the state in the reply
+        return state;
+      }
+      case 'run':
+        return this.session.run(req.mode, req.stepId);
+      case 'cancel':
+        return { cancelled: this.session.cancel() } satisfies ResultMap['cancel'];
+      case 'preview':
+        return this.session.preview(req.cellId, req.rows);
+    }
+  }
+}
+
+function replyError(id: string, error: FancyflowError): Reply {
+  const serialized = error.toJSON();
+  delete serialized.stack;
+  return { v: PROTOCOL_VERSION, type: 'reply', id, ok: false, error: serialized };
+}

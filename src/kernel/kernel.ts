@@ -1,0 +1,384 @@
+/**
+ * The kernel: Jupyter messaging protocol 5.3 over the sockets, the execute engine and the notebook
+ * session. Executions run one at a time in arrival order; every other request (kernel_info,
+ * complete, inspect, history, comms, …) is answered at once, also while a cell awaits.
+ */
+import { randomUUID } from 'node:crypto';
+import * as ts from '@tslab/typescript-for-tslab';
+import { isFancyflowError, type FancyflowError } from '../core/errors';
+import { CommManager } from './comms';
+import type { ConnectionInfo } from './connection';
+import { cellBundle, plainText, valueBundle, type MimeBundle } from './displays';
+import { ExecuteEngine, thrownError, type ExecutionError } from './engine';
+import { FancyflowComms } from './fancyflow-comm';
+import { History } from './history';
+import { kernelLog } from './kernel-log';
+import { IopubSink, runWithOutput, type OutputSink } from './output';
+import { kernelVersion, NotebookSession } from './session';
+import { KernelSockets, type RequestChannel } from './sockets';
+import { createMessage, createSigner, PROTOCOL_VERSION, type JsonObject, type JupyterMessage } from './wire';
+
+/** Options of a kernel. */
+export interface KernelOptions {
+  connection: ConnectionInfo;
+  /** The notebook's folder (relative imports resolve from it). Default: the process's cwd. */
+  rootDir?: string;
+  /** A disk store folder; default a memory store. */
+  storeDir?: string;
+}
+
+/** How the kernel ended. */
+export interface KernelExit {
+  restart: boolean;
+}
+
+const TSLAB_VERSION = (() => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('tslab/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+function stringField(content: JsonObject, key: string, fallback = ''): string {
+  const value = content[key];
+  return typeof value === 'string' ? value : fallback;
+}
+
+function boolField(content: JsonObject, key: string, fallback: boolean): boolean {
+  const value = content[key];
+  return typeof value === 'boolean' ? value : fallback;
+}
+
+/** A fancyflow error as Jupyter's error fields. */
+function fancyflowExecutionError(error: FancyflowError): ExecutionError {
+  return thrownError(error);
+}
+
+/** A running kernel. */
+export class Kernel {
+  private readonly id = randomUUID();
+  private readonly history = new History();
+  private readonly comms: CommManager;
+  private readonly fancyflow: FancyflowComms;
+  private readonly queue: JupyterMessage[] = [];
+  private sockets?: KernelSockets;
+  private executionCount = 0;
+  private generatedCellIds = 0;
+  private draining = false;
+  private exitResolve!: (exit: KernelExit) => void;
+  /** Resolves when the kernel has shut down (after a `shutdown_request`). */
+  readonly exited: Promise<KernelExit> = new Promise((resolve) => (this.exitResolve = resolve));
+
+  private constructor(
+    private readonly engine: ExecuteEngine,
+    readonly session: NotebookSession,
+  ) {
+    this.comms = new CommManager((type, content, parent) => this.publish(type, content, parent));
+    this.fancyflow = new FancyflowComms(session, this.comms);
+  }
+
+  /** Starts a kernel: session, engine, then the sockets (so the first request finds it ready). */
+  static async start(options: KernelOptions): Promise<Kernel> {
+    const session = await NotebookSession.create(
+      options.storeDir === undefined ? {} : { storeDir: options.storeDir },
+    );
+    const engine = new ExecuteEngine(options.rootDir ?? process.cwd());
+    await engine.warmUp();
+    const kernel = new Kernel(engine, session);
+    const signer = createSigner(options.connection.key, options.connection.signature_scheme);
+    kernel.sockets = await KernelSockets.bind(options.connection, signer, (channel, message) =>
+      kernel.onRequest(channel, message),
+    );
+    kernel.publish('status', { execution_state: 'starting' }, undefined);
+    return kernel;
+  }
+
+  /** Sends an iopub message. */
+  private publish(msgType: string, content: JsonObject, parent: JupyterMessage | undefined): void {
+    void this.sockets?.send('iopub', createMessage(msgType, content, parent, this.id));
+  }
+
+  private reply(channel: RequestChannel, request: JupyterMessage, msgType: string, content: JsonObject): Promise<void> {
+    const message = createMessage(msgType, content, request, this.id, { identities: request.identities });
+    return this.sockets?.send(channel, message) ?? Promise.resolve();
+  }
+
+  private sinkFor(request: JupyterMessage): IopubSink {
+    return new IopubSink(request, (type, content) => this.publish(type, content, request));
+  }
+
+  /** Publishes busy, runs `handle` with the request's output sink, flushes, publishes idle. */
+  private async busy(request: JupyterMessage, handle: (sink: OutputSink) => unknown): Promise<void> {
+    this.publish('status', { execution_state: 'busy' }, request);
+    const sink = this.sinkFor(request);
+    try {
+      await runWithOutput(sink, () => handle(sink));
+    } catch (e) {
+      kernelLog(`${request.header.msg_type} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      sink.flush();
+      this.publish('status', { execution_state: 'idle' }, request);
+    }
+  }
+
+  private onRequest(channel: RequestChannel, request: JupyterMessage): void {
+    const type = request.header.msg_type;
+    if (type === 'execute_request') {
+      this.queue.push(request);
+      void this.drain(channel);
+      return;
+    }
+    void this.busy(request, () => this.handle(channel, request));
+  }
+
+  private async handle(channel: RequestChannel, request: JupyterMessage): Promise<void> {
+    const content = request.content;
+    switch (request.header.msg_type) {
+      case 'kernel_info_request':
+        return this.reply(channel, request, 'kernel_info_reply', this.kernelInfo());
+      case 'is_complete_request':
+        return this.reply(channel, request, 'is_complete_reply', {
+          ...this.engine.isComplete(stringField(content, 'code')),
+        });
+      case 'complete_request': {
+        const code = stringField(content, 'code');
+        const cursor = typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
+        const completion = this.engine.complete(code, cursor);
+        return this.reply(channel, request, 'complete_reply', {
+          status: 'ok',
+          matches: completion.matches,
+          cursor_start: completion.cursorStart,
+          cursor_end: completion.cursorEnd,
+          metadata: {},
+        });
+      }
+      case 'inspect_request': {
+        const code = stringField(content, 'code');
+        const cursor = typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
+        const text = this.engine.inspect(code, cursor);
+        return this.reply(channel, request, 'inspect_reply', {
+          status: 'ok',
+          found: text !== undefined,
+          data: text === undefined ? {} : { 'text/plain': text },
+          metadata: {},
+        });
+      }
+      case 'history_request':
+        return this.reply(channel, request, 'history_reply', {
+          status: 'ok',
+          history: this.history.query(content),
+        });
+      case 'comm_info_request':
+        return this.reply(channel, request, 'comm_info_reply', this.comms.info(content.target_name));
+      case 'comm_open':
+        return this.comms.handleOpen(request);
+      case 'comm_msg':
+        return this.comms.handleMessage(request);
+      case 'comm_close':
+        return this.comms.handleClose(request);
+      case 'interrupt_request':
+        this.interrupt();
+        return this.reply(channel, request, 'interrupt_reply', { status: 'ok' });
+      case 'shutdown_request':
+        return this.shutdown(channel, request);
+      case 'connect_request':
+        return this.reply(channel, request, 'connect_reply', { status: 'ok', ...this.sockets?.ports });
+      default:
+        kernelLog(`unsupported ${channel} message ${request.header.msg_type} ignored`);
+    }
+  }
+
+  private kernelInfo(): JsonObject {
+    return {
+      status: 'ok',
+      protocol_version: PROTOCOL_VERSION,
+      implementation: 'fancyflow',
+      implementation_version: kernelVersion,
+      language_info: {
+        name: 'typescript',
+        version: ts.version,
+        mimetype: 'text/typescript',
+        file_extension: '.ts',
+        pygments_lexer: 'typescript',
+        codemirror_mode: { name: 'typescript', typescript: true },
+        nbconvert_exporter: 'script',
+      },
+      banner: `fancyflow ${kernelVersion}: TypeScript ${ts.version} (tslab ${TSLAB_VERSION}) on Node.js ${process.version}`,
+      help_links: [
+        { text: 'fancyflow', url: 'https://github.com/fancyflow/fancyflow#readme' },
+        { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },
+        { text: 'Node.js API', url: 'https://nodejs.org/api/' },
+      ],
+      debugger: false,
+    };
+  }
+
+  /** Interrupts the running cell: its pending await is rejected and its workflow runs cancelled. */
+  interrupt(): void {
+    this.engine.interrupt();
+    this.session.cancel();
+  }
+
+  private async drain(channel: RequestChannel): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let request = this.queue.shift(); request; request = this.queue.shift()) {
+        await this.execute(channel, request);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async execute(channel: RequestChannel, request: JupyterMessage): Promise<void> {
+    const content = request.content;
+    const code = stringField(content, 'code');
+    const silent = boolField(content, 'silent', false);
+    const storeHistory = silent ? false : boolField(content, 'store_history', true);
+    const stopOnError = boolField(content, 'stop_on_error', true);
+    const cellId =
+      typeof request.metadata.cellId === 'string' && request.metadata.cellId !== ''
+        ? request.metadata.cellId
+        : `cell-${++this.generatedCellIds}`;
+    let failed = false;
+    await this.busy(request, async (sink) => {
+      if (storeHistory) {
+        this.executionCount++;
+        this.history.record(this.executionCount, code);
+      }
+      const count = this.executionCount;
+      if (!silent) this.publish('execute_input', { code, execution_count: count }, request);
+      this.fancyflow.beginExecute();
+      let error: ExecutionError | undefined;
+      try {
+        error = await this.runCell(code, cellId, count, silent, storeHistory, sink);
+      } finally {
+        this.fancyflow.endExecute(request);
+      }
+      sink.flush();
+      if (error) {
+        failed = true;
+        if (!silent) {
+          this.publish('error', { ename: error.ename, evalue: error.evalue, traceback: error.traceback }, request);
+        }
+        await this.reply(channel, request, 'execute_reply', {
+          status: 'error',
+          execution_count: count,
+          ename: error.ename,
+          evalue: error.evalue,
+          traceback: error.traceback,
+        });
+        return;
+      }
+      const expressions = content.user_expressions;
+      const userExpressions =
+        typeof expressions === 'object' && expressions !== null && !Array.isArray(expressions)
+          ? await this.evaluate(expressions as JsonObject)
+          : {};
+      await this.reply(channel, request, 'execute_reply', {
+        status: 'ok',
+        execution_count: count,
+        payload: [],
+        user_expressions: userExpressions,
+      });
+    });
+    if (failed && stopOnError) this.abortQueued(channel, request);
+  }
+
+  /** Runs a cell and shows its value; returns the error to report, if any. */
+  private async runCell(
+    code: string,
+    cellId: string,
+    count: number,
+    silent: boolean,
+    storeHistory: boolean,
+    sink: OutputSink,
+  ): Promise<ExecutionError | undefined> {
+    const outcome = await this.engine.execute(code);
+    if (outcome.status === 'error') return outcome.error;
+    if (silent) return undefined;
+    let bundle: MimeBundle | undefined;
+    try {
+      const recorded = await this.session.recordCell(cellId, outcome.hasValue, outcome.value);
+      switch (recorded.type) {
+        case 'none':
+          return undefined;
+        case 'error':
+          return fancyflowExecutionError(recorded.error);
+        case 'cell':
+          bundle = cellBundle(recorded.value, recorded.cell, recorded.step);
+          break;
+        case 'unstored':
+          sink.stream('stderr', `Not stored as a cell: ${recorded.reason.message}\n`);
+          bundle = valueBundle(recorded.value);
+          break;
+      }
+    } catch (e) {
+      return isFancyflowError(e) ? fancyflowExecutionError(e) : thrownError(e);
+    }
+    sink.flush();
+    this.publish('execute_result', { execution_count: count, data: bundle.data, metadata: bundle.metadata }, sink.parent);
+    if (storeHistory) {
+      const text = bundle.data['text/plain'];
+      if (typeof text === 'string') this.history.recordOutput(count, text);
+    }
+    return undefined;
+  }
+
+  /** Evaluates `user_expressions` after a successful execution, as IPython does. */
+  private async evaluate(expressions: JsonObject): Promise<JsonObject> {
+    const out: JsonObject = {};
+    for (const [name, expression] of Object.entries(expressions)) {
+      if (typeof expression !== 'string') continue;
+      const outcome = await this.engine.execute(expression);
+      if (outcome.status === 'error') {
+        out[name] = { status: 'error', ...outcome.error, thrown: undefined };
+        delete (out[name] as JsonObject).thrown;
+      } else {
+        const value = outcome.hasValue ? outcome.value : undefined;
+        out[name] = { status: 'ok', data: { 'text/plain': plainText(value) }, metadata: {} };
+      }
+    }
+    return out;
+  }
+
+  /**
+   * After an error with `stop_on_error`: the execute requests of the same client already queued
+   * (sent as one batch with the failed one) are answered `aborted`. Later requests run.
+   */
+  private abortQueued(channel: RequestChannel, failed: JupyterMessage): void {
+    const session = failed.header.session;
+    const aborted = this.queue.filter((r) => r.header.session === session);
+    if (aborted.length === 0) return;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]!.header.session === session) this.queue.splice(i, 1);
+    }
+    for (const request of aborted) {
+      this.publish('status', { execution_state: 'busy' }, request);
+      void this.reply(channel, request, 'execute_reply', {
+        status: 'aborted',
+        execution_count: this.executionCount,
+      });
+      this.publish('status', { execution_state: 'idle' }, request);
+    }
+  }
+
+  private async shutdown(channel: RequestChannel, request: JupyterMessage): Promise<void> {
+    const restart = boolField(request.content, 'restart', false);
+    await this.reply(channel, request, 'shutdown_reply', { status: 'ok', restart });
+    this.publish('status', { execution_state: 'idle' }, request);
+    // Let zeromq hand the reply over before the sockets close.
+    setTimeout(() => this.close({ restart }), 50);
+  }
+
+  /** Closes sockets, the session and the type checker; resolves {@link exited}. */
+  close(exit: KernelExit = { restart: false }): void {
+    this.session.close();
+    this.sockets?.close();
+    this.engine.close();
+    this.exitResolve(exit);
+  }
+}

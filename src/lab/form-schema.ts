@@ -1,0 +1,56 @@
+/**
+ * A step's config JSON Schema (zod's draft 2020-12 output) made ready for JupyterLab's schema form
+ * (RJSF with ajv 8 in draft-07 mode): the `$schema` key dropped (ajv would refuse the unknown
+ * meta-schema), `$defs` kept as `definitions`, and a title for fields that lack one. Pure.
+ */
+
+type Schema = Record<string, unknown>;
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `threshold_ratio` → `Threshold ratio`, `maxRows` → `Max rows`. */
+export function humanize(name: string): string {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_\-.]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (!isSchema(value)) return value;
+  const out: Schema = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === '$ref' && typeof v === 'string') out[key] = v.replace('#/$defs/', '#/definitions/');
+    else out[key] = rewriteRefs(v);
+  }
+  return out;
+}
+
+/** The schema the config form renders. Never mutates its input. */
+export function formSchema(config: Schema): Schema {
+  const copy = rewriteRefs(config) as Schema;
+  delete copy['$schema'];
+  if (isSchema(copy['$defs'])) {
+    copy['definitions'] = copy['$defs'];
+    delete copy['$defs'];
+  }
+  if (copy['type'] === undefined) copy['type'] = 'object';
+  const properties = copy['properties'];
+  if (isSchema(properties)) {
+    for (const [name, field] of Object.entries(properties)) {
+      if (isSchema(field) && field['title'] === undefined) field['title'] = humanize(name);
+    }
+  }
+  return copy;
+}
+
+/** True when the config has no fields (the form says "no configuration"). */
+export function hasConfigFields(config: Schema): boolean {
+  const properties = config['properties'];
+  return isSchema(properties) && Object.keys(properties).length > 0;
+}

@@ -1,0 +1,134 @@
+/**
+ * The status badge of each step cell (pending, running, completed, failed, skipped, with the time
+ * taken) and, for a failed or skipped step, its error under the code. Badges change in the same
+ * task as the kernel's event arrives: a run event touches one badge's text and class, nothing else.
+ */
+import type { Cell } from '@jupyterlab/cells';
+import type { IDisposable } from '@lumino/disposable';
+import type { StepStatus } from '../core/format';
+import type { INotebookFlow } from './tokens';
+import { formatDuration, formatShape, type StepView } from './workflow-model';
+
+const LINE = 'jp-fancyflow-CellStatus';
+const BADGE = 'jp-fancyflow-StatusBadge';
+const ERROR = 'jp-fancyflow-CellStatus-error';
+
+/** The text of a badge: `completed · 12 ms`, `failed`, `running…`. */
+export function badgeText(view: Pick<StepView, 'status' | 'report'>): string {
+  const { status, report } = view;
+  if (status === 'running') return 'running…';
+  const parts: string[] = [status];
+  if (status === 'completed') {
+    const shape = formatShape(report?.summary?.shape);
+    if (shape) parts.push(shape);
+  }
+  const time = formatDuration(report?.durationMs);
+  if (time && status !== 'pending') parts.push(time);
+  return parts.join(' · ');
+}
+
+/**
+ * Writes a cell's status line (the badge, and the error of a failed or skipped step) between its
+ * input and its output; removes it when `view` is undefined.
+ */
+export function renderBadge(cell: Cell, view: StepView | undefined, title?: string): void {
+  let line = cell.node.querySelector<HTMLElement>(`:scope > .${LINE}`);
+  if (!view) {
+    line?.remove();
+    return;
+  }
+  if (!line) {
+    line = document.createElement('div');
+    line.className = LINE;
+    const badge = document.createElement('span');
+    badge.className = BADGE;
+    badge.setAttribute('role', 'status');
+    const error = document.createElement('span');
+    error.className = ERROR;
+    line.append(badge, error);
+    cell.node.insertBefore(line, cell.node.querySelector(':scope > .jp-Cell-outputWrapper'));
+  }
+  const badge = line.firstElementChild as HTMLElement;
+  const error = line.lastElementChild as HTMLElement;
+  const text = badgeText(view);
+  if (badge.textContent !== text) badge.textContent = text;
+  setStatusClass(badge, view.status);
+  setStatusClass(line, view.status);
+  badge.title = title ? `${title}: ${view.status}` : view.status;
+  const message = view.status === 'failed' || view.status === 'skipped' ? view.report?.error?.message : undefined;
+  const code = view.report?.error?.code;
+  const errorText = message ? (code ? `${code}: ${message}` : message) : '';
+  if (error.textContent !== errorText) error.textContent = errorText;
+}
+
+function setStatusClass(node: HTMLElement, status: StepStatus): void {
+  if (node.dataset['status'] !== status) node.dataset['status'] = status;
+}
+
+/**
+ * Keeps the badges of one notebook's step cells in line with its workflow model.
+ *
+ * @example
+ * const badges = new StatusBadges(flow); // disposed with the notebook
+ */
+export class StatusBadges implements IDisposable {
+  private disposed = false;
+  private scheduled = false;
+
+  constructor(private readonly flow: INotebookFlow) {
+    flow.workflow.stepChanged.connect(this.onStepChanged, this);
+    flow.workflow.changed.connect(this.schedule, this);
+    flow.metadataChanged.connect(this.schedule, this);
+    flow.panel.content.model?.cells.changed.connect(this.schedule, this);
+    flow.panel.content.activeCellChanged.connect(this.schedule, this);
+    void flow.panel.context.ready.then(() => {
+      flow.panel.content.model?.cells.changed.connect(this.schedule, this);
+      this.schedule();
+    });
+  }
+
+  private cellWidget(cellId: string): Cell | undefined {
+    return this.flow.panel.content.widgets.find((w) => w.model.id === cellId);
+  }
+
+  private onStepChanged(_: unknown, view: StepView): void {
+    const cell = this.cellWidget(view.step.id);
+    if (cell) renderBadge(cell, view, view.step.title ?? view.step.name);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.disposed) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      this.renderAll();
+    });
+  }
+
+  /** Renders every badge (after structural changes: cells added, moved, metadata edited). */
+  renderAll(): void {
+    if (this.disposed) return;
+    for (const cell of this.flow.panel.content.widgets) {
+      const metadata = this.flow.stepMetadata(cell.model.id);
+      if (!metadata) {
+        renderBadge(cell, undefined);
+        continue;
+      }
+      const view = this.flow.workflow.stepView(metadata.stepId);
+      renderBadge(cell, view ?? { step: { id: metadata.stepId, slug: metadata.slug, version: metadata.version, wiring: metadata.wiring, config: metadata.config }, status: 'pending' }, metadata.title ?? metadata.name);
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.flow.workflow.stepChanged.disconnect(this.onStepChanged, this);
+    this.flow.workflow.changed.disconnect(this.schedule, this);
+    this.flow.metadataChanged.disconnect(this.schedule, this);
+    for (const cell of this.flow.panel.content.widgets) renderBadge(cell, undefined);
+  }
+}

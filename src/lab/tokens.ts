@@ -1,0 +1,101 @@
+/**
+ * The services the fancyflow plugins provide to each other (and to other extensions), as
+ * JupyterLab tokens: `I`-prefixed interfaces with a Token of the same name.
+ */
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { Token } from '@lumino/coreutils';
+import type { ISignal } from '@lumino/signaling';
+import type { JsonValue } from '../core/errors';
+import type { CellMetadata } from '../core/format';
+import type { RunReport } from '../core/orchestrator';
+import type { StepDescriptor } from '../core/step';
+import type { WorkflowState } from '../protocol/messages';
+import type { KernelConnection } from './kernel-connection';
+import type { WorkflowModel } from './workflow-model';
+
+/** The user's settings of the extension (`schema/lab/notebook.json`). */
+export interface IFancyflowSettings {
+  /** The kernel spec name of the fancyflow kernel. Default `fancyflow`. */
+  kernelName: string;
+  /** Where the kernel keeps step outputs: `memory` or a folder path. Default `memory`. */
+  defaultStore: string;
+  /** Run a step cell as soon as it is inserted from the palette. Default false. */
+  runOnInsert: boolean;
+  /** Milliseconds a request to the kernel waits for its answer. Default 30 000. */
+  requestTimeoutMs: number;
+}
+
+/** A cell a step input can be wired to, for the pickers. */
+export interface ICellChoice {
+  /** The cell id. */
+  cellId: string;
+  /** What code writes in `cell('…')`: the readable name, else the id. */
+  reference: string;
+  /** What the picker shows. */
+  label: string;
+  /** True when a step cell produces it. */
+  isStep: boolean;
+}
+
+/** Where and how to insert a step. */
+export interface IInsertOptions {
+  /** Argument → cell reference (name or id). Default: each input wired to the previous step. */
+  wiring?: Record<string, string>;
+  /** The config (defaults apply to fields left out). Default `{}`. */
+  config?: Record<string, JsonValue>;
+  /** Insert below this cell index. Default: below the active cell. */
+  belowIndex?: number;
+  /** Run the new cell. Default: the `runOnInsert` setting. */
+  run?: boolean;
+}
+
+/** One notebook's fancyflow state and actions. */
+export interface INotebookFlow {
+  readonly panel: NotebookPanel;
+  readonly connection: KernelConnection;
+  readonly workflow: WorkflowModel;
+  /** The steps registered in the kernel (empty without a fancyflow kernel). */
+  readonly steps: readonly StepDescriptor[];
+  /** Emitted when {@link steps} changes. */
+  readonly stepsChanged: ISignal<INotebookFlow, readonly StepDescriptor[]>;
+  /** The kernel's latest state (cells, names), when connected. */
+  readonly kernelState: WorkflowState | undefined;
+  /** A problem to show above the workflow (the saved workflow did not load, a run failed to start). */
+  readonly problem: string | undefined;
+  /** Emitted when the step metadata of a cell changed (form, code or a run). */
+  readonly metadataChanged: ISignal<INotebookFlow, string>;
+  /** The step metadata of a cell. */
+  stepMetadata(cellId: string): CellMetadata | undefined;
+  /** Cells that a step inserted below cell `index` (or edited at `index`) can be wired to, nearest first. */
+  cellChoices(index: number): ICellChoice[];
+  /** Inserts a step cell; resolves with its cell id. */
+  insertStep(slug: string, options?: IInsertOptions): Promise<string>;
+  /** Sets a step cell's config (from the form): code and metadata follow. */
+  setStepConfig(cellId: string, config: Record<string, JsonValue>): void;
+  /** Wires one input of a step cell to a cell reference: code and metadata follow. */
+  setStepWiring(cellId: string, argument: string, reference: string): void;
+  /** Runs the workflow (first sending the notebook's workflow to the kernel if it differs). */
+  run(mode: 'all' | 'from' | 'step', stepId?: string): Promise<RunReport>;
+  /** Cancels the run going on. */
+  cancel(): Promise<boolean>;
+  /** Asks the kernel for its steps and state again. */
+  refresh(): Promise<void>;
+}
+
+/** The notebooks' flows, and the one of the current notebook. */
+export interface INotebookFlows {
+  /** The flow of the current notebook (null when no notebook is current). */
+  readonly current: INotebookFlow | null;
+  /** Emitted when the current notebook changes. */
+  readonly currentChanged: ISignal<INotebookFlows, INotebookFlow | null>;
+  /** The flow of a notebook panel. */
+  get(panel: NotebookPanel): INotebookFlow | undefined;
+  /** The settings in force. */
+  readonly settings: IFancyflowSettings;
+}
+
+/** The notebooks' flows (provided by `fancyflow:notebook`). */
+export const INotebookFlows = new Token<INotebookFlows>(
+  'fancyflow:INotebookFlows',
+  'The fancyflow state of each notebook: kernel connection, workflow, steps.',
+);

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MemoryDatumStore } from '../core/memory-store';
+import { Orchestrator, type RunEvent } from '../core/orchestrator';
+import { FunctionRegistry } from '../core/registry';
+import { step } from '../core/step';
+import { Workflow } from '../core/workflow';
+import { formatDuration, formatShape, WorkflowModel, type StepView } from './workflow-model';
+
+const registry = new FunctionRegistry();
+const source = step(
+  { slug: 'source', inputs: {}, output: z.array(z.number()) },
+  () => [1, 2, 3],
+  { registry },
+);
+const check = step(
+  { slug: 'check', inputs: { values: z.union([z.array(z.number()), z.number()]) }, config: z.object({ fail: z.boolean().default(false) }), output: z.number() },
+  ({ values }, { fail }) => {
+    if (fail) throw new Error('check failed');
+    return Array.isArray(values) ? values.length : values;
+  },
+  { registry },
+);
+
+function workflow(fail: boolean): Workflow {
+  const wf = new Workflow();
+  wf.add(source({}, {}, { id: 'a' }));
+  wf.add(check({ values: 'a' }, { fail }, { id: 'b' }));
+  wf.add(check({ values: 'a' }, {}, { id: 'c' }));
+  wf.add(check({ values: 'b' }, {}, { id: 'd' }));
+  return wf;
+}
+
+async function eventsOf(wf: Workflow): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  await new Orchestrator({ registry, store: new MemoryDatumStore() }).run(wf, { onEvent: (e) => events.push(e) });
+  return events;
+}
+
+describe('WorkflowModel', () => {
+  it('shows a saved document with every step pending', () => {
+    const model = new WorkflowModel();
+    model.setDocument(workflow(false).toJSON());
+    expect(model.steps.map((s) => [s.step.id, s.status])).toEqual([
+      ['a', 'pending'],
+      ['b', 'pending'],
+      ['c', 'pending'],
+      ['d', 'pending'],
+    ]);
+    expect(model.progress).toBe(0);
+    expect(model.running).toBe(false);
+  });
+
+  it('follows a real run event by event: progress, statuses, failure and skipped steps', async () => {
+    const wf = workflow(true);
+    const model = new WorkflowModel();
+    model.setDocument(wf.toJSON());
+    const changed: StepView[] = [];
+    model.stepChanged.connect((_, v) => changed.push(v));
+    const seen: number[] = [];
+    for (const event of await eventsOf(wf)) {
+      model.applyEvent(event);
+      if (event.type === 'run-started') expect(model.running).toBe(true);
+      seen.push(model.progress);
+    }
+    expect(model.running).toBe(false);
+    expect(model.run?.status).toBe('failed');
+    expect(model.progress).toBe(1);
+    expect([...seen].sort((x, y) => x - y)).toEqual(seen); // never goes back
+    expect(Object.fromEntries(model.steps.map((s) => [s.step.id, s.status]))).toEqual({
+      a: 'completed',
+      b: 'failed',
+      c: 'completed',
+      d: 'skipped',
+    });
+    expect(model.stepView('b')?.report?.error?.message).toContain('check failed');
+    expect(model.stepView('d')?.report?.error?.code).toBe('DEPENDENCY_FAILED');
+    expect(model.stepView('a')?.report?.summary?.shape).toEqual([3]);
+    expect(changed.some((v) => v.step.id === 'b' && v.status === 'running')).toBe(true);
+    expect(model.counts).toEqual({ pending: 0, running: 0, completed: 2, failed: 1, skipped: 1 });
+  });
+
+  it('takes the kernel state, resets on restart and drops statuses of removed steps', async () => {
+    const wf = workflow(false);
+    const model = new WorkflowModel();
+    model.setSteps(wf.toJSON().steps);
+    for (const e of await eventsOf(wf)) model.applyEvent(e);
+    expect(model.counts.completed).toBe(4);
+    model.setSteps(wf.toJSON().steps.slice(0, 2));
+    expect(model.steps.map((s) => s.status)).toEqual(['completed', 'completed']);
+    model.resetStatuses();
+    expect(model.counts).toMatchObject({ pending: 2, completed: 0 });
+    model.applyState({ running: false, statuses: { a: { stepId: 'a', slug: 'source', status: 'completed', durationMs: 3 } } });
+    expect(model.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
+  });
+
+  it('formats durations and shapes', () => {
+    expect(formatDuration(undefined)).toBe('');
+    expect(formatDuration(0.2)).toBe('<1 ms');
+    expect(formatDuration(35.4)).toBe('35 ms');
+    expect(formatDuration(1234)).toBe('1.23 s');
+    expect(formatDuration(123_000)).toBe('2 min 3 s');
+    expect(formatShape([406, 9])).toBe('406 × 9');
+    expect(formatShape([12000])).toBe('12,000');
+    expect(formatShape(undefined)).toBe('');
+  });
+});

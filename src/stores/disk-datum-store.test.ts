@@ -1,0 +1,311 @@
+import * as arrow from 'apache-arrow';
+import * as aq from 'arquero';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { describeValue } from '../core/cell';
+import { isFancyflowError, type FancyflowError } from '../core/errors';
+import { Orchestrator } from '../core/orchestrator';
+import { FunctionRegistry } from '../core/registry';
+import { step } from '../core/step';
+import { tableAdapterFor } from '../core/table';
+import { Workflow } from '../core/workflow';
+import { utf8Vector } from '../tables/arrow-build';
+import '../tables/register';
+import { aqTable } from '../tables/typed-contracts';
+import { DiskDatumStore, INDEX_FILE } from './disk-datum-store';
+
+const root = mkdtempSync(path.join(tmpdir(), 'ff-disk-store-'));
+let counter = 0;
+const freshDir = () => path.join(root, `store-${++counter}`);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function arrowSample(): arrow.Table {
+  return new arrow.Table({
+    price: arrow.makeVector(new Float64Array([1.5, 2.25, -3, 4])),
+    qty: arrow.makeVector(new Int32Array([1, 2, 3, 4])),
+    city: arrow.vectorFromArray(['Oslo', 'Lima', 'Oslo', 'Pune']), // dictionary<utf8>
+    note: utf8Vector(['a', null, 'ç', 'd']),
+  });
+}
+
+function aqSample(): aq.ColumnTable {
+  return aq.table({
+    x: [0.5, 1, null, 2],
+    label: ['a', null, 'b', 'ünï'],
+    ok: [true, false, true, null],
+    n: new Int32Array([1, 2, 3, 4]),
+  });
+}
+
+async function errorOf(promise: Promise<unknown> | (() => unknown)): Promise<FancyflowError> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (e) {
+    if (isFancyflowError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a FancyflowError');
+}
+
+const jsonValues: Record<string, unknown> = {
+  object: { a: 1, b: [true, null, 'x'], c: { d: -2.5 } },
+  array: [1, 'two', { three: 3 }],
+  string: 'héllo',
+  number: 42.5,
+  nil: null,
+  flag: false,
+};
+
+const binaryValues: Record<string, ArrayBufferView | ArrayBuffer> = {
+  f64: new Float64Array([1.5, -2, Math.PI]),
+  u8: new Uint8Array([0, 1, 254, 255]),
+  i16: new Int16Array([-3, 7]),
+  big: new BigInt64Array([1n, -2n]),
+  ab: new Uint8Array([9, 8, 7]).buffer,
+  dv: new DataView(new Uint8Array([1, 2, 3, 4]).buffer, 1, 2),
+  buf: Buffer.from('raw bytes'),
+};
+
+describe('DiskDatumStore', () => {
+  it('round-trips tables, JSON and bytes across a reopen in a new store instance', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    const written = new Map<string, string>();
+    const remember = async (value: unknown, cellId: string) => {
+      const cell = await store.persist(value, { cellId, name: `v_${cellId}`, producedBy: { stepId: cellId, slug: 's', version: '1.0.0' } });
+      written.set(cellId, cell.fingerprint);
+      expect(cell.uri.startsWith('file://')).toBe(true);
+      await fs.access(fileURLToPath(cell.uri));
+    };
+    await remember(arrowSample(), 'arrow');
+    await remember(aqSample(), 'aq');
+    const fromArrow = aq.fromArrow(arrow.tableToIPC(arrowSample()));
+    await remember(fromArrow, 'aq-from-arrow');
+    for (const [id, v] of Object.entries(jsonValues)) await remember(v, `json-${id}`);
+    for (const [id, v] of Object.entries(binaryValues)) await remember(v, `bin-${id}`);
+
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual([...written.keys()]);
+    expect(again.cell('aq')).toMatchObject({ kind: 'table', name: 'v_aq', producedBy: { stepId: 'aq' } });
+
+    const t = (await again.resolve('arrow')) as arrow.Table;
+    expect(t).toBeInstanceOf(arrow.Table);
+    expect(tableAdapterFor(t)?.columns(t).map((c) => [c.name, c.type, c.valueType])).toEqual([
+      ['price', 'float64', undefined],
+      ['qty', 'int32', undefined],
+      ['city', 'dictionary', 'utf8'],
+      ['note', 'utf8', undefined],
+    ]);
+    expect(t.getChild('note')?.toArray()).toEqual(['a', null, 'ç', 'd']);
+
+    const q = (await again.resolve('aq')) as aq.ColumnTable;
+    expect(tableAdapterFor(q)?.name).toBe('arquero');
+    expect(q.objects()).toEqual(aqSample().objects());
+    const q2 = (await again.resolve('aq-from-arrow')) as aq.ColumnTable;
+    expect(q2.array('city', Array)).toEqual(['Oslo', 'Lima', 'Oslo', 'Pune']);
+
+    for (const [id, v] of Object.entries(jsonValues)) expect(await again.resolve(`json-${id}`)).toEqual(v);
+    for (const [id, v] of Object.entries(binaryValues)) {
+      const back = await again.resolve(`bin-${id}`);
+      expect(Object.getPrototypeOf(back)).toBe(Object.getPrototypeOf(v));
+      expect(new Uint8Array(back instanceof ArrayBuffer ? back : (back as ArrayBufferView).buffer, back instanceof ArrayBuffer ? 0 : (back as ArrayBufferView).byteOffset, (back as ArrayBuffer).byteLength)).toEqual(
+        new Uint8Array(v instanceof ArrayBuffer ? v : v.buffer, v instanceof ArrayBuffer ? 0 : v.byteOffset, v.byteLength),
+      );
+    }
+    // what comes back has the content fingerprint of what went in
+    for (const [id, fingerprint] of written) {
+      expect([id, describeValue(await again.resolve(id)).fingerprint]).toEqual([id, fingerprint]);
+    }
+  });
+
+  it('names the cell and the file when a datum file is truncated or corrupt, and serves the others', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist(arrowSample(), { cellId: 'arrow' });
+    await store.persist(aqSample(), { cellId: 'aq' });
+    await store.persist({ ok: true }, { cellId: 'json' });
+    await store.persist(new Float64Array([1, 2, 3]), { cellId: 'bytes' });
+    await store.persist('intact', { cellId: 'intact' });
+
+    const arrowFile = store.fileOf('arrow')!;
+    const full = await fs.readFile(arrowFile);
+    await fs.writeFile(arrowFile, full.subarray(0, full.byteLength - 100)); // truncated
+    const aqFile = store.fileOf('aq')!;
+    const garbage = Buffer.alloc((await fs.stat(aqFile)).size, 0x5a); // same size, not Arrow
+    await fs.writeFile(aqFile, garbage);
+    const jsonFile = store.fileOf('json')!;
+    await fs.writeFile(jsonFile, '{"ok":!}'.padEnd((await fs.stat(jsonFile)).size, ' ').slice(0, (await fs.stat(jsonFile)).size));
+    await fs.rm(store.fileOf('bytes')!);
+
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems.map((p) => [p.cellId, p.code])).toEqual(
+      expect.arrayContaining([
+        ['arrow', 'CORRUPT_DATUM'],
+        ['bytes', 'CORRUPT_DATUM'],
+      ]),
+    );
+    for (const [id, file] of [
+      ['arrow', arrowFile],
+      ['aq', aqFile],
+      ['json', jsonFile],
+      ['bytes', store.fileOf('bytes')!],
+    ] as const) {
+      const error = await errorOf(again.resolve(id));
+      expect(error.code).toBe('CORRUPT_DATUM');
+      expect(error.details).toMatchObject({ cellId: id, file });
+      expect(error.message).toContain(`"${id}"`);
+      expect(error.message).toContain(file);
+    }
+    expect(await again.resolve('intact')).toBe('intact');
+    expect((await errorOf(again.resolve('nope'))).code).toBe('DATUM_NOT_FOUND');
+  });
+
+  it('refuses values it cannot persist, naming the cell and where, and writes nothing', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const cycle: Record<string, unknown> = { a: { b: [] as unknown[] } };
+    ((cycle.a as { b: unknown[] }).b as unknown[]).push(cycle);
+    const cases: [string, unknown, string, RegExp][] = [
+      ['fn', () => 1, '', /function/],
+      ['instance', new Point(1), '', /Point/],
+      ['map', { m: new Map([[1, 2]]) }, '/m', /Map/],
+      ['hole', [1, undefined, 3], '/1', /undefined inside an array/],
+      ['bigint', { n: 10n }, '/n', /BigInt/],
+      ['nan', { x: [NaN] }, '/x/0', /NaN/],
+      ['date', { when: new Date(0) }, '/when', /Date/],
+      ['nested-fn', { deep: { deeper: [{ f: () => 2 }] } }, '/deep/deeper/0/f', /function/],
+      ['cycle', cycle, '/a/b/0', /cycle/],
+      ['undefined', undefined, '', /undefined/],
+    ];
+    for (const [cellId, value, pointer, reason] of cases) {
+      const error = await errorOf(() => store.persist(value, { cellId }));
+      expect([cellId, error.code]).toEqual([cellId, 'UNPERSISTABLE']);
+      expect(error.message).toContain(`"${cellId}"`);
+      expect(error.message).toMatch(reason);
+      expect(error.details.pointer).toBe(pointer);
+    }
+    expect(store.list()).toEqual([]);
+    expect((await fs.readdir(dir)).filter((f) => f !== INDEX_FILE)).toEqual([]);
+    // an object property that is undefined is dropped, as JSON does
+    await store.persist({ a: 1, b: undefined }, { cellId: 'ok' });
+    expect(await (await DiskDatumStore.open(dir)).resolve('ok')).toEqual({ a: 1 });
+  });
+
+  it('ignores leftovers of a crash: temp files and datum files the index never listed', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist({ v: 1 }, { cellId: 'kept' });
+    // a crash in the middle of writing a datum, and one between the datum's rename and the index
+    await fs.writeFile(path.join(dir, '.tmp-999-abcd-kept~7.json.json'), '{"v": 2, "trunc');
+    await fs.writeFile(path.join(dir, '.tmp-999-abcd-index.json'), '{"format": "fancyf');
+    await fs.writeFile(path.join(dir, 'kept~8.json.json'), '{"v": 3}');
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual(['kept']);
+    expect(await again.resolve('kept')).toEqual({ v: 1 });
+    // and later writes do not collide with the leftovers
+    await again.persist({ v: 4 }, { cellId: 'kept' });
+    expect(await (await DiskDatumStore.open(dir)).resolve('kept')).toEqual({ v: 4 });
+  });
+
+  it('rebuilds a corrupt index from the datum files, keeps the old index aside and says so', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist(arrowSample(), { cellId: 'prices', producedBy: { stepId: 'prices', slug: 'p', version: '1' } });
+    await store.persist({ a: [1, 2] }, { cellId: 'cfg/ü.1' });
+    await store.persist(new Int16Array([5, -5]), { cellId: 'raw' });
+    await store.persist({ a: 'replaced' }, { cellId: 'cfg/ü.1' });
+    const before = store.list().map((c) => [c.id, c.fingerprint]);
+    await fs.writeFile(path.join(dir, INDEX_FILE), '{"format": "fancyflow-disk-store", "ver'); // torn
+
+    const again = await DiskDatumStore.open(dir);
+    expect(again.list().map((c) => [c.id, c.fingerprint])).toEqual(before);
+    expect(await again.resolve('cfg/ü.1')).toEqual({ a: 'replaced' });
+    expect(await again.resolve('raw')).toEqual(new Int16Array([5, -5]));
+    expect(tableAdapterFor(await again.resolve('prices'))?.name).toBe('arrow');
+    const notice = again.problems.find((p) => p.code === 'STORE_IO');
+    expect(notice?.message).toMatch(/rebuilt from 3 datum file/);
+    const backups = (await fs.readdir(dir)).filter((f) => f.startsWith(`${INDEX_FILE}.corrupt-`));
+    expect(backups).toHaveLength(1);
+    expect(notice?.file).toBe(path.join(dir, backups[0]!));
+    // the rebuilt index is written: the next open is clean
+    expect((await DiskDatumStore.open(dir)).problems).toEqual([]);
+  });
+
+  it('replaces and deletes cells, removing the files they no longer need', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist([1], { cellId: 'a' });
+    await store.persist([2], { cellId: 'b' });
+    const first = store.fileOf('a')!;
+    await store.persist(aqSample(), { cellId: 'a' });
+    expect(store.list().map((c) => c.id)).toEqual(['b', 'a']);
+    await expect(fs.access(first)).rejects.toThrow();
+    expect(store.cell('a')?.kind).toBe('table');
+    expect(await store.delete('b')).toBe(true);
+    expect(await store.delete('b')).toBe(false);
+    const again = await DiskDatumStore.open(dir);
+    expect(again.list().map((c) => c.id)).toEqual(['a']);
+    expect((await fs.readdir(dir)).sort()).toEqual([path.basename(store.fileOf('a')!), INDEX_FILE].sort());
+  });
+
+  it('serves an Orchestrator across a restart: a new instance on the same folder runs the later steps', async () => {
+    const dir = freshDir();
+    const registry = new FunctionRegistry();
+    let loads = 0;
+    const load = step(
+      { slug: 'load', inputs: {}, output: aqTable({ x: 'number', city: 'string' }) },
+      () => {
+        loads++;
+        return aq.table({ x: [3, 1, 2, 5], city: ['Oslo', 'Lima', 'Oslo', 'Pune'] });
+      },
+      { registry },
+    );
+    const double = step(
+      {
+        slug: 'double_x',
+        inputs: { t: aqTable({ x: 'number' }) },
+        output: aqTable({ x: 'number' }),
+        traits: { execution: 'row_wise' },
+      },
+      (row) => ({ ...row, x: (row.x ?? 0) * 2 }),
+      { registry },
+    );
+    const stats = step(
+      { slug: 'stats', inputs: { t: aqTable({ x: 'number' }) }, output: z.object({ sum: z.number(), rows: z.number() }) },
+      ({ t }) => ({ sum: (t.array('x', Array) as number[]).reduce((a, b) => a + b, 0), rows: t.numRows() }),
+      { registry },
+    );
+    const workflow = () => {
+      const wf = new Workflow();
+      const raw = load({}, {}, { id: 'raw' });
+      const doubled = double({ t: raw }, {}, { id: 'doubled' });
+      return wf.add(raw).add(doubled).add(stats({ t: doubled }, {}, { id: 'stats' }));
+    };
+    const first = await new Orchestrator({ store: await DiskDatumStore.open(dir, { durable: false }), registry }).run(workflow());
+    expect(first.status).toBe('completed');
+
+    // "restart": a new store instance, a new orchestrator; run only the last step, from disk
+    const store = await DiskDatumStore.open(dir);
+    expect(store.list().map((c) => c.id)).toEqual(['raw', 'doubled', 'stats']);
+    const report = await new Orchestrator({ store, registry }).runStep(workflow(), 'stats');
+    expect(report.status).toBe('completed');
+    expect(loads).toBe(1);
+    expect(await store.resolve('stats')).toEqual({ sum: 22, rows: 4 });
+    const doubled = (await store.resolve('doubled')) as aq.ColumnTable;
+    expect(doubled.objects()).toEqual([
+      { x: 6, city: 'Oslo' },
+      { x: 2, city: 'Lima' },
+      { x: 4, city: 'Oslo' },
+      { x: 10, city: 'Pune' },
+    ]);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Tables to and from Arrow IPC (file format) with as few copies as the libraries allow: encoding
+ * gathers the IPC pieces (the column buffers themselves, plus small headers) for one vectored write
+ * instead of joining them into one big buffer; decoding reads the columns in place from the bytes
+ * the file was read into.
+ *
+ * apache-arrow tables are written with apache-arrow; arquero tables with flechette (arquero's own
+ * Arrow library, via `aq.toArrow`) and read back with `aq.fromArrow`, so each comes back in the family
+ * it was written as.
+ */
+import * as arrow from 'apache-arrow';
+import * as flechette from '@uwdata/flechette';
+import * as aq from 'arquero';
+import { encodeUtf8 } from '../tables/arrow-build';
+
+/** The table families the disk store writes. */
+export type TableFamily = 'arrow' | 'arquero';
+
+/** An apache-arrow file writer that hands over its pieces instead of queueing them in a stream. */
+class GatheringFileWriter extends arrow.RecordBatchFileWriter {
+  readonly pieces: Uint8Array[] = [];
+
+  protected override _write(chunk: unknown): this {
+    if (!this._started) return this;
+    const view = chunk as ArrayBufferView;
+    const bytes =
+      view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    if (bytes.byteLength > 0) {
+      this.pieces.push(bytes);
+      this._position += bytes.byteLength;
+    }
+    return this;
+  }
+}
+
+/** A flechette sink that keeps the pieces (flechette passes column buffers through unchanged). */
+class GatheringSink {
+  readonly pieces: Uint8Array[] = [];
+  write(bytes: Uint8Array): void {
+    if (bytes.byteLength > 0) this.pieces.push(bytes);
+  }
+  pad(byteCount: number): void {
+    if (byteCount > 0) this.pieces.push(new Uint8Array(byteCount));
+  }
+  finish(): null {
+    return null;
+  }
+}
+
+/** The Arrow IPC file of `table`, as pieces to write in order. */
+export function encodeTable(table: unknown, family: TableFamily): Uint8Array[] {
+  if (family === 'arrow') {
+    const writer = new GatheringFileWriter();
+    writer.writeAll(table as arrow.Table);
+    return writer.pieces;
+  }
+  const sink = new GatheringSink();
+  flechette.tableToIPC(arqueroToFlechette(table as aq.ColumnTable), { format: 'file', sink });
+  return sink.pieces;
+}
+
+type FlechetteColumn = ReturnType<typeof flechette.columnFromArray>;
+
+/**
+ * An arquero table as a flechette table, column by column, copying as little as possible: Arrow
+ * columns (from `fromArrow`) pass through, typed arrays are wrapped, strings are encoded straight
+ * into UTF-8 offsets (flechette's own string builder is ~10x slower). Plain arrays of numbers,
+ * strings and booleans become float64, utf8 and bool, the types the arquero adapter reports, so the
+ * table read back has the column types (and the fingerprint) of the table written.
+ */
+function arqueroToFlechette(input: aq.ColumnTable): ReturnType<typeof flechette.tableFromColumns> {
+  const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
+  const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => [
+    name,
+    flechetteColumn(table.column(name) as unknown),
+  ]);
+  return flechette.tableFromColumns(entries);
+}
+
+function flechetteColumn(column: unknown): FlechetteColumn {
+  if (column instanceof flechette.Column) return column as FlechetteColumn;
+  if (ArrayBuffer.isView(column)) {
+    return flechette.columnFromArray(column as Parameters<typeof flechette.columnFromArray>[0]);
+  }
+  const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
+  const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
+  let kind: string | undefined;
+  let uniform = true;
+  let nulls = 0;
+  for (let i = 0; i < values.length && uniform; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      nulls++;
+      continue;
+    }
+    const k = typeof v;
+    if (kind === undefined) kind = k;
+    else if (k !== kind) uniform = false;
+  }
+  const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
+  if (uniform && kind === 'string' && !dictionary) return utf8Column(values as (string | null)[], nulls);
+  if (uniform && kind === 'string') {
+    return flechette.columnFromArray(values, flechette.dictionary(flechette.utf8()));
+  }
+  if (uniform && kind === 'number') {
+    if (nulls === 0) return flechette.columnFromArray(Float64Array.from(values as number[]));
+    return flechette.columnFromArray(values, flechette.float64());
+  }
+  if (uniform && kind === 'boolean') return flechette.columnFromArray(values, flechette.bool());
+  return flechette.columnFromArray(values);
+}
+
+function utf8Column(values: readonly (string | null | undefined)[], nullCount: number): FlechetteColumn {
+  const { offsets, data } = encodeUtf8(values);
+  let validity = new Uint8Array(0); // flechette writes an empty validity buffer when no nulls
+  if (nullCount > 0) {
+    validity = new Uint8Array((values.length + 7) >> 3);
+    for (let i = 0; i < values.length; i++) if (values[i] != null) validity[i >> 3]! |= 1 << (i & 7);
+  }
+  const type = flechette.utf8();
+  const Batch = flechette.batchType(type);
+  const batch = new Batch({ length: values.length, nullCount, type, validity, offsets, values: data });
+  return new flechette.Column([batch]) as FlechetteColumn;
+}
+
+/** The table in `bytes` (an Arrow IPC file or stream), as a table of `family`. Throws on bad bytes. */
+export function decodeTable(bytes: Uint8Array, family: TableFamily): arrow.Table | aq.ColumnTable {
+  if (family === 'arrow') return arrow.tableFromIPC(bytes);
+  // flechette's Table is what arquero's fromArrow reads natively (columns read in place)
+  const table = flechette.tableFromIPC(bytes, { useDate: true });
+  return aq.fromArrow(table as unknown as Parameters<typeof aq.fromArrow>[0]);
+}

@@ -1,0 +1,125 @@
+import * as arrow from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { describeValue } from '../core/cell';
+import { checkContract } from '../core/contracts';
+import { isFancyflowError } from '../core/errors';
+import { MemoryDatumStore } from '../core/memory-store';
+import { Orchestrator } from '../core/orchestrator';
+import { FunctionRegistry } from '../core/registry';
+import { step } from '../core/step';
+import { tableAdapterFor } from '../core/table';
+import { Workflow } from '../core/workflow';
+import { arrowTableAdapter } from './arrow-adapter';
+import { utf8Vector } from './arrow-build';
+import './register';
+import { aqTable, arrowTable } from './typed-contracts';
+
+function sample(n = 10): arrow.Table {
+  return new arrow.Table({
+    x: arrow.makeVector(Float64Array.from({ length: n }, (_, i) => i * 1.5)),
+    n: arrow.makeVector(Int32Array.from({ length: n }, (_, i) => i)),
+    // vectorFromArray encodes strings as a dictionary by default
+    city: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => ['Oslo', 'Lima', 'Pune'][i % 3]!)),
+    name: utf8Vector(Array.from({ length: n }, (_, i) => (i === 3 ? null : `name-${i}`))),
+  });
+}
+
+describe('the Arrow table adapter', () => {
+  it('reads column types from the schema, dictionary-encoded strings included', () => {
+    const t = sample();
+    expect(tableAdapterFor(t)?.name).toBe('arrow');
+    expect(arrowTableAdapter.columns(t)).toEqual([
+      { name: 'x', type: 'float64', nullable: false },
+      { name: 'n', type: 'int32', nullable: false },
+      { name: 'city', type: 'dictionary', valueType: 'utf8', nullable: true },
+      { name: 'name', type: 'utf8', nullable: true },
+    ]);
+    const d = describeValue(t);
+    expect(d.kind).toBe('table');
+    expect(d.summary.shape).toEqual([10, 4]);
+    expect(d.summary.byteSize).toBeGreaterThan(10 * (8 + 4));
+    expect(arrowTableAdapter.head(t, 2)).toEqual([
+      { x: 0, n: 0, city: 'Oslo', name: 'name-0' },
+      { x: 1.5, n: 1, city: 'Lima', name: 'name-1' },
+    ]);
+  });
+
+  it('checks table contracts without walking rows (both typed contracts accept Arrow)', () => {
+    const t = sample();
+    expect(checkContract(arrowTable({ x: 'number', n: 'integer', city: 'string', name: 'string' }), t)).toBeUndefined();
+    expect(checkContract(aqTable({ city: 'string' }), t)).toBeUndefined();
+    const issues = checkContract(arrowTable({ n: 'string', missing: 'number' }), t);
+    expect(issues?.map((i) => i.code)).toEqual(['column_type', 'missing_column']);
+    expect(issues?.[0]?.message).toContain('int32');
+    expect(checkContract(arrowTable({ x: 'number' }, { exact: true }), t)?.[0]?.code).toBe('unexpected_column');
+    expect(checkContract(arrowTable(), [{ x: 1 }])?.[0]?.message).toContain('Expected a table');
+  });
+
+  it('fingerprints by content: equal for equal values however chunked, different when a value changes', () => {
+    const t = sample(100);
+    const same = sample(100);
+    expect(arrowTableAdapter.fingerprint(same)).toBe(arrowTableAdapter.fingerprint(t));
+    // the same rows in two record batches
+    const rechunked = new arrow.Table([...t.slice(0, 37).batches, ...t.slice(37).batches]);
+    expect(rechunked.batches.length).toBe(2);
+    expect(arrowTableAdapter.fingerprint(rechunked)).toBe(arrowTableAdapter.fingerprint(t));
+    const x = Float64Array.from({ length: 100 }, (_, i) => i * 1.5);
+    x[50] = -1;
+    const changed = new arrow.Table({ ...Object.fromEntries(t.schema.fields.map((f) => [f.name, t.getChild(f.name)!])), x: arrow.makeVector(x) });
+    expect(arrowTableAdapter.fingerprint(changed)).not.toBe(arrowTableAdapter.fingerprint(t));
+    const renamed = new arrow.Table({ y: t.getChild('x')! });
+    const original = new arrow.Table({ x: t.getChild('x')! });
+    expect(arrowTableAdapter.fingerprint(renamed)).not.toBe(arrowTableAdapter.fingerprint(original));
+  });
+
+  it('maps a row_wise step through the Orchestrator into an Arrow table, keeping column types', async () => {
+    const registry = new FunctionRegistry();
+    const upper = step(
+      {
+        slug: 'upper_city',
+        inputs: { t: arrowTable({ city: 'string', n: 'integer' }) },
+        output: arrowTable({ city: 'string', n: 'integer', twice: 'number' }),
+        traits: { execution: 'row_wise' },
+      },
+      (row) => ({ city: row.city === null ? null : row.city.toUpperCase(), n: row.n, twice: (row.n ?? 0) * 2 }),
+      { registry },
+    );
+    const store = new MemoryDatumStore();
+    const input = sample(200_000); // several slices: the map yields between them
+    store.persist(input, { cellId: 'raw' });
+    const wf = new Workflow({ known: (id) => store.has(id) }).add(upper({ t: 'raw' }, {}, { id: 'up' }));
+    const report = await new Orchestrator({ store, registry }).run(wf);
+    expect(report.status).toBe('completed');
+    const out = store.resolve('up') as arrow.Table;
+    expect(out).toBeInstanceOf(arrow.Table);
+    expect(out.numRows).toBe(200_000);
+    expect(arrowTableAdapter.columns(out)).toEqual([
+      { name: 'city', type: 'dictionary', valueType: 'utf8', nullable: true },
+      { name: 'n', type: 'int32', nullable: true },
+      { name: 'twice', type: 'float64', nullable: true },
+    ]);
+    expect(arrowTableAdapter.head(out, 2)).toEqual([
+      { city: 'OSLO', n: 0, twice: 0 },
+      { city: 'LIMA', n: 1, twice: 2 },
+    ]);
+  });
+
+  it('stops a long map between batches when the run is cancelled', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const map = arrowTableAdapter.mapRows(
+      sample(300_000),
+      (row) => {
+        if (++seen === 1000) setTimeout(() => controller.abort(), 0);
+        return row;
+      },
+      { signal: controller.signal },
+    );
+    const error = await map.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isFancyflowError(error, 'CANCELLED')).toBe(true);
+    expect(seen).toBeLessThan(300_000);
+  });
+});

@@ -1,0 +1,2 @@
+// The style module of the prebuilt JupyterLab extension (package.json `styleModule`).
+import './index.css';
