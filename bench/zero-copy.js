@@ -72,10 +72,17 @@ function mb(bytes) {
   const tableBytes = ff.tableAdapterFor(table).byteSize(table);
   const rows = [
     await pass('Float64Array 8 MB', f64, ff.bytes(), f64.byteLength),
-    await pass('arrow.Table 1e6 rows', table, ff.arrowTable({ a: 'number', c: 'integer', s: 'string' }), tableBytes),
+    await pass(
+      'arrow.Table 1e6 rows',
+      table,
+      ff.arrowTable({ a: 'number', c: 'integer', s: 'string' }),
+      tableBytes,
+    ),
   ];
   console.log(`${STEPS} identity steps with contracts, MemoryDatumStore; memory measured after gc`);
-  console.log(`${'payload'.padEnd(22)}${'MB'.padStart(8)}${'same ===?'.padStart(11)}${'heap +MB'.padStart(10)}${'buffers +MB'.padStart(13)}${'growth/payload'.padStart(16)}${'run ms'.padStart(9)}`);
+  console.log(
+    `${'payload'.padEnd(22)}${'MB'.padStart(8)}${'same ===?'.padStart(11)}${'heap +MB'.padStart(10)}${'buffers +MB'.padStart(13)}${'growth/payload'.padStart(16)}${'run ms'.padStart(9)}`,
+  );
   for (const r of rows) {
     const growth = (Math.max(0, r.heap) + Math.max(0, r.buffers)) / r.payloadBytes;
     console.log(
@@ -99,5 +106,13 @@ function utf8(values) {
     offsets[i + 1] = pos;
   }
   data = data.subarray(0, pos);
-  return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: values.length, nullCount: 0, valueOffsets: offsets, data }));
+  return arrow.makeVector(
+    arrow.makeData({
+      type: new arrow.Utf8(),
+      length: values.length,
+      nullCount: 0,
+      valueOffsets: offsets,
+      data,
+    }),
+  );
 }

@@ -7,7 +7,11 @@
 export * from './core';
 import './tables/register';
 export { aqTable, arrowTable } from './tables/typed-contracts';
-export { DiskDatumStore, type DiskDatumStoreOptions, type StoreProblem } from './stores/disk-datum-store';
+export {
+  DiskDatumStore,
+  type DiskDatumStoreOptions,
+  type StoreProblem,
+} from './stores/disk-datum-store';
 export { steps, registerStandardSteps, type VegaLiteSpec, type WriteSummary } from './steps';
 export { cell, cells, type CellsAccessor } from './kernel/notebook-cells';
 export { display, clearOutput, type DisplayOptions } from './kernel/display-api';

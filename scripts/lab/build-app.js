@@ -19,6 +19,9 @@ const { extensions, mimeExtensions, excludedPlugins } = require('./extensions');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORE_PACKAGE = require.resolve('@jupyterlab/core-meta/core.package.json');
+// Browser shims come with @jupyter/builder (as for extensions): resolve them from there.
+const BUILDER_DIR = path.dirname(require.resolve('@jupyter/builder/package.json'));
+const fromBuilder = (request) => require.resolve(request, { paths: [BUILDER_DIR] });
 
 function parseArgs(argv) {
   const args = { out: path.join(ROOT, '.build', 'lab'), mode: 'development' };
@@ -127,8 +130,8 @@ function appConfig({ mode, buildDir, staticDir, core }) {
         url: false,
         buffer: false,
         crypto: false,
-        path: require.resolve('path-browserify'),
-        process: require.resolve('process/browser'),
+        path: fromBuilder('path-browserify'),
+        process: fromBuilder('process/browser'),
       },
     },
     module: {
@@ -151,7 +154,7 @@ function appConfig({ mode, buildDir, staticDir, core }) {
     },
     performance: { hints: false },
     plugins: [
-      new rspack.ProvidePlugin({ process: 'process/browser' }),
+      new rspack.ProvidePlugin({ process: fromBuilder('process/browser') }),
       new rspack.container.ModuleFederationPluginV1({
         name: 'CORE_FEDERATION',
         library: { type: 'var', name: ['_JUPYTERLAB', 'CORE_LIBRARY_FEDERATION'] },

@@ -70,8 +70,11 @@ export class FunctionRegistry {
     const fn = this.steps.get(slug);
     if (fn) return fn;
     const near = [...this.steps.keys()]
-      .filter((s) => s.includes(slug) || slug.includes(s))
-      .slice(0, 3);
+      .map((s) => ({ s, d: s.includes(slug) || slug.includes(s) ? 0 : editDistance(s, slug) }))
+      .filter(({ d }) => d <= Math.max(2, Math.floor(slug.length / 4)))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 3)
+      .map(({ s }) => s);
     throw new FancyflowError(
       'UNKNOWN_STEP',
       `Unknown step "${slug}"${near.length ? ` (did you mean ${near.map((s) => `"${s}"`).join(', ')}?)` : ''}`,
@@ -109,6 +112,23 @@ export class FunctionRegistry {
   private emit(change: RegistryChange): void {
     for (const listener of this.listeners) listener(change);
   }
+}
+
+/** Levenshtein distance (for "did you mean" suggestions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 const DEFAULT_KEY = Symbol.for('fancyflow.defaultRegistry');

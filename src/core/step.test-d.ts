@@ -74,6 +74,17 @@ describe('step() infers types from its schemas', () => {
     );
   });
 
+  it('requires table inputs', () => {
+    const join = step(
+      { slug: 'join_typed', inputs: { left: table(), right: table() }, output: table() },
+      ({ left }) => left,
+      { registry },
+    );
+    // @ts-expect-error right is required
+    join({ left: 'a' });
+    join({ left: 'a', right: 'b' });
+  });
+
   it('refuses references to undeclared inputs', () => {
     const fn = step(
       { slug: 'one_input', inputs: { a: z.number() }, output: z.number() },

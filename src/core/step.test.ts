@@ -163,5 +163,7 @@ describe('step()', () => {
     const unknown = thrown(() => lenient.require('twic'));
     expect(unknown.code).toBe('UNKNOWN_STEP');
     expect(unknown.message).toContain('did you mean "twice"');
+    expect(thrown(() => lenient.require('tiwce')).message).toContain('did you mean "twice"');
+    expect(thrown(() => lenient.require('unrelated')).message).not.toContain('did you mean');
   });
 });

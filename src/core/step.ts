@@ -96,8 +96,10 @@ export type RowFunction<I extends StepInputs, C extends ConfigSchema> = (
 /** A reference to a cell: a FancyCell, a cell id, an earlier WorkflowStep, or `{ cellId }`. */
 export type CellReference = FancyCell | WorkflowStep | string | { cellId: string };
 
+// Decided on the output type: table contracts accept `unknown` as input, and only contracts whose
+// value may be undefined (z.optional) make an argument optional.
 type OptionalKeys<I extends StepInputs> = {
-  [K in keyof I]: undefined extends z.input<I[K]> ? K : never;
+  [K in keyof I]: undefined extends z.output<I[K]> ? K : never;
 }[keyof I];
 
 /** The references a call takes: one per input (inputs whose contract accepts undefined may be left out). */

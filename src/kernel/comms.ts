@@ -82,7 +82,9 @@ export class CommManager {
 
   /** The open comms of `targetName` (all when undefined). */
   list(targetName?: string): Comm[] {
-    return [...this.comms.values()].filter((c) => targetName === undefined || c.targetName === targetName);
+    return [...this.comms.values()].filter(
+      (c) => targetName === undefined || c.targetName === targetName,
+    );
   }
 
   /** `comm_open` from the front end; an unknown target gets the comm closed right back. */
@@ -127,7 +129,8 @@ export class CommManager {
   info(targetName?: unknown): { status: 'ok'; comms: Record<string, { target_name: string }> } {
     const comms: Record<string, { target_name: string }> = {};
     for (const comm of this.comms.values()) {
-      if (typeof targetName === 'string' && targetName !== '' && comm.targetName !== targetName) continue;
+      if (typeof targetName === 'string' && targetName !== '' && comm.targetName !== targetName)
+        continue;
       comms[comm.id] = { target_name: comm.targetName };
     }
     return { status: 'ok', comms };

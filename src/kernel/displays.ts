@@ -20,7 +20,12 @@ export const DISPLAY_ROWS = 10;
 
 /** A value as text, the way Node's REPL shows it. */
 export function plainText(value: unknown): string {
-  return inspect(value, { depth: 4, maxArrayLength: 50, maxStringLength: 10_000, breakLength: 100 });
+  return inspect(value, {
+    depth: 4,
+    maxArrayLength: 50,
+    maxStringLength: 10_000,
+    breakLength: 100,
+  });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -40,13 +45,17 @@ export function richMime(value: unknown): Record<string, unknown> {
   if (isPlainObject(value) && typeof value.$schema === 'string') {
     const schema = value.$schema;
     const version = /\/v(\d+)(?:\.|\/|\.json)/.exec(schema)?.[1] ?? '5';
-    if (schema.includes('vega-lite')) return { [`application/vnd.vegalite.v${version}+json`]: value };
-    if (/\/schema\/vega\//.test(schema)) return { [`application/vnd.vega.v${version}+json`]: value };
+    if (schema.includes('vega-lite'))
+      return { [`application/vnd.vegalite.v${version}+json`]: value };
+    if (/\/schema\/vega\//.test(schema))
+      return { [`application/vnd.vega.v${version}+json`]: value };
   }
   if (value instanceof Uint8Array) {
     for (const [mime, signature] of IMAGE_SIGNATURES) {
       if (value.length > signature.length && signature.every((b, i) => value[i] === b)) {
-        return { [mime]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+        return {
+          [mime]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+        };
       }
     }
   }
@@ -118,7 +127,9 @@ function stepText(step: StepReport | undefined, cell: FancyCell): string | undef
   if (!producer && !step) return undefined;
   const slug = producer?.slug ?? step?.slug ?? '';
   const version = producer?.version ? ` ${producer.version}` : '';
-  const status = step ? `, ${step.status}${step.durationMs !== undefined ? ` in ${step.durationMs.toFixed(1)} ms` : ''}` : '';
+  const status = step
+    ? `, ${step.status}${step.durationMs !== undefined ? ` in ${step.durationMs.toFixed(1)} ms` : ''}`
+    : '';
   return `${slug}${version}${status}`;
 }
 
@@ -133,16 +144,25 @@ export function cellHtml(display: CellDisplay, value: unknown): string {
   ]
     .filter(Boolean)
     .join(' · ');
-  const parts = [`<div class="jp-fancyflow-CellDisplay" data-cell-id="${escapeHtml(cell.id)}">`, `<div>${title}</div>`];
+  const parts = [
+    `<div class="jp-fancyflow-CellDisplay" data-cell-id="${escapeHtml(cell.id)}">`,
+    `<div>${title}</div>`,
+  ];
   const produced = stepText(step, cell);
   if (produced) parts.push(`<div>produced by step <code>${escapeHtml(produced)}</code></div>`);
-  if (step?.error) parts.push(`<div><strong>${escapeHtml(step.error.code)}</strong>: ${escapeHtml(step.error.message)}</div>`);
+  if (step?.error)
+    parts.push(
+      `<div><strong>${escapeHtml(step.error.code)}</strong>: ${escapeHtml(step.error.message)}</div>`,
+    );
   const columns = cell.summary.columns;
   if (rows && rows.length > 0) {
     const names = columns?.map((c) => c.name) ?? Object.keys(rows[0]!);
     const types = new Map(columns?.map((c) => [c.name, c.type]) ?? []);
     const head = names
-      .map((n) => `<th>${escapeHtml(n)}${types.has(n) ? `<br><small>${escapeHtml(types.get(n)!)}</small>` : ''}</th>`)
+      .map(
+        (n) =>
+          `<th>${escapeHtml(n)}${types.has(n) ? `<br><small>${escapeHtml(types.get(n)!)}</small>` : ''}</th>`,
+      )
       .join('');
     const body = rows
       .map((r) => `<tr>${names.map((n) => `<td>${escapeHtml(cellText(r[n]))}</td>`).join('')}</tr>`)
@@ -201,7 +221,14 @@ export function displayBundle(value: unknown): MimeBundle {
   const rows = headRows(value, DISPLAY_ROWS);
   if (!rows) return valueBundle(value);
   const { kind, summary, fingerprint } = describeValue(value);
-  const cell: FancyCell = { id: 'display', uri: '', kind, summary, createdAt: new Date().toISOString(), fingerprint };
+  const cell: FancyCell = {
+    id: 'display',
+    uri: '',
+    kind,
+    summary,
+    createdAt: new Date().toISOString(),
+    fingerprint,
+  };
   const display: CellDisplay = { cell, rows };
   return {
     data: {

@@ -20,8 +20,7 @@ export interface ExecutionError {
 
 /** What one execution gave. */
 export type ExecuteOutcome =
-  | { status: 'ok'; hasValue: boolean; value?: unknown }
-  | { status: 'error'; error: ExecutionError };
+  { status: 'ok'; hasValue: boolean; value?: unknown } | { status: 'error'; error: ExecutionError };
 
 /** A completion answer, in code points. */
 export interface Completion {
@@ -159,7 +158,13 @@ export class ExecuteEngine {
   isComplete(code: string): Completeness {
     const result = isCompleteCode(code);
     if (!result.completed) return { status: 'incomplete', indent: result.indent ?? '' };
-    const source = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const source = ts.createSourceFile(
+      'cell.ts',
+      code,
+      ts.ScriptTarget.Latest,
+      false,
+      ts.ScriptKind.TS,
+    );
     const diagnostics = (source as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics;
     return diagnostics && diagnostics.length > 0 ? { status: 'invalid' } : { status: 'complete' };
   }
@@ -218,11 +223,19 @@ function cellFrames(stack: string): string[] {
 
 /** Describes a thrown value as Jupyter's error (`ename`, `evalue`, `traceback`). */
 export function thrownError(thrown: unknown): ExecutionError {
-  if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
+  if (
+    thrown instanceof Error ||
+    (typeof thrown === 'object' && thrown !== null && 'message' in thrown)
+  ) {
     const e = thrown as Error & { code?: unknown };
     const message = String(e.message);
     if (INTERRUPT_MESSAGES.some((m) => message.startsWith(m))) {
-      return { ename: 'Interrupted', evalue: message, traceback: [`${RED}Interrupted${RESET}: ${message}`], thrown };
+      return {
+        ename: 'Interrupted',
+        evalue: message,
+        traceback: [`${RED}Interrupted${RESET}: ${message}`],
+        thrown,
+      };
     }
     const ename = String(e.name ?? 'Error');
     const evalue =

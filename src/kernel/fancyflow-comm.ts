@@ -38,7 +38,8 @@ export class FancyflowComms {
   private open(comm: Comm, data: unknown, request: JupyterMessage): void {
     comm.onMessage((message, req) => void this.handle(comm, message, req));
     // A comm_open may carry a first request (saves a round trip).
-    if (typeof data === 'object' && data !== null && 'type' in data) void this.handle(comm, data, request);
+    if (typeof data === 'object' && data !== null && 'type' in data)
+      void this.handle(comm, data, request);
   }
 
   /** Sends a push to every open fancyflow comm. */
@@ -73,18 +74,25 @@ export class FancyflowComms {
     this.flushTimer = undefined;
     if (this.registryDirty) {
       this.registryDirty = false;
-      this.push({ v: PROTOCOL_VERSION, type: 'registry-changed', steps: this.session.registry.describe() }, parent);
+      this.push(
+        { v: PROTOCOL_VERSION, type: 'registry-changed', steps: this.session.registry.describe() },
+        parent,
+      );
     }
     if (this.workflowDirty) {
       this.workflowDirty = false;
-      this.push({ v: PROTOCOL_VERSION, type: 'workflow-changed', state: this.session.state() }, parent);
+      this.push(
+        { v: PROTOCOL_VERSION, type: 'workflow-changed', state: this.session.state() },
+        parent,
+      );
     }
   }
 
   private async handle(comm: Comm, data: unknown, request: JupyterMessage): Promise<void> {
     const parsed = RequestSchema.safeParse(data);
     if (!parsed.success) {
-      const id = typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
+      const id =
+        typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
       const issues = serializeIssues(parsed.error.issues);
       const error = new FancyflowError(
         'PROTOCOL',

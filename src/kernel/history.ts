@@ -28,7 +28,10 @@ interface Line {
 export const HISTORY_SESSION = 1;
 
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 's');
 }
 
@@ -86,11 +89,14 @@ export class History {
       }
       case 'tail':
       default:
-        selected = n === undefined ? this.lines : this.lines.slice(Math.max(0, this.lines.length - n));
+        selected =
+          n === undefined ? this.lines : this.lines.slice(Math.max(0, this.lines.length - n));
         break;
     }
     return selected.map((l): HistoryEntry =>
-      withOutput ? [HISTORY_SESSION, l.number, [l.input, l.output]] : [HISTORY_SESSION, l.number, l.input],
+      withOutput
+        ? [HISTORY_SESSION, l.number, [l.input, l.output]]
+        : [HISTORY_SESSION, l.number, l.input],
     );
   }
 }

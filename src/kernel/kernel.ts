@@ -16,7 +16,13 @@ import { kernelLog } from './kernel-log';
 import { IopubSink, runWithOutput, type OutputSink } from './output';
 import { kernelVersion, NotebookSession } from './session';
 import { KernelSockets, type RequestChannel } from './sockets';
-import { createMessage, createSigner, PROTOCOL_VERSION, type JsonObject, type JupyterMessage } from './wire';
+import {
+  createMessage,
+  createSigner,
+  PROTOCOL_VERSION,
+  type JsonObject,
+  type JupyterMessage,
+} from './wire';
 
 /** Options of a kernel. */
 export interface KernelOptions {
@@ -31,6 +37,9 @@ export interface KernelOptions {
 export interface KernelExit {
   restart: boolean;
 }
+
+/** `FANCYFLOW_KERNEL_DEBUG=1` logs every request and iopub message to the kernel's stderr. */
+const DEBUG = Boolean(process.env.FANCYFLOW_KERNEL_DEBUG);
 
 const TSLAB_VERSION = (() => {
   try {
@@ -97,11 +106,19 @@ export class Kernel {
 
   /** Sends an iopub message. */
   private publish(msgType: string, content: JsonObject, parent: JupyterMessage | undefined): void {
+    if (DEBUG) kernelLog(`-> iopub ${msgType} ${JSON.stringify(content).slice(0, 60)}`);
     void this.sockets?.send('iopub', createMessage(msgType, content, parent, this.id));
   }
 
-  private reply(channel: RequestChannel, request: JupyterMessage, msgType: string, content: JsonObject): Promise<void> {
-    const message = createMessage(msgType, content, request, this.id, { identities: request.identities });
+  private reply(
+    channel: RequestChannel,
+    request: JupyterMessage,
+    msgType: string,
+    content: JsonObject,
+  ): Promise<void> {
+    const message = createMessage(msgType, content, request, this.id, {
+      identities: request.identities,
+    });
     return this.sockets?.send(channel, message) ?? Promise.resolve();
   }
 
@@ -110,13 +127,18 @@ export class Kernel {
   }
 
   /** Publishes busy, runs `handle` with the request's output sink, flushes, publishes idle. */
-  private async busy(request: JupyterMessage, handle: (sink: OutputSink) => unknown): Promise<void> {
+  private async busy(
+    request: JupyterMessage,
+    handle: (sink: OutputSink) => unknown,
+  ): Promise<void> {
     this.publish('status', { execution_state: 'busy' }, request);
     const sink = this.sinkFor(request);
     try {
       await runWithOutput(sink, () => handle(sink));
     } catch (e) {
-      kernelLog(`${request.header.msg_type} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      kernelLog(
+        `${request.header.msg_type} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
     } finally {
       sink.flush();
       this.publish('status', { execution_state: 'idle' }, request);
@@ -125,6 +147,7 @@ export class Kernel {
 
   private onRequest(channel: RequestChannel, request: JupyterMessage): void {
     const type = request.header.msg_type;
+    if (DEBUG) kernelLog(`<- ${channel} ${type} ${JSON.stringify(request.content).slice(0, 80)}`);
     if (type === 'execute_request') {
       this.queue.push(request);
       void this.drain(channel);
@@ -144,7 +167,8 @@ export class Kernel {
         });
       case 'complete_request': {
         const code = stringField(content, 'code');
-        const cursor = typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
+        const cursor =
+          typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
         const completion = this.engine.complete(code, cursor);
         return this.reply(channel, request, 'complete_reply', {
           status: 'ok',
@@ -156,7 +180,8 @@ export class Kernel {
       }
       case 'inspect_request': {
         const code = stringField(content, 'code');
-        const cursor = typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
+        const cursor =
+          typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
         const text = this.engine.inspect(code, cursor);
         return this.reply(channel, request, 'inspect_reply', {
           status: 'ok',
@@ -171,7 +196,12 @@ export class Kernel {
           history: this.history.query(content),
         });
       case 'comm_info_request':
-        return this.reply(channel, request, 'comm_info_reply', this.comms.info(content.target_name));
+        return this.reply(
+          channel,
+          request,
+          'comm_info_reply',
+          this.comms.info(content.target_name),
+        );
       case 'comm_open':
         return this.comms.handleOpen(request);
       case 'comm_msg':
@@ -184,7 +214,10 @@ export class Kernel {
       case 'shutdown_request':
         return this.shutdown(channel, request);
       case 'connect_request':
-        return this.reply(channel, request, 'connect_reply', { status: 'ok', ...this.sockets?.ports });
+        return this.reply(channel, request, 'connect_reply', {
+          status: 'ok',
+          ...this.sockets?.ports,
+        });
       default:
         kernelLog(`unsupported ${channel} message ${request.header.msg_type} ignored`);
     }
@@ -208,7 +241,10 @@ export class Kernel {
       banner: `fancyflow ${kernelVersion}: TypeScript ${ts.version} (tslab ${TSLAB_VERSION}) on Node.js ${process.version}`,
       help_links: [
         { text: 'fancyflow', url: 'https://github.com/fancyflow/fancyflow#readme' },
-        { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },
+        {
+          text: 'TypeScript handbook',
+          url: 'https://www.typescriptlang.org/docs/handbook/intro.html',
+        },
         { text: 'Node.js API', url: 'https://nodejs.org/api/' },
       ],
       debugger: false,
@@ -217,6 +253,7 @@ export class Kernel {
 
   /** Interrupts the running cell: its pending await is rejected and its workflow runs cancelled. */
   interrupt(): void {
+    if (DEBUG) kernelLog('interrupt');
     this.engine.interrupt();
     this.session.cancel();
   }
@@ -243,7 +280,7 @@ export class Kernel {
       typeof request.metadata.cellId === 'string' && request.metadata.cellId !== ''
         ? request.metadata.cellId
         : `cell-${++this.generatedCellIds}`;
-    let failed = false;
+    let aborted: JupyterMessage[] = [];
     await this.busy(request, async (sink) => {
       if (storeHistory) {
         this.executionCount++;
@@ -260,9 +297,14 @@ export class Kernel {
       }
       sink.flush();
       if (error) {
-        failed = true;
+        // The batch is what is queued now, before the client can read the error reply.
+        if (stopOnError) aborted = this.takeQueued(request.header.session);
         if (!silent) {
-          this.publish('error', { ename: error.ename, evalue: error.evalue, traceback: error.traceback }, request);
+          this.publish(
+            'error',
+            { ename: error.ename, evalue: error.evalue, traceback: error.traceback },
+            request,
+          );
         }
         await this.reply(channel, request, 'execute_reply', {
           status: 'error',
@@ -285,7 +327,7 @@ export class Kernel {
         user_expressions: userExpressions,
       });
     });
-    if (failed && stopOnError) this.abortQueued(channel, request);
+    this.abort(channel, aborted);
   }
 
   /** Runs a cell and shows its value; returns the error to report, if any. */
@@ -320,7 +362,11 @@ export class Kernel {
       return isFancyflowError(e) ? fancyflowExecutionError(e) : thrownError(e);
     }
     sink.flush();
-    this.publish('execute_result', { execution_count: count, data: bundle.data, metadata: bundle.metadata }, sink.parent);
+    this.publish(
+      'execute_result',
+      { execution_count: count, data: bundle.data, metadata: bundle.metadata },
+      sink.parent,
+    );
     if (storeHistory) {
       const text = bundle.data['text/plain'];
       if (typeof text === 'string') this.history.recordOutput(count, text);
@@ -345,18 +391,22 @@ export class Kernel {
     return out;
   }
 
-  /**
-   * After an error with `stop_on_error`: the execute requests of the same client already queued
-   * (sent as one batch with the failed one) are answered `aborted`. Later requests run.
-   */
-  private abortQueued(channel: RequestChannel, failed: JupyterMessage): void {
-    const session = failed.header.session;
-    const aborted = this.queue.filter((r) => r.header.session === session);
-    if (aborted.length === 0) return;
+  /** Removes and returns the queued execute requests of client session `session`. */
+  private takeQueued(session: string): JupyterMessage[] {
+    const taken = this.queue.filter((r) => r.header.session === session);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       if (this.queue[i]!.header.session === session) this.queue.splice(i, 1);
     }
-    for (const request of aborted) {
+    return taken;
+  }
+
+  /**
+   * After an error with `stop_on_error`: the execute requests of the same client that were queued
+   * when the error happened (sent as one batch with the failed one) are answered `aborted`.
+   * Requests sent after the client saw the error run normally (no time window).
+   */
+  private abort(channel: RequestChannel, requests: readonly JupyterMessage[]): void {
+    for (const request of requests) {
       this.publish('status', { execution_state: 'busy' }, request);
       void this.reply(channel, request, 'execute_reply', {
         status: 'aborted',

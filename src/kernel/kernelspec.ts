@@ -43,7 +43,11 @@ function systemPythonPrefix(): string {
  * JupyterLab extensions to `<it>/labextensions/<name>`).
  */
 export function jupyterDataDir(options: DataDirOptions = {}): string {
-  const chosen = [options.user === true, options.prefix !== undefined, options.sysPrefix === true].filter(Boolean);
+  const chosen = [
+    options.user === true,
+    options.prefix !== undefined,
+    options.sysPrefix === true,
+  ].filter(Boolean);
   if (chosen.length > 1) {
     throw new FancyflowError('INVALID_CONFIG', 'Choose one of --user, --prefix and --sys-prefix');
   }
@@ -100,7 +104,10 @@ export function installKernelSpec(dataDir: string, options: KernelSpecOptions = 
   const dir = path.join(dataDir, 'kernels', options.name ?? 'fancyflow');
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelSpec(options), null, 2)}\n`);
+    writeFileSync(
+      path.join(dir, 'kernel.json'),
+      `${JSON.stringify(kernelSpec(options), null, 2)}\n`,
+    );
     writeFileSync(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
   } catch (e) {
     throw new FancyflowError('STORE_IO', `Cannot write the kernelspec into ${dir}`, {

@@ -41,7 +41,9 @@ export async function startKernel(options: StartKernelOptions): Promise<Kernel> 
       sink.display(
         {
           ...bundle,
-          ...(displayOptions.displayId === undefined ? {} : { transient: { display_id: displayOptions.displayId } }),
+          ...(displayOptions.displayId === undefined
+            ? {}
+            : { transient: { display_id: displayOptions.displayId } }),
         },
         displayOptions.update === true,
       );
@@ -91,7 +93,9 @@ if (require.main === module) {
   };
   const connectionFile = valueOf('--connection-file');
   if (!connectionFile) {
-    process.stderr.write('usage: node dist/kernel/main.js --connection-file <file> [--store <dir>]\n');
+    process.stderr.write(
+      'usage: node dist/kernel/main.js --connection-file <file> [--store <dir>]\n',
+    );
     process.exit(2);
   }
   const storeDir = valueOf('--store');

@@ -80,9 +80,13 @@ export const cells: CellsAccessor = {
   value(nameOrId) {
     const h = host();
     if (!h) {
-      throw new FancyflowError('MISSING_CELL', `No notebook session: cell "${nameOrId}" is unknown`, {
-        details: { cellId: nameOrId },
-      });
+      throw new FancyflowError(
+        'MISSING_CELL',
+        `No notebook session: cell "${nameOrId}" is unknown`,
+        {
+          details: { cellId: nameOrId },
+        },
+      );
     }
     return h.cellValue(nameOrId);
   },

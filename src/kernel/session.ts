@@ -6,8 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import type { FancyCell } from '../core/cell';
-import { FancyflowError, isFancyflowError, toFancyflowError, type SerializedError } from '../core/errors';
+import { cellSnapshot, type FancyCell } from '../core/cell';
+import {
+  FancyflowError,
+  isFancyflowError,
+  toFancyflowError,
+  type SerializedError,
+} from '../core/errors';
 import { MemoryDatumStore } from '../core/memory-store';
 import { Orchestrator, type RunEvent, type RunReport, type StepReport } from '../core/orchestrator';
 import { defaultRegistry, type FunctionRegistry } from '../core/registry';
@@ -130,7 +135,11 @@ export class NotebookSession implements NotebookCellsHost {
     if (named !== undefined) return named;
     const aliased = this.aliases.get(nameOrId);
     if (aliased !== undefined) return aliased;
-    if (this.store.has(nameOrId) || this.currentWorkflow.get(nameOrId) || this.notebookCells.has(nameOrId)) {
+    if (
+      this.store.has(nameOrId) ||
+      this.currentWorkflow.get(nameOrId) ||
+      this.notebookCells.has(nameOrId)
+    ) {
       return nameOrId;
     }
     const known = [...this.names.keys()].sort();
@@ -146,9 +155,12 @@ export class NotebookSession implements NotebookCellsHost {
     return undefined;
   }
 
+  /** A plain copy of `cell` (stores may compute fields lazily) with its readable name. */
   private withName(cell: FancyCell): FancyCell {
+    const snapshot = cellSnapshot(cell);
     const name = cell.name ?? this.nameOf(cell.id);
-    return name === undefined || name === cell.name ? cell : { ...cell, name };
+    if (name !== undefined) snapshot.name = name;
+    return snapshot;
   }
 
   listCells(): FancyCell[] {
@@ -228,7 +240,12 @@ export class NotebookSession implements NotebookCellsHost {
     }
     const cell = this.store.cell(cellId);
     if (!cell) throw new FancyflowError('INTERNAL', `Step "${cellId}" completed without a cell`);
-    return { type: 'cell', cell: this.withName(cell), value: await this.store.resolve(cellId), step: stepReport };
+    return {
+      type: 'cell',
+      cell: this.withName(cell),
+      value: await this.store.resolve(cellId),
+      step: stepReport,
+    };
   }
 
   private async runTracked(run: (signal: AbortSignal) => Promise<RunReport>): Promise<RunReport> {
@@ -271,7 +288,8 @@ export class NotebookSession implements NotebookCellsHost {
     this.currentWorkflow = workflow;
     this.aliases.clear();
     this.names.clear();
-    for (const step of workflow.steps) if (step.name !== undefined) this.names.set(step.name, step.id);
+    for (const step of workflow.steps)
+      if (step.name !== undefined) this.names.set(step.name, step.id);
     this.workflowChanged();
     return this.state();
   }
@@ -316,7 +334,11 @@ export class NotebookSession implements NotebookCellsHost {
     }
     if (cell.kind === 'json') {
       if (Array.isArray(value)) {
-        return { cell: this.withName(cell), value: jsonSafe(value.slice(0, rows)), truncated: value.length > rows };
+        return {
+          cell: this.withName(cell),
+          value: jsonSafe(value.slice(0, rows)),
+          truncated: value.length > rows,
+        };
       }
       return { cell: this.withName(cell), value: jsonSafe(value), truncated: false };
     }

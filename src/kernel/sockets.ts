@@ -122,7 +122,10 @@ export class KernelSockets {
   }
 
   /** The ports actually bound (port 0 in the connection file picks a free one). */
-  get ports(): Record<'shell_port' | 'iopub_port' | 'stdin_port' | 'control_port' | 'hb_port', number> {
+  get ports(): Record<
+    'shell_port' | 'iopub_port' | 'stdin_port' | 'control_port' | 'hb_port',
+    number
+  > {
     return {
       shell_port: this.info.shell_port,
       iopub_port: this.info.iopub_port,

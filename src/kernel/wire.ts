@@ -75,8 +75,7 @@ export type DecodeFailure = 'no-delimiter' | 'too-few-frames' | 'bad-signature' 
 
 /** The result of {@link decodeMessage}. */
 export type DecodeResult =
-  | { ok: true; message: JupyterMessage }
-  | { ok: false; reason: DecodeFailure; detail: string };
+  { ok: true; message: JupyterMessage } | { ok: false; reason: DecodeFailure; detail: string };
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -104,7 +103,11 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer): Decode
     return { ok: false, reason: 'bad-json', detail: e instanceof Error ? e.message : String(e) };
   }
   const [header, parent, metadata, content] = parsed;
-  if (!isObject(header) || typeof header.msg_type !== 'string' || typeof header.msg_id !== 'string') {
+  if (
+    !isObject(header) ||
+    typeof header.msg_type !== 'string' ||
+    typeof header.msg_id !== 'string'
+  ) {
     return { ok: false, reason: 'bad-json', detail: 'the header has no msg_type/msg_id' };
   }
   return {

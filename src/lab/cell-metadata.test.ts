@@ -60,10 +60,23 @@ const meta = (m: Partial<CellMetadata> & Pick<CellMetadata, 'stepId' | 'slug'>):
 function notebook(): CellSnapshot[] {
   return [
     { id: 'md', cellType: 'markdown', metadata: undefined },
-    { id: 'c1', cellType: 'code', metadata: meta({ stepId: 'c1', slug: 'make_rows', config: { n: 3 }, name: 'rows' }) },
+    {
+      id: 'c1',
+      cellType: 'code',
+      metadata: meta({ stepId: 'c1', slug: 'make_rows', config: { n: 3 }, name: 'rows' }),
+    },
     { id: 'plain', cellType: 'code', metadata: undefined },
     { id: 'broken', cellType: 'code', metadata: { stepId: 'broken' } },
-    { id: 'c2', cellType: 'code', metadata: meta({ stepId: 'c2', slug: 'scale', wiring: { values: 'c1' }, config: { factor: 2 } }) },
+    {
+      id: 'c2',
+      cellType: 'code',
+      metadata: meta({
+        stepId: 'c2',
+        slug: 'scale',
+        wiring: { values: 'c1' },
+        config: { factor: 2 },
+      }),
+    },
   ];
 }
 
@@ -71,7 +84,14 @@ describe('cell metadata → workflow document', () => {
   it('builds a valid document from the step cells in notebook order, skipping invalid metadata', () => {
     const doc = workflowFromCells(notebook());
     expect(doc.steps.map((s) => s.id)).toEqual(['c1', 'c2']);
-    expect(doc.steps[0]).toEqual({ id: 'c1', slug: 'make_rows', version: '1.0.0', wiring: {}, config: { n: 3 }, name: 'rows' });
+    expect(doc.steps[0]).toEqual({
+      id: 'c1',
+      slug: 'make_rows',
+      version: '1.0.0',
+      wiring: {},
+      config: { n: 3 },
+      name: 'rows',
+    });
     expect(WorkflowDocumentSchema.safeParse(doc).success).toBe(true);
     expect(readNotebookWorkflow(doc)).toEqual(doc);
     expect(readNotebookWorkflow({ formatVersion: 99 })).toBeUndefined();
@@ -115,10 +135,20 @@ describe('kernel state and events → cell metadata', () => {
     const updates = updatesFromState(notebook(), state);
     expect(updates.map((u) => u.cellId)).toEqual(['c1', 'c2']);
     const c1 = updates[0]!.metadata;
-    expect(c1).toMatchObject({ stepId: 'c1', config: { n: 2 }, status: 'completed', outputCellId: 'c1', outputShape: [2], name: 'rows' });
+    expect(c1).toMatchObject({
+      stepId: 'c1',
+      config: { n: 2 },
+      status: 'completed',
+      outputCellId: 'c1',
+      outputShape: [2],
+      name: 'rows',
+    });
     for (const u of updates) expect(CellMetadataSchema.safeParse(u.metadata).success).toBe(true);
     // applied once, nothing more to change
-    const cells = notebook().map((c) => ({ ...c, metadata: updates.find((u) => u.cellId === c.id)?.metadata ?? c.metadata }));
+    const cells = notebook().map((c) => ({
+      ...c,
+      metadata: updates.find((u) => u.cellId === c.id)?.metadata ?? c.metadata,
+    }));
     expect(updatesFromState(cells, state)).toEqual([]);
   });
 
@@ -128,22 +158,35 @@ describe('kernel state and events → cell metadata', () => {
       { id: 'c1', cellType: 'code', metadata: undefined },
       { id: 'c2', cellType: 'code', metadata: undefined },
     ];
-    expect(updatesFromState(cells, state).map((u) => u.metadata.slug)).toEqual(['make_rows', 'scale']);
+    expect(updatesFromState(cells, state).map((u) => u.metadata.slug)).toEqual([
+      'make_rows',
+      'scale',
+    ]);
   });
 
   it('records a failure with its error, and clears it when the step completes again', async () => {
     const failed = await runReal(-1);
     expect(failed.report.status).toBe('failed');
     const stepStatus = failed.events.filter((e) => e.type === 'step-status' && e.stepId === 'c2');
-    expect(stepStatus.map((e) => e.type === 'step-status' && e.status).slice(-2)).toEqual(['running', 'failed']);
+    expect(stepStatus.map((e) => e.type === 'step-status' && e.status).slice(-2)).toEqual([
+      'running',
+      'failed',
+    ]);
     const last = stepStatus.at(-1)!;
     const update = updateFromReport(notebook(), last as StepReport);
     expect(update?.metadata.status).toBe('failed');
     expect(update?.metadata.error?.message).toContain('negative factor');
-    const ok = applyStepReport(update!.metadata, { stepId: 'c2', slug: 'scale', status: 'completed', durationMs: 1 });
+    const ok = applyStepReport(update!.metadata, {
+      stepId: 'c2',
+      slug: 'scale',
+      status: 'completed',
+      durationMs: 1,
+    });
     expect(ok.error).toBeUndefined();
     expect(ok.durationMs).toBe(1);
-    expect(updateFromReport(notebook(), { stepId: 'plain', slug: 'x', status: 'running' })).toBeUndefined();
+    expect(
+      updateFromReport(notebook(), { stepId: 'plain', slug: 'x', status: 'running' }),
+    ).toBeUndefined();
   });
 });
 
@@ -154,7 +197,13 @@ describe('code → metadata', () => {
     expect(names.get('rows')).toBe('c1');
     expect(referenceFor('c1', names)).toBe('rows');
     expect(referenceFor('zzz', names)).toBe('zzz');
-    const code = generateStepCode({ slug: 'scale', via: 'registry', wiring: { values: 'rows' }, config: {}, name: 'scaled' });
+    const code = generateStepCode({
+      slug: 'scale',
+      via: 'registry',
+      wiring: { values: 'rows' },
+      config: {},
+      name: 'scaled',
+    });
     const parsed = parseStepCode(code);
     if (!parsed.ok) throw new Error(parsed.reason);
     const previous = markCustomCode(readCellMetadata(cells[4]!.metadata)!);
@@ -171,8 +220,19 @@ describe('code → metadata', () => {
   });
 
   it('forgets the last run when the code now calls another step', () => {
-    const previous = meta({ stepId: 'c2', slug: 'scale', status: 'failed', error: { code: 'STEP_FAILED', message: 'x' } });
-    const next = metadataFromCall('c2', { slug: 'make_rows', via: 'registry', wiring: {}, config: {} }, makeRows.describe(), new Map(), previous);
+    const previous = meta({
+      stepId: 'c2',
+      slug: 'scale',
+      status: 'failed',
+      error: { code: 'STEP_FAILED', message: 'x' },
+    });
+    const next = metadataFromCall(
+      'c2',
+      { slug: 'make_rows', via: 'registry', wiring: {}, config: {} },
+      makeRows.describe(),
+      new Map(),
+      previous,
+    );
     expect(next.status).toBeUndefined();
     expect(next.error).toBeUndefined();
     expect(next.config).toEqual({ n: 3 });

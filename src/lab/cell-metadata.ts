@@ -43,7 +43,9 @@ export function readNotebookWorkflow(value: unknown): WorkflowDocument | undefin
 }
 
 /** The step cells of a notebook in order, with their metadata. */
-export function stepCells(cells: readonly CellSnapshot[]): { cellId: string; metadata: CellMetadata }[] {
+export function stepCells(
+  cells: readonly CellSnapshot[],
+): { cellId: string; metadata: CellMetadata }[] {
   const out: { cellId: string; metadata: CellMetadata }[] = [];
   for (const cell of cells) {
     if (cell.cellType !== 'code') continue;
@@ -85,7 +87,11 @@ export function workflowFromCells(
 
 /** True when two documents hold the same steps, modules and metadata. */
 export function sameWorkflow(a: WorkflowDocument, b: WorkflowDocument): boolean {
-  return jsonEqual(a.steps, b.steps) && jsonEqual(a.modules, b.modules) && jsonEqual(a.metadata, b.metadata);
+  return (
+    jsonEqual(a.steps, b.steps) &&
+    jsonEqual(a.modules, b.modules) &&
+    jsonEqual(a.metadata, b.metadata)
+  );
 }
 
 /**

@@ -88,7 +88,9 @@ describe('generateStepCode', () => {
         ')',
       ].join('\n'),
     );
-    expect(importLine(undefined, true)).toBe("import { steps, cell, defaultRegistry } from 'fancyflow';");
+    expect(importLine(undefined, true)).toBe(
+      "import { steps, cell, defaultRegistry } from 'fancyflow';",
+    );
   });
 });
 
@@ -117,11 +119,16 @@ steps.drop_nulls(
 
   it('reads registry calls and bare cell ids', () => {
     const parsed = parseStepCode("defaultRegistry().get('x')({ t: 'abc-123' })");
-    expect(parsed.ok && parsed.call).toEqual({ slug: 'x', via: 'registry', wiring: { t: 'abc-123' }, config: {} });
+    expect(parsed.ok && parsed.call).toEqual({
+      slug: 'x',
+      via: 'registry',
+      wiring: { t: 'abc-123' },
+      config: {},
+    });
   });
 
   it.each([
-    ['two statements', "steps.a({}); steps.b({})"],
+    ['two statements', 'steps.a({}); steps.b({})'],
     ['a variable as config', 'steps.a({ t: cell("x") }, cfg)'],
     ['an expression in config', "steps.a({ t: cell('x') }, { n: 1 + 2 })"],
     ['a variable as input', 'steps.a({ t: raw })'],
@@ -136,7 +143,10 @@ steps.drop_nulls(
   });
 
   it('round-trips any JSON config, wiring and name (property)', () => {
-    const key = fc.oneof(fc.string(), fc.constantFrom('a', 'threshold', '__proto__', 'class', 'x y'));
+    const key = fc.oneof(
+      fc.string(),
+      fc.constantFrom('a', 'threshold', '__proto__', 'class', 'x y'),
+    );
     const json: fc.Arbitrary<JsonValue> = fc.letrec((tie) => ({
       value: fc.oneof(
         { depthSize: 'small' },
@@ -183,7 +193,8 @@ describe('config and defaults', () => {
   });
 
   it('replaces the config in code and keeps wiring, name and import lines', () => {
-    const code = "import { steps, cell } from 'fancyflow';\nsteps.drop_nulls({ table: cell('raw') }, {}, { name: 'x' })";
+    const code =
+      "import { steps, cell } from 'fancyflow';\nsteps.drop_nulls({ table: cell('raw') }, {}, { name: 'x' })";
     expect(replaceConfig(code, { threshold: 0.9 })).toBe(
       "import { steps, cell } from 'fancyflow';\nsteps.drop_nulls({ table: cell('raw') }, { threshold: 0.9 }, { name: 'x' })",
     );

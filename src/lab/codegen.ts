@@ -162,7 +162,8 @@ export function generateStepCode(call: StepCall, options: GenerateOptions = {}):
   const names = options.names ?? DEFAULT_CODE_NAMES;
   const maxLine = options.maxLine ?? MAX_LINE;
   const wiring: Record<string, LiteralValue> = {};
-  for (const [arg, ref] of Object.entries(call.wiring)) wiring[arg] = raw(`${names.cell}(${quote(ref)})`);
+  for (const [arg, ref] of Object.entries(call.wiring))
+    wiring[arg] = raw(`${names.cell}(${quote(ref)})`);
   const callOptions: Record<string, JsonValue> = {};
   if (call.name !== undefined) callOptions['name'] = call.name;
   if (call.title !== undefined) callOptions['title'] = call.title;
@@ -180,7 +181,11 @@ export function generateStepCode(call: StepCall, options: GenerateOptions = {}):
 
 /** The result of reading a cell's code. */
 export type ParsedStepCode =
-  | { ok: true; call: StepCall; /** The import lines the code starts with, as written. */ imports: string[] }
+  | {
+      ok: true;
+      call: StepCall;
+      /** The import lines the code starts with, as written. */ imports: string[];
+    }
   | { ok: false; reason: string };
 
 const IMPORT_LINE = /^\s*import\s+(?:type\s+)?\{[^}]*\}\s+from\s+(['"])[^'"\n]+\1\s*;?[ \t]*$/gm;
@@ -217,7 +222,8 @@ function readCall(node: ExpressionNode, names: CodeNames): StepCall {
   const { slug, via } = readCallee(node.callee, names);
   const [wiringNode, configNode, optionsNode, ...extra] = node.args;
   if (extra.length > 0) throw new ReadError('too many arguments');
-  if (!wiringNode || wiringNode.type !== 'object') throw new ReadError('the wiring is not an object literal');
+  if (!wiringNode || wiringNode.type !== 'object')
+    throw new ReadError('the wiring is not an object literal');
   const wiring: Record<string, string> = {};
   for (const [arg, ref] of wiringNode.entries) wiring[arg] = readReference(ref, names);
   let config: Record<string, JsonValue> = {};
@@ -245,7 +251,11 @@ function readCall(node: ExpressionNode, names: CodeNames): StepCall {
 }
 
 function readCallee(node: ExpressionNode, names: CodeNames): Pick<StepCall, 'slug' | 'via'> {
-  if (node.type === 'member' && node.object.type === 'identifier' && node.object.name === names.steps) {
+  if (
+    node.type === 'member' &&
+    node.object.type === 'identifier' &&
+    node.object.name === names.steps
+  ) {
     return { slug: node.property, via: 'steps' };
   }
   if (
@@ -274,7 +284,8 @@ function isRegistry(node: ExpressionNode, names: CodeNames): boolean {
 }
 
 function readReference(node: ExpressionNode, names: CodeNames): string {
-  if (node.type === 'literal' && typeof node.value === 'string' && node.value.length > 0) return node.value;
+  if (node.type === 'literal' && typeof node.value === 'string' && node.value.length > 0)
+    return node.value;
   if (
     node.type === 'call' &&
     node.callee.type === 'identifier' &&

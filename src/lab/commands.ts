@@ -13,6 +13,7 @@ import { messageOf } from './notebook-flow';
 import type { INotebookFlow, INotebookFlows } from './tokens';
 
 /** The command ids. */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- JupyterLab's convention for command ids
 export namespace CommandIDs {
   /** Runs the whole workflow of the current notebook. */
   export const runAll = 'fancyflow:run-all';
@@ -64,9 +65,12 @@ export async function runWithFeedback(
     const report = await flow.run(mode, stepId);
     if (report.status === 'failed') {
       const failed = report.steps.find((s) => s.status === 'failed');
-      Notification.warning(`The run failed at ${failed?.stepId ?? 'a step'}: ${failed?.error?.message ?? ''}`, {
-        autoClose: 5000,
-      });
+      Notification.warning(
+        `The run failed at ${failed?.stepId ?? 'a step'}: ${failed?.error?.message ?? ''}`,
+        {
+          autoClose: 5000,
+        },
+      );
     } else if (report.status === 'cancelled') {
       Notification.info('The run was cancelled.', { autoClose: 3000 });
     }
@@ -80,7 +84,9 @@ export async function changeKernel(flow: INotebookFlow, kernelName: string): Pro
   try {
     await flow.panel.sessionContext.changeKernel({ name: kernelName });
   } catch (e) {
-    Notification.error(`Could not start the fancyflow kernel: ${messageOf(e)}`, { autoClose: 8000 });
+    Notification.error(`Could not start the fancyflow kernel: ${messageOf(e)}`, {
+      autoClose: 8000,
+    });
   }
 }
 
@@ -139,7 +145,8 @@ export function registerCommands(app: JupyterFrontEnd, flows: INotebookFlows): v
     },
   });
   commands.addCommand(CommandIDs.insertStep, {
-    label: (args) => (typeof args['slug'] === 'string' ? `Insert Step ${args['slug']}` : 'Insert Step'),
+    label: (args) =>
+      typeof args['slug'] === 'string' ? `Insert Step ${args['slug']}` : 'Insert Step',
     isEnabled: connected,
     execute: async (args) => {
       const flow = current();
@@ -148,7 +155,9 @@ export function registerCommands(app: JupyterFrontEnd, flows: INotebookFlows): v
       try {
         return await flow.insertStep(slug, {
           ...(isRecord(args['wiring']) ? { wiring: args['wiring'] as Record<string, string> } : {}),
-          ...(isRecord(args['config']) ? { config: args['config'] as Record<string, JsonValue> } : {}),
+          ...(isRecord(args['config'])
+            ? { config: args['config'] as Record<string, JsonValue> }
+            : {}),
         });
       } catch (e) {
         Notification.error(messageOf(e), { autoClose: 5000 });

@@ -61,6 +61,8 @@ export function canOfferKernelChange(status: ConnectionStatus): boolean {
 }
 
 /** True when requests can be sent. */
-export function isConnected(status: ConnectionStatus): status is Extract<ConnectionStatus, { kind: 'connected' }> {
+export function isConnected(
+  status: ConnectionStatus,
+): status is Extract<ConnectionStatus, { kind: 'connected' }> {
   return status.kind === 'connected';
 }

@@ -16,16 +16,27 @@ describe('formSchema', () => {
     expect(schema['$schema']).toBeUndefined();
     expect(raw['$schema']).toBeDefined(); // input untouched
     const props = schema['properties'] as Record<string, Record<string, unknown>>;
-    expect(props['threshold']).toMatchObject({ type: 'number', minimum: 0, maximum: 1, default: 0.5, title: 'Threshold' });
+    expect(props['threshold']).toMatchObject({
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      title: 'Threshold',
+    });
     expect(props['maxRows']!['title']).toBe('Max rows');
     expect(hasConfigFields(schema)).toBe(true);
     expect(hasConfigFields(formSchema(contractJsonSchema(z.object({}), 'input')))).toBe(false);
   });
 
   it('keeps shared definitions reachable under draft-07 names', () => {
-    const schema = formSchema({ $defs: { a: { type: 'string' } }, properties: { x: { $ref: '#/$defs/a' } } });
+    const schema = formSchema({
+      $defs: { a: { type: 'string' } },
+      properties: { x: { $ref: '#/$defs/a' } },
+    });
     expect(schema['definitions']).toEqual({ a: { type: 'string' } });
-    expect((schema['properties'] as Record<string, Record<string, unknown>>)['x']!['$ref']).toBe('#/definitions/a');
+    expect((schema['properties'] as Record<string, Record<string, unknown>>)['x']!['$ref']).toBe(
+      '#/definitions/a',
+    );
   });
 
   it('humanizes field names', () => {

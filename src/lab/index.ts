@@ -14,6 +14,11 @@ export { INotebookFlows } from './tokens';
 export type { IFancyflowSettings, INotebookFlow, ICellChoice, IInsertOptions } from './tokens';
 
 /** Every plugin of the extension. */
-const plugins: JupyterFrontEndPlugin<unknown>[] = [notebookPlugin, palettePlugin, workflowPlugin, commandsPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  notebookPlugin,
+  palettePlugin,
+  workflowPlugin,
+  commandsPlugin,
+];
 
 export default plugins;

@@ -8,10 +8,42 @@ import type { JsonValue } from '../core/errors';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const RESERVED = new Set([
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do',
-  'else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in',
-  'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try',
-  'typeof', 'var', 'void', 'while', 'with',
+  'break',
+  'case',
+  'catch',
+  'class',
+  'const',
+  'continue',
+  'debugger',
+  'default',
+  'delete',
+  'do',
+  'else',
+  'enum',
+  'export',
+  'extends',
+  'false',
+  'finally',
+  'for',
+  'function',
+  'if',
+  'import',
+  'in',
+  'instanceof',
+  'new',
+  'null',
+  'return',
+  'super',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'typeof',
+  'var',
+  'void',
+  'while',
+  'with',
 ]);
 
 /** True when `name` can be written as a bare property key or after a dot. */
@@ -41,9 +73,10 @@ export function quote(text: string): string {
         break;
       default: {
         const code = ch.codePointAt(0)!;
-        out += code < 0x20 || code === 0x2028 || code === 0x2029
-          ? `\\u${code.toString(16).padStart(4, '0')}`
-          : ch;
+        out +=
+          code < 0x20 || code === 0x2028 || code === 0x2029
+            ? `\\u${code.toString(16).padStart(4, '0')}`
+            : ch;
       }
     }
   }
@@ -57,10 +90,7 @@ export function propertyKey(key: string): string {
 
 /** A value the printer can write: JSON, plus raw code fragments (`cell('x')`). */
 export type LiteralValue =
-  | JsonValue
-  | { readonly [RAW]: string }
-  | LiteralValue[]
-  | { [key: string]: LiteralValue };
+  JsonValue | { readonly [RAW]: string } | LiteralValue[] | { [key: string]: LiteralValue };
 
 const RAW = Symbol('raw');
 
@@ -347,7 +377,8 @@ export function readStatements(code: string): ExpressionNode[] {
 /** Reads exactly one expression (an optional trailing `;` allowed). Throws ReadError. */
 export function readExpression(code: string): ExpressionNode {
   const statements = readStatements(code);
-  if (statements.length !== 1) throw new ReadError(`expected one expression, got ${statements.length}`);
+  if (statements.length !== 1)
+    throw new ReadError(`expected one expression, got ${statements.length}`);
   return statements[0]!;
 }
 
@@ -362,7 +393,12 @@ export function toJson(node: ExpressionNode): JsonValue {
       const out: Record<string, JsonValue> = {};
       for (const [k, v] of node.entries) {
         // defineProperty: a `__proto__` key stays a plain key
-        Object.defineProperty(out, k, { value: toJson(v), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, k, {
+          value: toJson(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }

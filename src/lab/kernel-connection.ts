@@ -96,13 +96,20 @@ export class KernelConnection implements IDisposable {
    * Sends a request. Rejects with `KERNEL_UNAVAILABLE` when there is no fancyflow comm or the
    * reply does not come in time; with the kernel's coded error when it refuses.
    */
-  request<T extends Request["type"]>(body: RequestBody<T> & { type: T }, options?: RequestOptions): Promise<ResultMap[T]> {
+  request<T extends Request['type']>(
+    body: RequestBody<T> & { type: T },
+    options?: RequestOptions,
+  ): Promise<ResultMap[T]> {
     const client = this.client;
     if (!client || this.currentStatus.kind !== 'connected') {
       return Promise.reject(
-        new FancyflowError('KERNEL_UNAVAILABLE', 'No fancyflow kernel is connected to this notebook', {
-          details: { request: body.type, state: this.currentStatus.kind },
-        }),
+        new FancyflowError(
+          'KERNEL_UNAVAILABLE',
+          'No fancyflow kernel is connected to this notebook',
+          {
+            details: { request: body.type, state: this.currentStatus.kind },
+          },
+        ),
       );
     }
     return client.request<T>(body, options);
@@ -131,7 +138,9 @@ export class KernelConnection implements IDisposable {
     const kernel = context.session?.kernel ?? null;
     if (!kernel) {
       this.closeComm('the notebook has no kernel');
-      this.setStatus(!context.isReady && !context.hasNoKernel ? { kind: 'starting' } : { kind: 'no-kernel' });
+      this.setStatus(
+        !context.isReady && !context.hasNoKernel ? { kind: 'starting' } : { kind: 'no-kernel' },
+      );
       return;
     }
     if (!this.isFancyflowKernel(kernel)) {
@@ -156,7 +165,8 @@ export class KernelConnection implements IDisposable {
       case 'starting':
       case 'unknown':
       case 'terminating':
-        if (this.comm && this.commKernel === kernel && this.currentStatus.kind === 'connected') return;
+        if (this.comm && this.commKernel === kernel && this.currentStatus.kind === 'connected')
+          return;
         this.setStatus({ kind: 'starting' });
         return;
       case 'idle':
@@ -207,18 +217,29 @@ export class KernelConnection implements IDisposable {
       return;
     }
     const store = this.store();
-    client.request(store ? { type: 'hello', store } : { type: 'hello' }, { timeoutMs: Math.min(this.timeoutMs, 15_000) }).then(
-      (hello) => {
-        if (this.client !== client) return;
-        this.setStatus({ kind: 'connected', kernelVersion: hello.kernelVersion, store: hello.store });
-        this.connectedSignal.emit(hello);
-      },
-      (e: unknown) => {
-        if (this.client !== client) return;
-        this.closeComm('no hello');
-        this.setStatus({ kind: 'unavailable', reason: e instanceof Error ? e.message : String(e) });
-      },
-    );
+    client
+      .request(store ? { type: 'hello', store } : { type: 'hello' }, {
+        timeoutMs: Math.min(this.timeoutMs, 15_000),
+      })
+      .then(
+        (hello) => {
+          if (this.client !== client) return;
+          this.setStatus({
+            kind: 'connected',
+            kernelVersion: hello.kernelVersion,
+            store: hello.store,
+          });
+          this.connectedSignal.emit(hello);
+        },
+        (e: unknown) => {
+          if (this.client !== client) return;
+          this.closeComm('no hello');
+          this.setStatus({
+            kind: 'unavailable',
+            reason: e instanceof Error ? e.message : String(e),
+          });
+        },
+      );
   }
 
   private closeComm(reason: string): void {
@@ -233,7 +254,8 @@ export class KernelConnection implements IDisposable {
       comm.onClose = () => undefined;
       try {
         const kernel = this.sessionContext.session?.kernel;
-        if (kernel && kernel.status !== 'dead' && kernel.connectionStatus === 'connected') comm.close();
+        if (kernel && kernel.status !== 'dead' && kernel.connectionStatus === 'connected')
+          comm.close();
         else comm.dispose();
       } catch {
         // the kernel is gone: the comm dies with it

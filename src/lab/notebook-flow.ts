@@ -143,7 +143,9 @@ export class NotebookFlow implements INotebookFlow {
 
   stepMetadata(cellId: string): CellMetadata | undefined {
     const cell = this.cellModel(cellId);
-    return cell && cell.type === 'code' ? readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+    return cell && cell.type === 'code'
+      ? readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY))
+      : undefined;
   }
 
   private writeMetadata(cellId: string, metadata: CellMetadata): void {
@@ -281,7 +283,9 @@ export class NotebookFlow implements INotebookFlow {
         state = await this.sendWorkflow(document);
         this.setProblem(undefined);
       } catch (e) {
-        this.setProblem(`The notebook's workflow could not be loaded into the kernel: ${messageOf(e)}`);
+        this.setProblem(
+          `The notebook's workflow could not be loaded into the kernel: ${messageOf(e)}`,
+        );
       }
     }
     this.applyState(state);
@@ -295,7 +299,12 @@ export class NotebookFlow implements INotebookFlow {
     const kernel = this.panel.sessionContext.session?.kernel;
     if (!kernel) return;
     const code = modules.map((m) => `import ${quoteModule(m)};`).join('\n');
-    const future = kernel.requestExecute({ code, silent: true, store_history: false, stop_on_error: false });
+    const future = kernel.requestExecute({
+      code,
+      silent: true,
+      store_history: false,
+      stop_on_error: false,
+    });
     await Promise.race([
       future.done.catch(() => undefined),
       new Promise((resolve) => setTimeout(resolve, this.settings().requestTimeoutMs)),
@@ -329,7 +338,11 @@ export class NotebookFlow implements INotebookFlow {
       case 'event': {
         const event = push.event;
         this.workflow.applyEvent(event);
-        if (event.type === 'step-status' && event.status !== 'running' && event.status !== 'pending') {
+        if (
+          event.type === 'step-status' &&
+          event.status !== 'running' &&
+          event.status !== 'pending'
+        ) {
           const update = updateFromReport(this.snapshots(), event);
           if (update) this.writeMetadata(update.cellId, update.metadata);
         }
@@ -403,10 +416,24 @@ export class NotebookFlow implements INotebookFlow {
     const taken = new Set([...nameIndex(snapshots, this.state?.names).keys()]);
     const name = uniqueName(slug, taken);
     const config = withDefaults(options.config ?? {}, step.config);
-    const call = { slug, via: accessFor(step), wiring, config: withoutDefaults(config, step.config), name };
-    const needsImport = !this.cellModels.some((c) => /from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()));
+    const call = {
+      slug,
+      via: accessFor(step),
+      wiring,
+      config: withoutDefaults(config, step.config),
+      name,
+    };
+    const needsImport = !this.cellModels.some((c) =>
+      /from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()),
+    );
     let source = generateStepCode(call, { withImport: needsImport });
-    if (!needsImport && call.via === 'registry' && !this.cellModels.some((c) => /\bdefaultRegistry\b[^;]*from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()))) {
+    if (
+      !needsImport &&
+      call.via === 'registry' &&
+      !this.cellModels.some((c) =>
+        /\bdefaultRegistry\b[^;]*from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()),
+      )
+    ) {
       source = `${importLine(undefined, true)}\n${source}`;
     }
     const names = nameIndex(snapshots, this.state?.names);
@@ -454,7 +481,10 @@ export class NotebookFlow implements INotebookFlow {
     cell.sharedModel.setSource([...parsed.imports, body].join('\n'));
     const step = this.stepList.find((s) => s.slug === previous.slug);
     const names = nameIndex(this.snapshots(), this.state?.names);
-    this.writeMetadata(cellId, metadataFromCall(cellId, { ...parsed.call, wiring }, step, names, previous));
+    this.writeMetadata(
+      cellId,
+      metadataFromCall(cellId, { ...parsed.call, wiring }, step, names, previous),
+    );
   }
 
   async run(mode: 'all' | 'from' | 'step', stepId?: string): Promise<RunReport> {
@@ -475,7 +505,10 @@ export class NotebookFlow implements INotebookFlow {
         throw e;
       }
     }
-    const body = stepId === undefined ? { type: 'run' as const, mode } : { type: 'run' as const, mode, stepId };
+    const body =
+      stepId === undefined
+        ? { type: 'run' as const, mode }
+        : { type: 'run' as const, mode, stepId };
     return this.connection.request(body, { timeoutMs: 0 });
   }
 

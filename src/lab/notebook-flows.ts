@@ -17,10 +17,14 @@ export const DEFAULT_SETTINGS: IFancyflowSettings = {
 };
 
 /** Settings as stored (unchecked) → settings in force. */
-export function readSettings(raw: Partial<Record<keyof IFancyflowSettings, unknown>>): IFancyflowSettings {
+export function readSettings(
+  raw: Partial<Record<keyof IFancyflowSettings, unknown>>,
+): IFancyflowSettings {
   const out = { ...DEFAULT_SETTINGS };
-  if (typeof raw.kernelName === 'string' && raw.kernelName.trim()) out.kernelName = raw.kernelName.trim();
-  if (typeof raw.defaultStore === 'string' && raw.defaultStore.trim()) out.defaultStore = raw.defaultStore.trim();
+  if (typeof raw.kernelName === 'string' && raw.kernelName.trim())
+    out.kernelName = raw.kernelName.trim();
+  if (typeof raw.defaultStore === 'string' && raw.defaultStore.trim())
+    out.defaultStore = raw.defaultStore.trim();
   if (typeof raw.runOnInsert === 'boolean') out.runOnInsert = raw.runOnInsert;
   if (typeof raw.requestTimeoutMs === 'number' && raw.requestTimeoutMs >= 1000) {
     out.requestTimeoutMs = raw.requestTimeoutMs;

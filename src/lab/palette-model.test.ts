@@ -28,17 +28,35 @@ function registryWithSteps(): StepDescriptor[] {
     { registry },
   );
   step(
-    { slug: 'read_csv', title: 'Read CSV', category: 'Input', inputs: {}, config: z.object({ path: z.string() }), output: table() },
+    {
+      slug: 'read_csv',
+      title: 'Read CSV',
+      category: 'Input',
+      inputs: {},
+      config: z.object({ path: z.string() }),
+      output: table(),
+    },
     () => ({}) as never,
     { registry },
   );
   step(
-    { slug: 'fill_nulls', title: 'Fill nulls', category: 'Clean', inputs: { table: table() }, output: table() },
+    {
+      slug: 'fill_nulls',
+      title: 'Fill nulls',
+      category: 'Clean',
+      inputs: { table: table() },
+      output: table(),
+    },
     ({ table: t }) => t,
     { registry },
   );
   step(
-    { slug: 'hash', title: 'Hash bytes', inputs: { data: bytes(), n: z.number().optional() }, output: z.string() },
+    {
+      slug: 'hash',
+      title: 'Hash bytes',
+      inputs: { data: bytes(), n: z.number().optional() },
+      output: z.string(),
+    },
     () => 'x',
     { registry },
   );
@@ -56,7 +74,11 @@ describe('palette filtering and grouping', () => {
 
   it('searches title, slug, description and category, every term, any case', () => {
     expect(queryTerms('  Drop   NULL ')).toEqual(['drop', 'null']);
-    expect(filterSteps(steps, 'nulls').map((s) => s.slug).sort()).toEqual(['drop_nulls', 'fill_nulls']);
+    expect(
+      filterSteps(steps, 'nulls')
+        .map((s) => s.slug)
+        .sort(),
+    ).toEqual(['drop_nulls', 'fill_nulls']);
     expect(filterSteps(steps, 'THRESHOLD').map((s) => s.slug)).toEqual(['drop_nulls']); // description
     expect(filterSteps(steps, 'input').map((s) => s.slug)).toEqual(['read_csv']); // category
     expect(filterSteps(steps, 'read_csv').map((s) => s.slug)).toEqual(['read_csv']); // slug
@@ -74,10 +96,18 @@ describe('palette filtering and grouping', () => {
     expect(hash.inputs['n']!.optional).toBe(true);
     expect(describeContract(hash.output)).toBe('string');
     expect(describeContract({ type: 'array', items: { type: 'number' } })).toBe('array of number');
-    expect(describeContract({ anyOf: [{ type: 'string' }, { type: 'null' }] })).toBe('string | null');
+    expect(describeContract({ anyOf: [{ type: 'string' }, { type: 'null' }] })).toBe(
+      'string | null',
+    );
     expect(describeContract({})).toBe('any');
     expect(configFields(drop.config)).toEqual([
-      { name: 'threshold', type: 'number', required: false, defaultText: '0.5', description: 'Share of nulls' },
+      {
+        name: 'threshold',
+        type: 'number',
+        required: false,
+        defaultText: '0.5',
+        description: 'Share of nulls',
+      },
     ]);
     const csv = steps.find((s) => s.slug === 'read_csv')!;
     expect(configFields(csv.config)).toEqual([{ name: 'path', type: 'string', required: true }]);
@@ -113,7 +143,11 @@ describe('PaletteModel', () => {
     for (const q of ['', 'nulls', 'category 3', 'read 99', 'zzz']) {
       model.query = q;
       const flat = model.groups.flatMap((g) => g.steps.map((s) => s.slug)).sort();
-      expect(flat).toEqual(filterSteps(many, q).map((s) => s.slug).sort());
+      expect(flat).toEqual(
+        filterSteps(many, q)
+          .map((s) => s.slug)
+          .sort(),
+      );
     }
   });
 });

@@ -78,10 +78,11 @@ export function groupSteps(steps: readonly StepDescriptor[]): PaletteGroup[] {
  */
 export function describeContract(schema: Record<string, unknown>): string {
   const x = schema['x-fancyflow'] as
-    | { kind?: unknown; columns?: Record<string, unknown>; exact?: unknown }
-    | undefined;
+    { kind?: unknown; columns?: Record<string, unknown>; exact?: unknown } | undefined;
   if (x && x.kind === 'table') {
-    const columns = Object.entries(x.columns ?? {}).map(([name, type]) => `${name}: ${String(type)}`);
+    const columns = Object.entries(x.columns ?? {}).map(
+      ([name, type]) => `${name}: ${String(type)}`,
+    );
     return columns.length === 0 ? 'table' : `table (${columns.join(', ')}${x.exact ? '' : ', …'})`;
   }
   if (x && x.kind === 'bytes') return 'bytes';

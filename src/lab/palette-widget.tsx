@@ -7,8 +7,12 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { StepDescriptor } from '../core/step';
-import { describeConnection, canOfferKernelChange, type ConnectionStatus } from './connection-status';
-import { configFields, describeContract, PaletteModel } from './palette-model';
+import {
+  describeConnection,
+  canOfferKernelChange,
+  type ConnectionStatus,
+} from './connection-status';
+import { configFields, describeContract, PaletteModel, type PaletteGroup } from './palette-model';
 import type { INotebookFlow, INotebookFlows } from './tokens';
 
 /** The MIME type of a step dragged from the palette (its data is the slug). */
@@ -59,20 +63,19 @@ export class PaletteWidget extends ReactWidget {
   }
 
   private onStatus(): void {
-    const status: ConnectionStatus = this.flow ? this.flow.connection.status : { kind: 'no-notebook' };
+    const status: ConnectionStatus = this.flow
+      ? this.flow.connection.status
+      : { kind: 'no-notebook' };
     this.model.message = describeConnection(status);
     this.update();
   }
 
   protected render(): React.ReactElement {
-    const status: ConnectionStatus = this.flow ? this.flow.connection.status : { kind: 'no-notebook' };
+    const status: ConnectionStatus = this.flow
+      ? this.flow.connection.status
+      : { kind: 'no-notebook' };
     return (
-      <PaletteView
-        model={this.model}
-        status={status}
-        flow={this.flow}
-        actions={this.actions}
-      />
+      <PaletteView model={this.model} status={status} flow={this.flow} actions={this.actions} />
     );
   }
 }
@@ -128,15 +131,59 @@ function PaletteView(props: IPaletteViewProps): React.ReactElement {
         </div>
       )}
       {!message && (
-        <div className="jp-fancyflow-Palette-groups">
-          {groups.map((group) => (
-            <section key={group.category} className="jp-fancyflow-Palette-group">
-              <h3 className="jp-fancyflow-Palette-category">{group.category}</h3>
-              {group.steps.map((step) => (
-                <StepCard key={step.slug} step={step} flow={flow} actions={actions} />
-              ))}
-            </section>
+        <PaletteGroups groups={groups} query={model.query} flow={flow} actions={actions} />
+      )}
+    </div>
+  );
+}
+
+/** Cards rendered at first; more follow as the list is scrolled (1,000 steps stay fast). */
+export const PAGE_SIZE = 40;
+
+interface IPaletteGroupsProps {
+  groups: PaletteGroup[];
+  query: string;
+  flow: INotebookFlow | null;
+  actions: IPaletteActions;
+}
+
+function PaletteGroups(props: IPaletteGroupsProps): React.ReactElement {
+  const { groups, flow, actions } = props;
+  const [limit, setLimit] = React.useState(PAGE_SIZE);
+  const sentinel = React.useRef<HTMLDivElement>(null);
+  const total = groups.reduce((n, g) => n + g.steps.length, 0);
+  // a new query starts from the top again
+  React.useEffect(() => setLimit(PAGE_SIZE), [props.query]);
+  React.useEffect(() => {
+    const node = sentinel.current;
+    if (!node || limit >= total) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) setLimit((l) => l + 2 * PAGE_SIZE);
+    });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [limit, total]);
+  let left = limit;
+  const shown: PaletteGroup[] = [];
+  for (const group of groups) {
+    if (left <= 0) break;
+    const steps = group.steps.slice(0, left);
+    left -= steps.length;
+    shown.push({ category: group.category, steps });
+  }
+  return (
+    <div className="jp-fancyflow-Palette-groups" data-query={props.query}>
+      {shown.map((group) => (
+        <section key={group.category} className="jp-fancyflow-Palette-group">
+          <h3 className="jp-fancyflow-Palette-category">{group.category}</h3>
+          {group.steps.map((step) => (
+            <StepCard key={step.slug} step={step} flow={flow} actions={actions} />
           ))}
+        </section>
+      ))}
+      {limit < total && (
+        <div ref={sentinel} className="jp-fancyflow-Palette-more">
+          {total - limit} more steps…
         </div>
       )}
     </div>
@@ -166,7 +213,8 @@ const StepCard = React.memo(function StepCard(props: IStepCardProps): React.Reac
     const choices = flow.cellChoices(flow.panel.content.activeCellIndex);
     const initial: Record<string, string> = {};
     const fallback = choices.find((c) => c.isStep) ?? choices[0];
-    for (const [name, input] of inputs) if (!input.optional && fallback) initial[name] = fallback.reference;
+    for (const [name, input] of inputs)
+      if (!input.optional && fallback) initial[name] = fallback.reference;
     setWiring(initial);
   };
   return (
@@ -228,7 +276,9 @@ const StepCard = React.memo(function StepCard(props: IStepCardProps): React.Reac
                 <span key={f.name} className="jp-fancyflow-StepCard-field" title={f.description}>
                   <code>{f.name}</code>
                   {f.required ? '' : '?'}: {f.type}
-                  {f.defaultText !== undefined && f.defaultText.length < 24 ? ` = ${f.defaultText}` : ''}
+                  {f.defaultText !== undefined && f.defaultText.length < 24
+                    ? ` = ${f.defaultText}`
+                    : ''}
                 </span>
               ))}
             </dd>

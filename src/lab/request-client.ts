@@ -124,7 +124,10 @@ export class RequestClient {
     if (message.ok) {
       entry.resolve(message.result);
     } else {
-      const error = message.error ?? { code: 'INTERNAL', message: 'The kernel refused the request' };
+      const error = message.error ?? {
+        code: 'INTERNAL',
+        message: 'The kernel refused the request',
+      };
       entry.reject(
         new FancyflowError(error.code as ErrorCode, error.message, {
           details: ((error as { details?: Record<string, JsonValue> }).details ?? {}) as Record<
@@ -157,7 +160,11 @@ export class RequestClient {
 }
 
 function unavailable(reason: string, request: string): FancyflowError {
-  return new FancyflowError('KERNEL_UNAVAILABLE', `No fancyflow kernel to answer "${request}": ${reason}`, {
-    details: { request, reason },
-  });
+  return new FancyflowError(
+    'KERNEL_UNAVAILABLE',
+    `No fancyflow kernel to answer "${request}": ${reason}`,
+    {
+      details: { request, reason },
+    },
+  );
 }

@@ -40,6 +40,7 @@ export function renderBadge(cell: Cell, view: StepView | undefined, title?: stri
   if (!line) {
     line = document.createElement('div');
     line.className = LINE;
+    line.dataset['stepId'] = view.step.id;
     const badge = document.createElement('span');
     badge.className = BADGE;
     badge.setAttribute('role', 'status');
@@ -55,7 +56,8 @@ export function renderBadge(cell: Cell, view: StepView | undefined, title?: stri
   setStatusClass(badge, view.status);
   setStatusClass(line, view.status);
   badge.title = title ? `${title}: ${view.status}` : view.status;
-  const message = view.status === 'failed' || view.status === 'skipped' ? view.report?.error?.message : undefined;
+  const message =
+    view.status === 'failed' || view.status === 'skipped' ? view.report?.error?.message : undefined;
   const code = view.report?.error?.code;
   const errorText = message ? (code ? `${code}: ${message}` : message) : '';
   if (error.textContent !== errorText) error.textContent = errorText;
@@ -115,7 +117,20 @@ export class StatusBadges implements IDisposable {
         continue;
       }
       const view = this.flow.workflow.stepView(metadata.stepId);
-      renderBadge(cell, view ?? { step: { id: metadata.stepId, slug: metadata.slug, version: metadata.version, wiring: metadata.wiring, config: metadata.config }, status: 'pending' }, metadata.title ?? metadata.name);
+      renderBadge(
+        cell,
+        view ?? {
+          step: {
+            id: metadata.stepId,
+            slug: metadata.slug,
+            version: metadata.version,
+            wiring: metadata.wiring,
+            config: metadata.config,
+          },
+          status: 'pending',
+        },
+        metadata.title ?? metadata.name,
+      );
     }
   }
 

@@ -45,13 +45,14 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
       {!step && (
         <div className="jp-fancyflow-Notice">
           The kernel has no step “{metadata.slug}” registered
-          {flow.connection.status.kind === 'connected' ? '' : ' (no fancyflow kernel is connected)'}.
+          {flow.connection.status.kind === 'connected' ? '' : ' (no fancyflow kernel is connected)'}
+          .
         </div>
       )}
       {metadata.customCode && (
         <div className="jp-fancyflow-Notice">
-          This cell’s code was changed by hand, so its config is read from the kernel after it runs. Edit the
-          config in the code.
+          This cell’s code was changed by hand, so its config is read from the kernel after it runs.
+          Edit the config in the code.
         </div>
       )}
       {step && Object.keys(step.inputs).length > 0 && (
@@ -61,7 +62,11 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
             const current = metadata.wiring[name] ?? '';
             const known = choices.some((c) => c.cellId === current);
             return (
-              <label key={name} className="jp-fancyflow-WiringPicker-row" title={describeContract(input.schema)}>
+              <label
+                key={name}
+                className="jp-fancyflow-WiringPicker-row"
+                title={describeContract(input.schema)}
+              >
                 <code>{name}</code>
                 <select
                   className="jp-mod-styled"

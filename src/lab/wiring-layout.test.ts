@@ -38,7 +38,9 @@ describe('layoutWiring', () => {
     const bulge = (d: string) => Number(d.split(' C ')[1]!.split(' ')[0]);
     expect(bulge(byId['s1->s4']!)).toBeLessThan(bulge(byId['s2->s3']!));
     for (const e of layout.edges) expect(e.d).not.toContain('NaN');
-    expect(Math.min(...layout.edges.map((e) => (e.d.includes(' C ') ? bulge(e.d) : 0)))).toBeGreaterThanOrEqual(0);
+    expect(
+      Math.min(...layout.edges.map((e) => (e.d.includes(' C ') ? bulge(e.d) : 0))),
+    ).toBeGreaterThanOrEqual(0);
   });
 
   it('draws nothing for forward or self references, and copes with no steps', () => {

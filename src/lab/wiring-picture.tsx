@@ -20,7 +20,11 @@ export function WiringPicture(props: IWiringPictureProps): React.ReactElement | 
   const layout = React.useMemo(
     () =>
       layoutWiring(
-        steps.map((s) => ({ id: s.step.id, label: s.step.name ?? s.step.title ?? s.step.slug, wiring: s.step.wiring })),
+        steps.map((s) => ({
+          id: s.step.id,
+          label: s.step.name ?? s.step.title ?? s.step.slug,
+          wiring: s.step.wiring,
+        })),
         { cellLabels: props.cellLabels },
       ),
     [steps, props.cellLabels],
@@ -37,7 +41,11 @@ export function WiringPicture(props: IWiringPictureProps): React.ReactElement | 
       aria-label="Which cell feeds which"
     >
       {layout.edges.map((e) => (
-        <path key={`${e.from}-${e.to}-${e.argument}`} className="jp-fancyflow-WiringPicture-edge" d={e.d}>
+        <path
+          key={`${e.from}-${e.to}-${e.argument}`}
+          className="jp-fancyflow-WiringPicture-edge"
+          d={e.d}
+        >
           <title>{`${e.argument} ← ${e.from}`}</title>
         </path>
       ))}

@@ -8,13 +8,16 @@ import { Workflow } from '../core/workflow';
 import { formatDuration, formatShape, WorkflowModel, type StepView } from './workflow-model';
 
 const registry = new FunctionRegistry();
-const source = step(
-  { slug: 'source', inputs: {}, output: z.array(z.number()) },
-  () => [1, 2, 3],
-  { registry },
-);
+const source = step({ slug: 'source', inputs: {}, output: z.array(z.number()) }, () => [1, 2, 3], {
+  registry,
+});
 const check = step(
-  { slug: 'check', inputs: { values: z.union([z.array(z.number()), z.number()]) }, config: z.object({ fail: z.boolean().default(false) }), output: z.number() },
+  {
+    slug: 'check',
+    inputs: { values: z.union([z.array(z.number()), z.number()]) },
+    config: z.object({ fail: z.boolean().default(false) }),
+    output: z.number(),
+  },
   ({ values }, { fail }) => {
     if (fail) throw new Error('check failed');
     return Array.isArray(values) ? values.length : values;
@@ -33,7 +36,9 @@ function workflow(fail: boolean): Workflow {
 
 async function eventsOf(wf: Workflow): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
-  await new Orchestrator({ registry, store: new MemoryDatumStore() }).run(wf, { onEvent: (e) => events.push(e) });
+  await new Orchestrator({ registry, store: new MemoryDatumStore() }).run(wf, {
+    onEvent: (e) => events.push(e),
+  });
   return events;
 }
 
@@ -90,7 +95,10 @@ describe('WorkflowModel', () => {
     expect(model.steps.map((s) => s.status)).toEqual(['completed', 'completed']);
     model.resetStatuses();
     expect(model.counts).toMatchObject({ pending: 2, completed: 0 });
-    model.applyState({ running: false, statuses: { a: { stepId: 'a', slug: 'source', status: 'completed', durationMs: 3 } } });
+    model.applyState({
+      running: false,
+      statuses: { a: { stepId: 'a', slug: 'source', status: 'completed', durationMs: 3 } },
+    });
     expect(model.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
   });
 

@@ -3,8 +3,8 @@
  * status in the connected kernel, the run in progress, and the connection state. Free of DOM.
  *
  * Run events arrive at the rate steps finish (thousands per second for trivial steps), so applying
- * one touches one map entry and emits `stepChanged` for that step only; `changed` (which makes the
- * panel re-render) is emitted at most once per animation frame by the widget, not here.
+ * one touches one map entry and emits `stepChanged` for that step only (badges update from it at
+ * once); `changed` makes the panel re-render, and lumino conflates those into one per frame.
  */
 import { Signal, type ISignal } from '@lumino/signaling';
 import type { StepStatus, WorkflowDocument } from '../core/format';
@@ -143,9 +143,18 @@ export class WorkflowModel {
   applyEvent(event: RunEvent): StepView | undefined {
     switch (event.type) {
       case 'run-started': {
-        this.currentRun = { runId: event.runId, stepIds: [...event.stepIds], done: 0, startedAt: event.at };
+        this.currentRun = {
+          runId: event.runId,
+          stepIds: [...event.stepIds],
+          done: 0,
+          startedAt: event.at,
+        };
         for (const id of event.stepIds) {
-          this.reports.set(id, { stepId: id, slug: this.list.find((s) => s.id === id)?.slug ?? '', status: 'pending' });
+          this.reports.set(id, {
+            stepId: id,
+            slug: this.list.find((s) => s.id === id)?.slug ?? '',
+            status: 'pending',
+          });
         }
         this.changedSignal.emit();
         return undefined;
@@ -158,7 +167,12 @@ export class WorkflowModel {
         const before = this.reports.get(event.stepId)?.status;
         this.reports.set(event.stepId, report);
         const run = this.currentRun;
-        if (run && run.runId === event.runId && isTerminal(event.status) && !(before && isTerminal(before))) {
+        if (
+          run &&
+          run.runId === event.runId &&
+          isTerminal(event.status) &&
+          !(before && isTerminal(before))
+        ) {
           run.done = Math.min(run.stepIds.length, run.done + 1);
         }
         const step = this.list.find((s) => s.id === event.stepId);
@@ -191,7 +205,13 @@ export class WorkflowModel {
 
   /** How many steps are in each status. */
   get counts(): Record<StepStatus, number> {
-    const out: Record<StepStatus, number> = { pending: 0, running: 0, completed: 0, failed: 0, skipped: 0 };
+    const out: Record<StepStatus, number> = {
+      pending: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      skipped: 0,
+    };
     for (const step of this.list) out[this.reports.get(step.id)?.status ?? 'pending']++;
     return out;
   }

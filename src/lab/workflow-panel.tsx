@@ -92,13 +92,16 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
   const notebook = flow.panel.content;
   const active = notebook.activeCell;
   const activeMetadata =
-    active && active.model.type === 'code' ? readCellMetadata(active.model.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+    active && active.model.type === 'code'
+      ? readCellMetadata(active.model.getMetadata(NOTEBOOK_METADATA_KEY))
+      : undefined;
   const counts = model.counts;
   const labels = labelsOf(steps);
   return (
     <div className="jp-fancyflow-WorkflowPanel-body">
       <h2 className="jp-fancyflow-WorkflowPanel-title">
-        Workflow <span className="jp-fancyflow-WorkflowPanel-notebook">{flow.panel.context.localPath}</span>
+        Workflow{' '}
+        <span className="jp-fancyflow-WorkflowPanel-notebook">{flow.panel.context.localPath}</span>
       </h2>
       {message && (
         <div className="jp-fancyflow-Notice" role="note">
@@ -123,7 +126,11 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
         >
           Run all
         </button>
-        <button className="jp-fancyflow-Button jp-mod-warn" disabled={!connected || !running} onClick={() => actions.cancel()}>
+        <button
+          className="jp-fancyflow-Button jp-mod-warn"
+          disabled={!connected || !running}
+          onClick={() => actions.cancel()}
+        >
           Cancel
         </button>
         <span className="jp-fancyflow-Toolbar-summary">
@@ -154,7 +161,8 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       )}
       {steps.length === 0 ? (
         <div className="jp-fancyflow-Notice">
-          This notebook has no steps yet. Insert one from the Steps palette, or run a cell that calls a step.
+          This notebook has no steps yet. Insert one from the Steps palette, or run a cell that
+          calls a step.
         </div>
       ) : (
         <ol className="jp-fancyflow-StepList">
@@ -183,7 +191,9 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
 }
 
 function labelsOf(steps: StepView[]): Map<string, string> {
-  return new Map(steps.map((s, i) => [s.step.id, s.step.name ?? `${s.step.title ?? s.step.slug} [${i + 1}]`]));
+  return new Map(
+    steps.map((s, i) => [s.step.id, s.step.name ?? `${s.step.title ?? s.step.slug} [${i + 1}]`]),
+  );
 }
 
 interface IStepRowProps {
@@ -206,10 +216,15 @@ function StepRow(props: IStepRowProps): React.ReactElement {
       className={`jp-fancyflow-StepRow${props.active ? ' jp-mod-active' : ''}`}
       data-step-id={step.id}
       data-status={view.status}
+      data-shape={view.status === 'completed' ? formatShape(report?.summary?.shape) : ''}
     >
       <div className="jp-fancyflow-StepRow-head">
         <span className="jp-fancyflow-StepRow-index">{props.index + 1}</span>
-        <button className="jp-fancyflow-StepRow-name" onClick={() => actions.selectStep(step.id)} title="Go to the cell">
+        <button
+          className="jp-fancyflow-StepRow-name"
+          onClick={() => actions.selectStep(step.id)}
+          title="Go to the cell"
+        >
           {step.name ?? step.title ?? step.slug}
         </button>
         <code className="jp-fancyflow-StepRow-slug">{step.slug}</code>
@@ -223,10 +238,6 @@ function StepRow(props: IStepRowProps): React.ReactElement {
             {wiring.map(([arg, ref]) => `${arg} ← ${labels.get(ref) ?? ref}`).join(', ')}
           </span>
         )}
-        {report?.durationMs !== undefined && view.status !== 'running' && (
-          <span className="jp-fancyflow-StepRow-time">{formatDuration(report.durationMs)}</span>
-        )}
-        {report?.summary?.shape && <span className="jp-fancyflow-StepRow-shape">{formatShape(report.summary.shape)}</span>}
       </div>
       {error && (view.status === 'failed' || view.status === 'skipped') && (
         <div className="jp-fancyflow-StepRow-error">{error.message}</div>

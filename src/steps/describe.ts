@@ -14,13 +14,13 @@ const config = z.strictObject({
     .describe('The columns to describe. Default: all of them.'),
 });
 
-/** The columns of the output table. */
+/** The columns of the output table (names and text columns may be empty, so typed loosely). */
 const OUTPUT_COLUMNS = {
-  column: 'string',
-  type: 'string',
-  count: 'number',
-  nulls: 'number',
-  distinct: 'number',
+  column: 'any',
+  type: 'any',
+  count: 'integer',
+  nulls: 'integer',
+  distinct: 'integer',
 } as const;
 
 /**
@@ -112,7 +112,12 @@ export const describe = step(
       out.p75.push(stats ? quantile(numbers!, 0.75) : null);
       out.max.push(stats ? numbers![numbers!.length - 1]! : null);
     }
-    return aq.table(out);
+    return aq.table({
+      ...out,
+      count: Int32Array.from(out.count),
+      nulls: Int32Array.from(out.nulls),
+      distinct: Int32Array.from(out.distinct),
+    });
   },
 );
 

@@ -1,4 +1,8 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
+import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { describe, expect, test } from 'vitest';
 import * as root from '..';
@@ -95,5 +99,57 @@ describe('the standard library', () => {
       t,
     });
     expect(out.array('s')).toEqual(['a', 'b', 'c']);
+  });
+
+  test('every table step completes on an empty table', async () => {
+    const empty = aq.table({ a: [] as number[], s: [] as string[] });
+    const file = path.join(tmpdir(), `fancyflow-empty-${process.pid}.csv`);
+    const r = await run(
+      [
+        steps.describe({ table: 'e' }, {}, { id: 'describe' }),
+        steps.describe({ table: 'e' }, { columns: [] }, { id: 'describe_none' }),
+        steps.group_aggregate(
+          { table: 'e' },
+          { groupby: ['s'], aggregates: [{ op: 'count', as: 'n' }] },
+          { id: 'groups' },
+        ),
+        steps.group_aggregate(
+          { table: 'e' },
+          {
+            aggregates: [
+              { op: 'mean', column: 'a', as: 'm' },
+              { op: 'sum', column: 'a', as: 't' },
+            ],
+          },
+          { id: 'whole' },
+        ),
+        steps.filter({ table: 'e' }, { where: [{ column: 'a', op: 'gt', value: 1 }] }, { id: 'f' }),
+        steps.sample({ table: 'e' }, { n: 3, replace: true }, { id: 'sample' }),
+        steps.chart({ table: 'e' }, { x: { field: 'a' } }, { id: 'chart' }),
+        steps.convert_units({ table: 'e' }, { column: 'a', from: 'kg', to: 'lb' }, { id: 'units' }),
+        steps.derive(
+          { table: 'e' },
+          { columns: [{ as: 'b', op: 'abs', args: [{ column: 'a' }] }] },
+          { id: 'd' },
+        ),
+        steps.fill_nulls(
+          { table: 'e' },
+          { fills: [{ column: 'a', strategy: 'median' }] },
+          { id: 'fill' },
+        ),
+        steps.drop_nulls({ table: 'e' }, {}, { id: 'drop' }),
+        steps.sort({ table: 'e' }, { by: [{ column: 'a' }] }, { id: 'sort' }),
+        steps.join({ left: 'e', right: 'e' }, { on: ['a'], how: 'full' }, { id: 'join' }),
+        steps.write_csv({ table: 'e' }, { path: file }, { id: 'write' }),
+      ],
+      { e: empty },
+    );
+    rmSync(file, { force: true });
+    expect(
+      r.report.steps.filter((s) => s.status !== 'completed').map((s) => s.error?.message),
+    ).toEqual([]);
+    expect(r.output<ColumnTable>('whole').objects()).toEqual([{ m: null, t: 0 }]);
+    expect(r.output<ColumnTable>('groups').numRows()).toBe(0);
+    expect(r.output<ColumnTable>('describe').array('count')).toEqual([0, 0]);
   });
 });

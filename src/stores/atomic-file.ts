@@ -64,12 +64,13 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * Writes `pieces` (in order, with vectored writes) to `target` atomically. Returns the byte count.
- * On failure the temp file is removed and the target is untouched.
+ * On failure the temp file is removed and the target is untouched. `syncDirectory: false` leaves
+ * the folder's fsync to a later write in the same folder (one fsync makes both renames durable).
  */
 export async function writeFileAtomic(
   target: string,
   pieces: readonly Uint8Array[],
-  options: { durable: boolean },
+  options: { durable: boolean; syncDirectory?: boolean },
 ): Promise<number> {
   const temp = tempPathFor(target);
   let handle: fs.FileHandle | undefined;
@@ -80,7 +81,8 @@ export async function writeFileAtomic(
     await handle.close();
     handle = undefined;
     await fs.rename(temp, target);
-    if (options.durable) await syncDirectory(path.dirname(target));
+    if (options.durable && options.syncDirectory !== false)
+      await syncDirectory(path.dirname(target));
     return written;
   } catch (e) {
     await handle?.close().catch(() => undefined);

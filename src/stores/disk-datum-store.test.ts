@@ -76,8 +76,14 @@ describe('DiskDatumStore', () => {
     const store = await DiskDatumStore.open(dir, { durable: false });
     const written = new Map<string, string>();
     const remember = async (value: unknown, cellId: string) => {
-      const cell = await store.persist(value, { cellId, name: `v_${cellId}`, producedBy: { stepId: cellId, slug: 's', version: '1.0.0' } });
+      const cell = await store.persist(value, {
+        cellId,
+        name: `v_${cellId}`,
+        producedBy: { stepId: cellId, slug: 's', version: '1.0.0' },
+      });
       written.set(cellId, cell.fingerprint);
+      // the fingerprint recorded is the value's own (whatever shortcut the store took)
+      expect(cell.fingerprint).toBe(describeValue(value).fingerprint);
       expect(cell.uri.startsWith('file://')).toBe(true);
       await fs.access(fileURLToPath(cell.uri));
     };
@@ -91,11 +97,19 @@ describe('DiskDatumStore', () => {
     const again = await DiskDatumStore.open(dir);
     expect(again.problems).toEqual([]);
     expect(again.list().map((c) => c.id)).toEqual([...written.keys()]);
-    expect(again.cell('aq')).toMatchObject({ kind: 'table', name: 'v_aq', producedBy: { stepId: 'aq' } });
+    expect(again.cell('aq')).toMatchObject({
+      kind: 'table',
+      name: 'v_aq',
+      producedBy: { stepId: 'aq' },
+    });
 
     const t = (await again.resolve('arrow')) as arrow.Table;
     expect(t).toBeInstanceOf(arrow.Table);
-    expect(tableAdapterFor(t)?.columns(t).map((c) => [c.name, c.type, c.valueType])).toEqual([
+    expect(
+      tableAdapterFor(t)
+        ?.columns(t)
+        .map((c) => [c.name, c.type, c.valueType]),
+    ).toEqual([
       ['price', 'float64', undefined],
       ['qty', 'int32', undefined],
       ['city', 'dictionary', 'utf8'],
@@ -109,12 +123,23 @@ describe('DiskDatumStore', () => {
     const q2 = (await again.resolve('aq-from-arrow')) as aq.ColumnTable;
     expect(q2.array('city', Array)).toEqual(['Oslo', 'Lima', 'Oslo', 'Pune']);
 
-    for (const [id, v] of Object.entries(jsonValues)) expect(await again.resolve(`json-${id}`)).toEqual(v);
+    for (const [id, v] of Object.entries(jsonValues))
+      expect(await again.resolve(`json-${id}`)).toEqual(v);
     for (const [id, v] of Object.entries(binaryValues)) {
       const back = await again.resolve(`bin-${id}`);
       expect(Object.getPrototypeOf(back)).toBe(Object.getPrototypeOf(v));
-      expect(new Uint8Array(back instanceof ArrayBuffer ? back : (back as ArrayBufferView).buffer, back instanceof ArrayBuffer ? 0 : (back as ArrayBufferView).byteOffset, (back as ArrayBuffer).byteLength)).toEqual(
-        new Uint8Array(v instanceof ArrayBuffer ? v : v.buffer, v instanceof ArrayBuffer ? 0 : v.byteOffset, v.byteLength),
+      expect(
+        new Uint8Array(
+          back instanceof ArrayBuffer ? back : (back as ArrayBufferView).buffer,
+          back instanceof ArrayBuffer ? 0 : (back as ArrayBufferView).byteOffset,
+          (back as ArrayBuffer).byteLength,
+        ),
+      ).toEqual(
+        new Uint8Array(
+          v instanceof ArrayBuffer ? v : v.buffer,
+          v instanceof ArrayBuffer ? 0 : v.byteOffset,
+          v.byteLength,
+        ),
       );
     }
     // what comes back has the content fingerprint of what went in
@@ -139,7 +164,12 @@ describe('DiskDatumStore', () => {
     const garbage = Buffer.alloc((await fs.stat(aqFile)).size, 0x5a); // same size, not Arrow
     await fs.writeFile(aqFile, garbage);
     const jsonFile = store.fileOf('json')!;
-    await fs.writeFile(jsonFile, '{"ok":!}'.padEnd((await fs.stat(jsonFile)).size, ' ').slice(0, (await fs.stat(jsonFile)).size));
+    await fs.writeFile(
+      jsonFile,
+      '{"ok":!}'
+        .padEnd((await fs.stat(jsonFile)).size, ' ')
+        .slice(0, (await fs.stat(jsonFile)).size),
+    );
     await fs.rm(store.fileOf('bytes')!);
 
     const again = await DiskDatumStore.open(dir);
@@ -219,7 +249,10 @@ describe('DiskDatumStore', () => {
   it('rebuilds a corrupt index from the datum files, keeps the old index aside and says so', async () => {
     const dir = freshDir();
     const store = await DiskDatumStore.open(dir, { durable: false });
-    await store.persist(arrowSample(), { cellId: 'prices', producedBy: { stepId: 'prices', slug: 'p', version: '1' } });
+    await store.persist(arrowSample(), {
+      cellId: 'prices',
+      producedBy: { stepId: 'prices', slug: 'p', version: '1' },
+    });
     await store.persist({ a: [1, 2] }, { cellId: 'cfg/ü.1' });
     await store.persist(new Int16Array([5, -5]), { cellId: 'raw' });
     await store.persist({ a: 'replaced' }, { cellId: 'cfg/ü.1' });
@@ -250,11 +283,18 @@ describe('DiskDatumStore', () => {
     expect(store.list().map((c) => c.id)).toEqual(['b', 'a']);
     await expect(fs.access(first)).rejects.toThrow();
     expect(store.cell('a')?.kind).toBe('table');
+    // concurrent writes of one cell: the last call wins, even when it finishes writing first
+    const big = store.persist(new Float64Array(2_000_000), { cellId: 'c' });
+    const small = store.persist('small', { cellId: 'c' });
+    await Promise.all([big, small]);
+    expect(await store.resolve('c')).toBe('small');
     expect(await store.delete('b')).toBe(true);
     expect(await store.delete('b')).toBe(false);
     const again = await DiskDatumStore.open(dir);
-    expect(again.list().map((c) => c.id)).toEqual(['a']);
-    expect((await fs.readdir(dir)).sort()).toEqual([path.basename(store.fileOf('a')!), INDEX_FILE].sort());
+    expect(again.list().map((c) => c.id)).toEqual(['a', 'c']);
+    expect((await fs.readdir(dir)).sort()).toEqual(
+      [path.basename(store.fileOf('a')!), path.basename(store.fileOf('c')!), INDEX_FILE].sort(),
+    );
   });
 
   it('serves an Orchestrator across a restart: a new instance on the same folder runs the later steps', async () => {
@@ -280,17 +320,30 @@ describe('DiskDatumStore', () => {
       { registry },
     );
     const stats = step(
-      { slug: 'stats', inputs: { t: aqTable({ x: 'number' }) }, output: z.object({ sum: z.number(), rows: z.number() }) },
-      ({ t }) => ({ sum: (t.array('x', Array) as number[]).reduce((a, b) => a + b, 0), rows: t.numRows() }),
+      {
+        slug: 'stats',
+        inputs: { t: aqTable({ x: 'number' }) },
+        output: z.object({ sum: z.number(), rows: z.number() }),
+      },
+      ({ t }) => ({
+        sum: (t.array('x', Array) as number[]).reduce((a, b) => a + b, 0),
+        rows: t.numRows(),
+      }),
       { registry },
     );
     const workflow = () => {
       const wf = new Workflow();
       const raw = load({}, {}, { id: 'raw' });
       const doubled = double({ t: raw }, {}, { id: 'doubled' });
-      return wf.add(raw).add(doubled).add(stats({ t: doubled }, {}, { id: 'stats' }));
+      return wf
+        .add(raw)
+        .add(doubled)
+        .add(stats({ t: doubled }, {}, { id: 'stats' }));
     };
-    const first = await new Orchestrator({ store: await DiskDatumStore.open(dir, { durable: false }), registry }).run(workflow());
+    const first = await new Orchestrator({
+      store: await DiskDatumStore.open(dir, { durable: false }),
+      registry,
+    }).run(workflow());
     expect(first.status).toBe('completed');
 
     // "restart": a new store instance, a new orchestrator; run only the last step, from disk

@@ -112,6 +112,8 @@ interface Encoded {
   pieces: Uint8Array[];
   format: DatumFormat;
   tag: string;
+  /** The same content in a form that is faster to describe (see `EncodedTable.equivalent`). */
+  equivalent?: unknown;
 }
 
 function binaryClassOf(value: ArrayBufferView | ArrayBuffer): BinaryClass {
@@ -135,7 +137,11 @@ function bytesOf(value: ArrayBufferView | ArrayBuffer): Uint8Array {
     : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
-type TypedArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+type TypedArrayCtor = new (
+  buffer: ArrayBuffer,
+  byteOffset: number,
+  length: number,
+) => ArrayBufferView;
 
 const TYPED_ARRAYS: Partial<Record<BinaryClass, TypedArrayCtor & { BYTES_PER_ELEMENT: number }>> = {
   Uint8Array,
@@ -218,10 +224,14 @@ export class DiskDatumStore implements DatumStore {
     try {
       await fs.mkdir(store.dir, { recursive: true });
     } catch (e) {
-      throw new FancyflowError('STORE_IO', `Cannot create the store folder ${store.dir}: ${String(e)}`, {
-        details: { dir: store.dir },
-        cause: e,
-      });
+      throw new FancyflowError(
+        'STORE_IO',
+        `Cannot create the store folder ${store.dir}: ${String(e)}`,
+        {
+          details: { dir: store.dir },
+          cause: e,
+        },
+      );
     }
     await store.load();
     return store;
@@ -257,7 +267,12 @@ export class DiskDatumStore implements DatumStore {
     try {
       bytes = await fs.readFile(file);
     } catch (e) {
-      throw this.corrupt(cellId, file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file is missing' : String(e), e);
+      throw this.corrupt(
+        cellId,
+        file,
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file is missing' : String(e),
+        e,
+      );
     }
     if (bytes.byteLength !== entry.byteLength) {
       throw this.corrupt(
@@ -276,18 +291,26 @@ export class DiskDatumStore implements DatumStore {
   async persist(value: unknown, options: PersistOptions): Promise<FancyCell> {
     const cellId = options.cellId;
     const encoded = encodeDatum(value, cellId);
-    const { kind, summary, fingerprint } = describeValue(value);
+    const { kind, summary, fingerprint } = describeValue(encoded.equivalent ?? value);
     const generation = ++this.generation;
     const file = datumFileName({ cellId, generation, format: encoded.format, tag: encoded.tag });
     const target = path.join(this.dir, file);
     let byteLength: number;
     try {
-      byteLength = await writeFileAtomic(target, encoded.pieces, { durable: this.durable });
-    } catch (e) {
-      throw new FancyflowError('STORE_IO', `Cannot write cell "${cellId}" to ${target}: ${String(e)}`, {
-        details: { cellId, file: target },
-        cause: e,
+      // the index commit that follows fsyncs the folder, which makes this rename durable too
+      byteLength = await writeFileAtomic(target, encoded.pieces, {
+        durable: this.durable,
+        syncDirectory: false,
       });
+    } catch (e) {
+      throw new FancyflowError(
+        'STORE_IO',
+        `Cannot write cell "${cellId}" to ${target}: ${String(e)}`,
+        {
+          details: { cellId, file: target },
+          cause: e,
+        },
+      );
     }
     const cell: FancyCell = {
       id: cellId,
@@ -302,6 +325,11 @@ export class DiskDatumStore implements DatumStore {
     const entry: Entry = { file, byteLength, format: encoded.format, tag: encoded.tag, cell };
     await this.commit(() => {
       const previous = this.entries.get(cellId);
+      // two persists of one cell at once: the one called last wins, whichever finished writing first
+      const previousGeneration = previous
+        ? (parseDatumFileName(previous.file)?.generation ?? 0)
+        : 0;
+      if (previousGeneration > generation) return file;
       this.entries.delete(cellId); // a replaced cell moves to the end, as in the memory store
       this.entries.set(cellId, entry);
       return previous && previous.file !== file ? previous.file : undefined;
@@ -311,11 +339,14 @@ export class DiskDatumStore implements DatumStore {
 
   async delete(cellId: string): Promise<boolean> {
     if (!this.entries.has(cellId)) return false;
-    await this.commit(() => {
-      const previous = this.entries.get(cellId);
-      this.entries.delete(cellId);
-      return previous?.file;
-    }, path.join(this.dir, INDEX_FILE));
+    await this.commit(
+      () => {
+        const previous = this.entries.get(cellId);
+        this.entries.delete(cellId);
+        return previous?.file;
+      },
+      path.join(this.dir, INDEX_FILE),
+    );
     return true;
   }
 
@@ -334,10 +365,14 @@ export class DiskDatumStore implements DatumStore {
       try {
         await this.writeIndex();
       } catch (e) {
-        throw new FancyflowError('STORE_IO', `Cannot write the store index for ${what}: ${String(e)}`, {
-          details: { file: path.join(this.dir, INDEX_FILE) },
-          cause: e,
-        });
+        throw new FancyflowError(
+          'STORE_IO',
+          `Cannot write the store index for ${what}: ${String(e)}`,
+          {
+            details: { file: path.join(this.dir, INDEX_FILE) },
+            cause: e,
+          },
+        );
       }
       if (obsolete) await fs.rm(path.join(this.dir, obsolete), { force: true });
     };
@@ -360,10 +395,14 @@ export class DiskDatumStore implements DatumStore {
   }
 
   private corrupt(cellId: string, file: string, why: string, cause?: unknown): FancyflowError {
-    return new FancyflowError('CORRUPT_DATUM', `Cell "${cellId}": its datum file ${file} cannot be read: ${why}`, {
-      details: { cellId, file, reason: why },
-      ...(cause === undefined ? {} : { cause }),
-    });
+    return new FancyflowError(
+      'CORRUPT_DATUM',
+      `Cell "${cellId}": its datum file ${file} cannot be read: ${why}`,
+      {
+        details: { cellId, file, reason: why },
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
   }
 
   private async load(): Promise<void> {
@@ -373,15 +412,20 @@ export class DiskDatumStore implements DatumStore {
       text = await fs.readFile(indexPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new FancyflowError('STORE_IO', `Cannot read the store index ${indexPath}: ${String(e)}`, {
-          details: { file: indexPath },
-          cause: e,
-        });
+        throw new FancyflowError(
+          'STORE_IO',
+          `Cannot read the store index ${indexPath}: ${String(e)}`,
+          {
+            details: { file: indexPath },
+            cause: e,
+          },
+        );
       }
     }
     if (text === undefined) {
       // a new store, or one whose index was deleted: adopt whatever datum files are there
-      if ((await this.datumFiles()).length > 0) await this.rebuild(undefined, 'the index file is missing');
+      if ((await this.datumFiles()).length > 0)
+        await this.rebuild(undefined, 'the index file is missing');
       return;
     }
     let parsed: z.infer<typeof IndexSchema>;
@@ -390,7 +434,10 @@ export class DiskDatumStore implements DatumStore {
       if (!result.success) throw new Error(result.error.issues[0]?.message ?? 'not a store index');
       parsed = result.data;
     } catch (e) {
-      await this.rebuild(indexPath, `the index is corrupt (${e instanceof Error ? e.message : String(e)})`);
+      await this.rebuild(
+        indexPath,
+        `the index is corrupt (${e instanceof Error ? e.message : String(e)})`,
+      );
       return;
     }
     this.generation = parsed.generation;
@@ -415,7 +462,8 @@ export class DiskDatumStore implements DatumStore {
         let why: string | undefined;
         try {
           const stat = await fs.stat(file);
-          if (stat.size !== entry.byteLength) why = `has ${stat.size} bytes, ${entry.byteLength} were written`;
+          if (stat.size !== entry.byteLength)
+            why = `has ${stat.size} bytes, ${entry.byteLength} were written`;
         } catch (e) {
           why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : String(e);
         }
@@ -449,7 +497,8 @@ export class DiskDatumStore implements DatumStore {
       const name = parseDatumFileName(file)!;
       this.generation = Math.max(this.generation, name.generation);
       const known = newest.get(name.cellId);
-      if (!known || known.generation < name.generation) newest.set(name.cellId, { file, generation: name.generation });
+      if (!known || known.generation < name.generation)
+        newest.set(name.cellId, { file, generation: name.generation });
     }
     const ordered = Array.from(newest.entries()).sort((a, b) => a[1].generation - b[1].generation);
     let recovered = 0;
@@ -469,7 +518,13 @@ export class DiskDatumStore implements DatumStore {
           createdAt: stat.mtime.toISOString(),
           fingerprint,
         };
-        this.entries.set(cellId, { file, byteLength: bytes.byteLength, format: name.format, tag: name.tag, cell });
+        this.entries.set(cellId, {
+          file,
+          byteLength: bytes.byteLength,
+          format: name.format,
+          tag: name.tag,
+          cell,
+        });
         recovered++;
       } catch (e) {
         this.problems.push({
@@ -494,10 +549,19 @@ function encodeDatum(value: unknown, cellId: string): Encoded {
   const adapter = tableAdapterFor(value);
   if (adapter) {
     if (adapter.name !== 'arrow' && adapter.name !== 'arquero') {
-      throw unpersistable(cellId, `is a ${adapter.name} table, which the disk store cannot write (it writes Arrow and arquero tables)`);
+      throw unpersistable(
+        cellId,
+        `is a ${adapter.name} table, which the disk store cannot write (it writes Arrow and arquero tables)`,
+      );
     }
     const family: TableFamily = adapter.name;
-    return { pieces: encodeTable(value, family), format: 'arrow', tag: family };
+    const encoded = encodeTable(value, family);
+    return {
+      pieces: encoded.pieces,
+      format: 'arrow',
+      tag: family,
+      ...(encoded.equivalent ? { equivalent: encoded.equivalent } : {}),
+    };
   }
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
     return { pieces: [bytesOf(value)], format: 'bytes', tag: binaryClassOf(value) };
@@ -517,7 +581,12 @@ function encodeDatum(value: unknown, cellId: string): Encoded {
 }
 
 /** Reads a datum back; throws (any error) when the bytes are not what they should be. */
-function decodeDatum(bytes: Buffer, format: DatumFormat, tag: string, expected?: FancyCell): unknown {
+function decodeDatum(
+  bytes: Buffer,
+  format: DatumFormat,
+  tag: string,
+  expected?: FancyCell,
+): unknown {
   switch (format) {
     case 'json':
       return JSON.parse(bytes.toString('utf8')) as unknown;
@@ -530,7 +599,10 @@ function decodeDatum(bytes: Buffer, format: DatumFormat, tag: string, expected?:
       const adapter = tableAdapterFor(table);
       if (!adapter) throw new Error('the Arrow data did not give a table');
       // a damaged file can still parse: check what the index recorded
-      if (shape && (adapter.numRows(table) !== shape[0] || adapter.columns(table).length !== shape[1])) {
+      if (
+        shape &&
+        (adapter.numRows(table) !== shape[0] || adapter.columns(table).length !== shape[1])
+      ) {
         throw new Error(
           `it holds ${adapter.numRows(table)} rows × ${adapter.columns(table).length} columns, ${shape[0]} × ${shape[1]} were written`,
         );

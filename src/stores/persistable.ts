@@ -95,9 +95,17 @@ export function jsonProblem(value: unknown): JsonProblem | undefined {
 }
 
 /** The UNPERSISTABLE error for cell `cellId`. */
-export function unpersistable(cellId: string, reason: string, path: (string | number)[] = []): FancyflowError {
+export function unpersistable(
+  cellId: string,
+  reason: string,
+  path: (string | number)[] = [],
+): FancyflowError {
   const where = path.length === 0 ? 'the value' : `the value at ${formatPath(path)}`;
-  return new FancyflowError('UNPERSISTABLE', `Cannot persist cell "${cellId}" on disk: ${where} ${reason}`, {
-    details: { cellId, pointer: toJsonPointer(path), reason },
-  });
+  return new FancyflowError(
+    'UNPERSISTABLE',
+    `Cannot persist cell "${cellId}" on disk: ${where} ${reason}`,
+    {
+      details: { cellId, pointer: toJsonPointer(path), reason },
+    },
+  );
 }

@@ -24,7 +24,9 @@ class GatheringFileWriter extends arrow.RecordBatchFileWriter {
     if (!this._started) return this;
     const view = chunk as ArrayBufferView;
     const bytes =
-      view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      view instanceof Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     if (bytes.byteLength > 0) {
       this.pieces.push(bytes);
       this._position += bytes.byteLength;
@@ -47,16 +49,33 @@ class GatheringSink {
   }
 }
 
-/** The Arrow IPC file of `table`, as pieces to write in order. */
-export function encodeTable(table: unknown, family: TableFamily): Uint8Array[] {
+/** A table encoded as Arrow IPC. */
+export interface EncodedTable {
+  /** The IPC file, as pieces to write in order. */
+  pieces: Uint8Array[];
+  /**
+   * For arquero tables whose every column converted to Arrow exactly (the types the adapter
+   * reports): an arquero table over the converted columns. It has the original's content, and its
+   * fingerprint is computed from buffers rather than by walking JS values.
+   */
+  equivalent?: aq.ColumnTable;
+}
+
+/** The Arrow IPC file of `table`. */
+export function encodeTable(table: unknown, family: TableFamily): EncodedTable {
   if (family === 'arrow') {
     const writer = new GatheringFileWriter();
     writer.writeAll(table as arrow.Table);
-    return writer.pieces;
+    return { pieces: writer.pieces };
   }
   const sink = new GatheringSink();
-  flechette.tableToIPC(arqueroToFlechette(table as aq.ColumnTable), { format: 'file', sink });
-  return sink.pieces;
+  const { table: converted, exact } = arqueroToFlechette(table as aq.ColumnTable);
+  flechette.tableToIPC(converted, { format: 'file', sink });
+  if (!exact) return { pieces: sink.pieces };
+  return {
+    pieces: sink.pieces,
+    equivalent: aq.fromArrow(converted as unknown as Parameters<typeof aq.fromArrow>[0]),
+  };
 }
 
 type FlechetteColumn = ReturnType<typeof flechette.columnFromArray>;
@@ -66,21 +85,28 @@ type FlechetteColumn = ReturnType<typeof flechette.columnFromArray>;
  * columns (from `fromArrow`) pass through, typed arrays are wrapped, strings are encoded straight
  * into UTF-8 offsets (flechette's own string builder is ~10x slower). Plain arrays of numbers,
  * strings and booleans become float64, utf8 and bool, the types the arquero adapter reports, so the
- * table read back has the column types (and the fingerprint) of the table written.
+ * table read back has the column types (and the fingerprint) of the table written. `exact` is false
+ * when some column's type had to be inferred by flechette.
  */
-function arqueroToFlechette(input: aq.ColumnTable): ReturnType<typeof flechette.tableFromColumns> {
+function arqueroToFlechette(input: aq.ColumnTable): {
+  table: ReturnType<typeof flechette.tableFromColumns>;
+  exact: boolean;
+} {
   const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
-  const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => [
-    name,
-    flechetteColumn(table.column(name) as unknown),
-  ]);
-  return flechette.tableFromColumns(entries);
+  let exact = true;
+  const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => {
+    const converted = flechetteColumn(table.column(name) as unknown);
+    exact &&= converted.exact;
+    return [name, converted.column];
+  });
+  return { table: flechette.tableFromColumns(entries), exact };
 }
 
-function flechetteColumn(column: unknown): FlechetteColumn {
-  if (column instanceof flechette.Column) return column as FlechetteColumn;
+function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boolean } {
+  if (column instanceof flechette.Column) return { column: column as FlechetteColumn, exact: true };
   if (ArrayBuffer.isView(column)) {
-    return flechette.columnFromArray(column as Parameters<typeof flechette.columnFromArray>[0]);
+    const values = column as Parameters<typeof flechette.columnFromArray>[0];
+    return { column: flechette.columnFromArray(values), exact: true };
   }
   const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
   const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
@@ -98,28 +124,44 @@ function flechetteColumn(column: unknown): FlechetteColumn {
     else if (k !== kind) uniform = false;
   }
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
-  if (uniform && kind === 'string' && !dictionary) return utf8Column(values as (string | null)[], nulls);
+  const exact = (col: FlechetteColumn) => ({ column: col, exact: true });
+  if (uniform && kind === 'string' && !dictionary) {
+    return exact(utf8Column(values as (string | null)[], nulls));
+  }
   if (uniform && kind === 'string') {
-    return flechette.columnFromArray(values, flechette.dictionary(flechette.utf8()));
+    return exact(flechette.columnFromArray(values, flechette.dictionary(flechette.utf8())));
   }
   if (uniform && kind === 'number') {
-    if (nulls === 0) return flechette.columnFromArray(Float64Array.from(values as number[]));
-    return flechette.columnFromArray(values, flechette.float64());
+    if (nulls === 0) return exact(flechette.columnFromArray(Float64Array.from(values as number[])));
+    return exact(flechette.columnFromArray(values, flechette.float64()));
   }
-  if (uniform && kind === 'boolean') return flechette.columnFromArray(values, flechette.bool());
-  return flechette.columnFromArray(values);
+  if (uniform && kind === 'boolean') {
+    return exact(flechette.columnFromArray(values, flechette.bool()));
+  }
+  return { column: flechette.columnFromArray(values), exact: false };
 }
 
-function utf8Column(values: readonly (string | null | undefined)[], nullCount: number): FlechetteColumn {
+function utf8Column(
+  values: readonly (string | null | undefined)[],
+  nullCount: number,
+): FlechetteColumn {
   const { offsets, data } = encodeUtf8(values);
   let validity = new Uint8Array(0); // flechette writes an empty validity buffer when no nulls
   if (nullCount > 0) {
     validity = new Uint8Array((values.length + 7) >> 3);
-    for (let i = 0; i < values.length; i++) if (values[i] != null) validity[i >> 3]! |= 1 << (i & 7);
+    for (let i = 0; i < values.length; i++)
+      if (values[i] != null) validity[i >> 3]! |= 1 << (i & 7);
   }
   const type = flechette.utf8();
   const Batch = flechette.batchType(type);
-  const batch = new Batch({ length: values.length, nullCount, type, validity, offsets, values: data });
+  const batch = new Batch({
+    length: values.length,
+    nullCount,
+    type,
+    validity,
+    offsets,
+    values: data,
+  });
   return new flechette.Column([batch]) as FlechetteColumn;
 }
 

@@ -11,13 +11,15 @@ import { step } from '../core/step';
 import { tableAdapterFor } from '../core/table';
 import { Workflow } from '../core/workflow';
 import { arqueroTableAdapter as adapter } from './arquero-adapter';
+import { utf8Vector } from './arrow-build';
 import './register';
 import { aqTable, arrowTable } from './typed-contracts';
 
 const cities = ['Oslo', 'Lima', 'Pune'];
 
 /** arquero reads apache-arrow tables; its typings name only its own Arrow interface. */
-const fromArrow = (t: arrow.Table): aq.ColumnTable => aq.fromArrow(t as unknown as Parameters<typeof aq.fromArrow>[0]);
+const fromArrow = (t: arrow.Table): aq.ColumnTable =>
+  aq.fromArrow(t as unknown as Parameters<typeof aq.fromArrow>[0]);
 
 function plain(n = 6): aq.ColumnTable {
   return aq.table({
@@ -57,14 +59,18 @@ describe('the arquero table adapter', () => {
         { name: 'city', type: 'dictionary', valueType: 'utf8' },
         { name: 'v', type: 'float32', nullable: false },
       ]);
-      expect(checkContract(aqTable({ city: 'string', v: 'number' }, { exact: true }), t)).toBeUndefined();
+      expect(
+        checkContract(aqTable({ city: 'string', v: 'number' }, { exact: true }), t),
+      ).toBeUndefined();
       expect(checkContract(aqTable({ v: 'integer' }), t)?.[0]?.message).toContain('float32');
     }
   });
 
   it('checks contracts (the Arrow-typed contract too) and reports every problem', () => {
     const t = plain();
-    expect(checkContract(arrowTable({ x: 'number', label: 'string', ok: 'boolean' }), t)).toBeUndefined();
+    expect(
+      checkContract(arrowTable({ x: 'number', label: 'string', ok: 'boolean' }), t),
+    ).toBeUndefined();
     const issues = checkContract(aqTable({ label: 'number', nope: 'any' }), t);
     expect(issues?.map((i) => [i.code, i.path.join('.')])).toEqual([
       ['column_type', 'columns.label'],
@@ -87,8 +93,15 @@ describe('the arquero table adapter', () => {
     const untyped = aq.table({ x: [1, 2, 3] });
     expect(adapter.fingerprint(typed)).toBe(adapter.fingerprint(untyped));
     // Arrow-backed strings and plain strings with equal values too
-    const backed = fromArrow(arrow.tableFromArrays({ s: new Float64Array([1, 2]) }));
-    expect(adapter.fingerprint(backed)).toBe(adapter.fingerprint(aq.table({ s: [1, 2] })));
+    const backed = fromArrow(arrow.tableFromArrays({ s: new Float64Array([1, 2, NaN]) }));
+    expect(adapter.fingerprint(backed)).toBe(adapter.fingerprint(aq.table({ s: [1, 2, NaN] })));
+    const strings = ['a', 'bé', '', 'ccc'];
+    const utf8 = fromArrow(new arrow.Table({ s: utf8Vector(strings) }));
+    expect(adapter.columns(utf8)).toEqual([{ name: 's', type: 'utf8', nullable: false }]);
+    expect(adapter.fingerprint(utf8)).toBe(adapter.fingerprint(aq.table({ s: strings })));
+    expect(adapter.fingerprint(utf8)).not.toBe(
+      adapter.fingerprint(aq.table({ s: ['a', 'b', 'é', 'ccc'] })),
+    );
   });
 
   it('maps a row_wise step through the Orchestrator into an arquero table', async () => {
@@ -105,7 +118,9 @@ describe('the arquero table adapter', () => {
     );
     const store = new MemoryDatumStore();
     store.persist(plain(100_000).orderby(aq.desc('n')), { cellId: 'raw' });
-    const wf = new Workflow({ known: (id) => store.has(id) }).add(tag({ t: 'raw' }, {}, { id: 'tagged' }));
+    const wf = new Workflow({ known: (id) => store.has(id) }).add(
+      tag({ t: 'raw' }, {}, { id: 'tagged' }),
+    );
     const report = await new Orchestrator({ store, registry }).run(wf);
     expect(report.status).toBe('completed');
     const out = store.resolve('tagged') as aq.ColumnTable;
@@ -122,7 +137,9 @@ describe('the arquero table adapter', () => {
   it('cancels a long map with CANCELLED', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await adapter.mapRows(plain(10), (r) => r, { signal: controller.signal }).catch((e: unknown) => e);
+    const error = await adapter
+      .mapRows(plain(10), (r) => r, { signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(isFancyflowError(error, 'CANCELLED')).toBe(true);
   });
 });

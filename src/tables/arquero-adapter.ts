@@ -65,7 +65,9 @@ function isArrowColumn(column: unknown): column is ArrowColumnLike {
 
 function isDictionaryColumn(column: unknown): column is DictionaryColumnLike {
   const c = column as Partial<DictionaryColumnLike>;
-  return typeof c.key === 'function' && typeof c.keyFor === 'function' && typeof c.groups === 'function';
+  return (
+    typeof c.key === 'function' && typeof c.keyFor === 'function' && typeof c.groups === 'function'
+  );
 }
 
 function sampleType(column: ArqueroColumn): ColumnType {
@@ -80,8 +82,10 @@ function sampleType(column: ArqueroColumn): ColumnType {
 function columnInfo(name: string, column: unknown): ColumnInfo {
   const typed = typedArrayColumnType(column);
   if (typed) return { name, type: typed, nullable: false };
-  if (isArrowColumn(column)) return { name, ...columnTypeInfo(column.type), nullable: column.nullCount > 0 };
-  if (isDictionaryColumn(column)) return { name, type: 'dictionary', valueType: sampleType(column) };
+  if (isArrowColumn(column))
+    return { name, ...columnTypeInfo(column.type), nullable: column.nullCount > 0 };
+  if (isDictionaryColumn(column))
+    return { name, type: 'dictionary', valueType: sampleType(column) };
   if (column && typeof (column as ArqueroColumn).at === 'function') {
     return { name, type: sampleType(column as ArqueroColumn) };
   }
@@ -92,7 +96,9 @@ function columns(table: ColumnTable): ColumnInfo[] {
   return table.columnNames().map((name) => columnInfo(name, table.column(name)));
 }
 
-function chunkBytes(chunk: ArrowChunkLike & { validity?: ArrayBufferView; nullBitmap?: ArrayBufferView }): number {
+function chunkBytes(
+  chunk: ArrowChunkLike & { validity?: ArrayBufferView; nullBitmap?: ArrayBufferView },
+): number {
   return (
     (chunk.values?.byteLength ?? 0) +
     ((chunk.valueOffsets ?? chunk.offsets)?.byteLength ?? 0) +
@@ -157,7 +163,11 @@ function fingerprint(table: ColumnTable): string {
       if (direct) hasher.data.bytes(column);
       else hashGathered(hasher, column as GatherableArray, table.indices(true));
       hasher.skip(n);
-    } else if (!(direct && isArrowColumn(column) && column.nullCount === 0 && hashArrowChunks(hasher, column.type, column.data))) {
+    } else if (!(
+      direct &&
+      isArrowColumn(column) &&
+      hashArrowChunks(hasher, column.type, column.data)
+    )) {
       const get = table.getter(name);
       for (let i = 0; i < n; i++) hasher.value(get(i));
     }
@@ -182,7 +192,8 @@ function assembleColumn(values: unknown[], input: unknown): unknown[] | ArrayBuf
   const ctor = input.constructor as TypedArrayCtor;
   for (const v of values) if (typeof v !== 'number') return values;
   const out = new ctor(values as number[]);
-  for (let i = 0; i < values.length; i++) if (out[i] !== values[i] && !Number.isNaN(values[i])) return values;
+  for (let i = 0; i < values.length; i++)
+    if (out[i] !== values[i] && !Number.isNaN(values[i])) return values;
   return out;
 }
 

@@ -19,7 +19,9 @@ function sample(n = 10): arrow.Table {
     x: arrow.makeVector(Float64Array.from({ length: n }, (_, i) => i * 1.5)),
     n: arrow.makeVector(Int32Array.from({ length: n }, (_, i) => i)),
     // vectorFromArray encodes strings as a dictionary by default
-    city: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => ['Oslo', 'Lima', 'Pune'][i % 3]!)),
+    city: arrow.vectorFromArray(
+      Array.from({ length: n }, (_, i) => ['Oslo', 'Lima', 'Pune'][i % 3]!),
+    ),
     name: utf8Vector(Array.from({ length: n }, (_, i) => (i === 3 ? null : `name-${i}`))),
   });
 }
@@ -46,12 +48,16 @@ describe('the Arrow table adapter', () => {
 
   it('checks table contracts without walking rows (both typed contracts accept Arrow)', () => {
     const t = sample();
-    expect(checkContract(arrowTable({ x: 'number', n: 'integer', city: 'string', name: 'string' }), t)).toBeUndefined();
+    expect(
+      checkContract(arrowTable({ x: 'number', n: 'integer', city: 'string', name: 'string' }), t),
+    ).toBeUndefined();
     expect(checkContract(aqTable({ city: 'string' }), t)).toBeUndefined();
     const issues = checkContract(arrowTable({ n: 'string', missing: 'number' }), t);
     expect(issues?.map((i) => i.code)).toEqual(['column_type', 'missing_column']);
     expect(issues?.[0]?.message).toContain('int32');
-    expect(checkContract(arrowTable({ x: 'number' }, { exact: true }), t)?.[0]?.code).toBe('unexpected_column');
+    expect(checkContract(arrowTable({ x: 'number' }, { exact: true }), t)?.[0]?.code).toBe(
+      'unexpected_column',
+    );
     expect(checkContract(arrowTable(), [{ x: 1 }])?.[0]?.message).toContain('Expected a table');
   });
 
@@ -65,11 +71,51 @@ describe('the Arrow table adapter', () => {
     expect(arrowTableAdapter.fingerprint(rechunked)).toBe(arrowTableAdapter.fingerprint(t));
     const x = Float64Array.from({ length: 100 }, (_, i) => i * 1.5);
     x[50] = -1;
-    const changed = new arrow.Table({ ...Object.fromEntries(t.schema.fields.map((f) => [f.name, t.getChild(f.name)!])), x: arrow.makeVector(x) });
+    const changed = new arrow.Table({
+      ...Object.fromEntries(t.schema.fields.map((f) => [f.name, t.getChild(f.name)!])),
+      x: arrow.makeVector(x),
+    });
     expect(arrowTableAdapter.fingerprint(changed)).not.toBe(arrowTableAdapter.fingerprint(t));
     const renamed = new arrow.Table({ y: t.getChild('x')! });
     const original = new arrow.Table({ x: t.getChild('x')! });
-    expect(arrowTableAdapter.fingerprint(renamed)).not.toBe(arrowTableAdapter.fingerprint(original));
+    expect(arrowTableAdapter.fingerprint(renamed)).not.toBe(
+      arrowTableAdapter.fingerprint(original),
+    );
+  });
+
+  it('fingerprints nullable numeric columns from buffers: slices agree, bytes under nulls do not count', () => {
+    const withNulls = (under: number) => {
+      const values = Float64Array.from({ length: 100 }, (_, i) => i / 3);
+      const bitmap = new Uint8Array(13).fill(0xff);
+      bitmap[5] = 0b11110111; // row 43 is null
+      values[43] = under; // whatever sits under a null
+      return new arrow.Table({
+        score: arrow.makeVector(
+          arrow.makeData({
+            type: new arrow.Float64(),
+            length: 100,
+            nullCount: 1,
+            nullBitmap: bitmap,
+            data: values,
+          }),
+        ),
+      });
+    };
+    const t = withNulls(0);
+    expect(arrowTableAdapter.fingerprint(withNulls(12345))).toBe(arrowTableAdapter.fingerprint(t));
+    // slices start at bit offsets that are not multiples of 8
+    const rechunked = new arrow.Table([...t.slice(0, 37).batches, ...t.slice(37).batches]);
+    expect(arrowTableAdapter.fingerprint(rechunked)).toBe(arrowTableAdapter.fingerprint(t));
+    // utf8 without nulls goes through offsets: slices (offsets not from 0) agree too
+    const words = new arrow.Table({
+      w: utf8Vector(Array.from({ length: 100 }, (_, i) => `w${i}é`)),
+    });
+    const split = new arrow.Table([...words.slice(0, 37).batches, ...words.slice(37).batches]);
+    expect(arrowTableAdapter.fingerprint(split)).toBe(arrowTableAdapter.fingerprint(words));
+    const valid = new arrow.Table({
+      score: arrow.makeVector(Float64Array.from({ length: 100 }, (_, i) => i / 3)),
+    });
+    expect(arrowTableAdapter.fingerprint(valid)).not.toBe(arrowTableAdapter.fingerprint(t));
   });
 
   it('maps a row_wise step through the Orchestrator into an Arrow table, keeping column types', async () => {
@@ -81,13 +127,19 @@ describe('the Arrow table adapter', () => {
         output: arrowTable({ city: 'string', n: 'integer', twice: 'number' }),
         traits: { execution: 'row_wise' },
       },
-      (row) => ({ city: row.city === null ? null : row.city.toUpperCase(), n: row.n, twice: (row.n ?? 0) * 2 }),
+      (row) => ({
+        city: row.city === null ? null : row.city.toUpperCase(),
+        n: row.n,
+        twice: (row.n ?? 0) * 2,
+      }),
       { registry },
     );
     const store = new MemoryDatumStore();
     const input = sample(200_000); // several slices: the map yields between them
     store.persist(input, { cellId: 'raw' });
-    const wf = new Workflow({ known: (id) => store.has(id) }).add(upper({ t: 'raw' }, {}, { id: 'up' }));
+    const wf = new Workflow({ known: (id) => store.has(id) }).add(
+      upper({ t: 'raw' }, {}, { id: 'up' }),
+    );
     const report = await new Orchestrator({ store, registry }).run(wf);
     expect(report.status).toBe('completed');
     const out = store.resolve('up') as arrow.Table;
@@ -102,6 +154,24 @@ describe('the Arrow table adapter', () => {
       { city: 'OSLO', n: 0, twice: 0 },
       { city: 'LIMA', n: 1, twice: 2 },
     ]);
+  });
+
+  it('keeps types and content through an identity map: dates, timestamps, int64, bool, lists, nulls', async () => {
+    const t = new arrow.Table({
+      ts: arrow.vectorFromArray(
+        [new Date(0), null, new Date(86_400_000)],
+        new arrow.TimestampMillisecond(),
+      ),
+      day: arrow.vectorFromArray([new Date(0), new Date(86_400_000), null], new arrow.DateDay()),
+      big: arrow.vectorFromArray([1n, -2n, null], new arrow.Int64()),
+      ok: arrow.vectorFromArray([true, null, false]),
+      list: arrow.vectorFromArray([[1, 2], [3], [4, 5, 6]]),
+      small: arrow.vectorFromArray([1, null, 3], new arrow.Int16()),
+    });
+    const out = await arrowTableAdapter.mapRows(t, (row) => row);
+    expect(arrowTableAdapter.columns(out)).toEqual(arrowTableAdapter.columns(t));
+    expect(arrowTableAdapter.fingerprint(out)).toBe(arrowTableAdapter.fingerprint(t));
+    expect(arrowTableAdapter.head(out, 3)).toEqual(arrowTableAdapter.head(t, 3));
   });
 
   it('stops a long map between batches when the run is cancelled', async () => {

@@ -14,7 +14,12 @@ import { nextTurn, ROWS_PER_SLICE, throwIfAborted } from './yield';
 export function isArrowTable(value: unknown): value is arrow.Table {
   if (value instanceof arrow.Table) return true;
   if (typeof value !== 'object' || value === null) return false;
-  const t = value as { batches?: unknown; schema?: { fields?: unknown }; numRows?: unknown; getChildAt?: unknown };
+  const t = value as {
+    batches?: unknown;
+    schema?: { fields?: unknown };
+    numRows?: unknown;
+    getChildAt?: unknown;
+  };
   return (
     Array.isArray(t.batches) &&
     typeof t.numRows === 'number' &&
@@ -24,7 +29,11 @@ export function isArrowTable(value: unknown): value is arrow.Table {
 }
 
 function arrowColumns(table: arrow.Table): ColumnInfo[] {
-  return table.schema.fields.map((f) => ({ name: f.name, ...columnTypeInfo(f.type), nullable: f.nullable }));
+  return table.schema.fields.map((f) => ({
+    name: f.name,
+    ...columnTypeInfo(f.type),
+    nullable: f.nullable,
+  }));
 }
 
 function byteSize(table: arrow.Table): number {
@@ -49,10 +58,14 @@ function byteSize(table: arrow.Table): number {
 export function hashArrowVector(vector: arrow.Vector): string {
   const column = new ColumnHasher();
   const type = vector.type as arrow.DataType;
-  if (vector.nullCount === 0 && hashArrowChunks(column, type, vector.data)) return column.digest();
+  if (hashArrowChunks(column, type, vector.data)) return column.digest();
   if (arrow.DataType.isDictionary(type) && vector.nullCount === 0) {
     const dict = vector.data[0]?.dictionary;
-    if (dict && vector.data.every((d) => d.dictionary === dict) && hashArrowChunks(column, type.indices, vector.data)) {
+    if (
+      dict &&
+      vector.data.every((d) => d.dictionary === dict) &&
+      hashArrowChunks(column, type.indices, vector.data)
+    ) {
       return `${column.digest()}:${hashArrowVector(dict)}`;
     }
   }
@@ -77,7 +90,8 @@ function fingerprint(table: arrow.Table): string {
 function plainValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   if (ArrayBuffer.isView(value)) return value;
-  if (value instanceof arrow.Vector) return Array.from(value.toArray() as ArrayLike<unknown>, plainValue);
+  if (value instanceof arrow.Vector)
+    return Array.from(value.toArray() as ArrayLike<unknown>, plainValue);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return toJSON.call(value) as unknown;
   return value;
@@ -195,12 +209,15 @@ async function mapRows(
         out.add(fn(row, index), index, 'row_wise step');
         index++;
       }
-      if (end < batch.numRows || batch !== table.batches[table.batches.length - 1]) await nextTurn();
+      if (end < batch.numRows || batch !== table.batches[table.batches.length - 1])
+        await nextTurn();
     }
   }
   throwIfAborted(signal, 'The row_wise map');
   const hints = new Map(table.schema.fields.map((f) => [f.name, f.type as arrow.DataType]));
-  const vectors = out.names.map((name) => buildVector(name, out.columns.get(name)!, hints.get(name)));
+  const vectors = out.names.map((name) =>
+    buildVector(name, out.columns.get(name)!, hints.get(name)),
+  );
   return tableFromVectors(out.names, vectors, out.length);
 }
 

@@ -9,7 +9,10 @@ import { FancyflowError } from '../core/errors';
 const encoder = new TextEncoder();
 
 /** A validity bitmap (bit set = valid) and the null count of `values`. */
-function validity(values: readonly unknown[]): { bitmap: Uint8Array | undefined; nullCount: number } {
+function validity(values: readonly unknown[]): {
+  bitmap: Uint8Array | undefined;
+  nullCount: number;
+} {
   let nullCount = 0;
   for (let i = 0; i < values.length; i++) if (values[i] == null) nullCount++;
   if (nullCount === 0) return { bitmap: undefined, nullCount };
@@ -50,7 +53,9 @@ export function encodeUtf8(values: readonly (string | null | undefined)[]): {
 }
 
 /** A Utf8 vector of `values`, built from offsets directly. */
-export function utf8Vector(values: readonly (string | null | undefined)[]): arrow.Vector<arrow.Utf8> {
+export function utf8Vector(
+  values: readonly (string | null | undefined)[],
+): arrow.Vector<arrow.Utf8> {
   const { bitmap, nullCount } = validity(values);
   const { offsets, data } = encodeUtf8(values);
   return arrow.makeVector(
@@ -106,11 +111,15 @@ type NumericArrayCtor =
   | Float32ArrayConstructor
   | Float64ArrayConstructor;
 
-function intArrayFor(type: arrow.Int): { ctor: NumericArrayCtor; min: number; max: number } | undefined {
+function intArrayFor(
+  type: arrow.Int,
+): { ctor: NumericArrayCtor; min: number; max: number } | undefined {
   const signed = type.isSigned;
   switch (type.bitWidth) {
     case 8:
-      return signed ? { ctor: Int8Array, min: -128, max: 127 } : { ctor: Uint8Array, min: 0, max: 255 };
+      return signed
+        ? { ctor: Int8Array, min: -128, max: 127 }
+        : { ctor: Uint8Array, min: 0, max: 255 };
     case 16:
       return signed
         ? { ctor: Int16Array, min: -32768, max: 32767 }
@@ -130,7 +139,14 @@ function numberVector(values: readonly unknown[], hint: arrow.DataType | undefin
   let ctor: NumericArrayCtor = Float64Array;
   if (hint && arrow.DataType.isInt(hint)) {
     const int = intArrayFor(hint);
-    if (int && values.every((v) => v == null || (Number.isInteger(v) && (v as number) >= int.min && (v as number) <= int.max))) {
+    if (
+      int &&
+      values.every(
+        (v) =>
+          v == null ||
+          (Number.isInteger(v) && (v as number) >= int.min && (v as number) <= int.max),
+      )
+    ) {
       type = hint;
       ctor = int.ctor;
     }
@@ -174,7 +190,11 @@ function boolVector(values: readonly unknown[]): arrow.Vector<arrow.Bool> {
  * An Arrow vector of `values`. `hint` (the input column's type, for a column a row_wise step kept)
  * is used where the values fit it: integers stay Int32, strings stay dictionary-encoded.
  */
-export function buildVector(column: string, values: unknown[], hint?: arrow.DataType): arrow.Vector {
+export function buildVector(
+  column: string,
+  values: unknown[],
+  hint?: arrow.DataType,
+): arrow.Vector {
   let kinds = 0;
   const NUMBER = 1;
   const STRING = 2;
@@ -209,6 +229,10 @@ export function buildVector(column: string, values: unknown[], hint?: arrow.Data
           ? arrow.vectorFromArray(values, hint)
           : arrow.makeVector(arrow.makeData({ type: new arrow.Null(), length: values.length }));
       case NUMBER:
+        // apache-arrow reads dates and timestamps as epoch milliseconds: keep their type
+        if (hint && (arrow.DataType.isDate(hint) || arrow.DataType.isTimestamp(hint))) {
+          return arrow.vectorFromArray(values, hint);
+        }
         return numberVector(values, hint);
       case STRING:
         return hint && arrow.DataType.isDictionary(hint)
@@ -219,7 +243,9 @@ export function buildVector(column: string, values: unknown[], hint?: arrow.Data
       case BIGINT:
         return arrow.vectorFromArray(
           values as (bigint | null)[],
-          hint && arrow.DataType.isInt(hint) && !hint.isSigned ? new arrow.Uint64() : new arrow.Int64(),
+          hint && arrow.DataType.isInt(hint) && !hint.isSigned
+            ? new arrow.Uint64()
+            : new arrow.Int64(),
         );
       case DATE:
         return arrow.vectorFromArray(
@@ -241,7 +267,11 @@ export function buildVector(column: string, values: unknown[], hint?: arrow.Data
 }
 
 /** An apache-arrow Table from named vectors (column order kept, whatever the names). */
-export function tableFromVectors(names: readonly string[], vectors: readonly arrow.Vector[], length: number): arrow.Table {
+export function tableFromVectors(
+  names: readonly string[],
+  vectors: readonly arrow.Vector[],
+  length: number,
+): arrow.Table {
   const fields = names.map((name, i) => new arrow.Field(name, vectors[i]!.type, true));
   const schema = new arrow.Schema(fields);
   // one chunk per column (what buildVector makes); a chunked vector is rebuilt in one piece

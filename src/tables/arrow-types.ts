@@ -66,9 +66,11 @@ export function columnTypeOf(type: ArrowTypeLike): ColumnType {
       const signed = type.isSigned ?? type.signed ?? true;
       const bits = type.bitWidth ?? 32;
       const name = `${signed ? 'int' : 'uint'}${bits}`;
-      return (['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'] as const).find(
-        (t) => t === name,
-      ) ?? 'unknown';
+      return (
+        (['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'] as const).find(
+          (t) => t === name,
+        ) ?? 'unknown'
+      );
     }
     case FLOAT:
       return type.precision === 0 ? 'float16' : type.precision === 1 ? 'float32' : 'float64';

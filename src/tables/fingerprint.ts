@@ -7,6 +7,7 @@
 import { Hasher } from '../core/hash';
 
 const SCRATCH_BYTES = 1 << 16;
+const encoder = new TextEncoder();
 
 /**
  * A hasher over a byte stream: feeding `ab` then `c` gives the digest of `abc`, whatever the
@@ -73,7 +74,7 @@ export class ByteStreamHasher {
   utf8(text: string): number {
     const n = text.length;
     if (n * 3 > SCRATCH_BYTES) {
-      const encoded = new TextEncoder().encode(text);
+      const encoded = encoder.encode(text);
       this.bytes(encoded);
       return encoded.byteLength;
     }
@@ -87,7 +88,7 @@ export class ByteStreamHasher {
         out[pos++] = c;
       } else {
         // rare in identifiers and codes: let the platform encode the rest correctly
-        pos += new TextEncoder().encodeInto(text.slice(i), out.subarray(pos)).written;
+        pos += encoder.encodeInto(text.slice(i), out.subarray(pos)).written;
         break;
       }
     }
@@ -120,12 +121,15 @@ export class ByteStreamHasher {
 }
 
 /**
- * One column's fingerprint: three streams (values, lengths of variable-width values, positions of
+ * One column's fingerprint: three streams (values, ends of variable-width values, positions of
  * nulls), so values and their boundaries cannot be confused.
  */
 export class ColumnHasher {
   readonly data = new ByteStreamHasher();
-  readonly lengths = new ByteStreamHasher();
+  /** Where each variable-width value ends in `data` (int32, wrapping as Arrow offsets do). */
+  readonly ends = new ByteStreamHasher();
+  /** Bytes of variable-width values fed so far. */
+  end = 0;
   readonly nulls = new ByteStreamHasher();
   private index = 0;
 
@@ -141,24 +145,34 @@ export class ColumnHasher {
         this.data.float64(value);
         return;
       case 'string':
-        this.lengths.int32(this.data.utf8(value));
+        this.variable(this.data.utf8(value));
         return;
       case 'boolean':
         this.data.byte(value ? 1 : 0);
         return;
       case 'bigint':
-        this.lengths.int32(this.data.utf8(value.toString()));
+        this.variable(this.data.utf8(value.toString()));
         return;
       default:
         if (value instanceof Date) {
           this.data.float64(value.getTime());
         } else if (ArrayBuffer.isView(value)) {
-          this.lengths.int32(value.byteLength);
+          this.variable(value.byteLength);
           this.data.bytes(value);
         } else {
-          this.lengths.int32(this.data.utf8(stableText(value)));
+          this.variable(this.data.utf8(stableText(value)));
         }
     }
+  }
+
+  private variable(byteLength: number): void {
+    this.end = (this.end + byteLength) | 0;
+    this.ends.int32(this.end);
+  }
+
+  /** Records a null at position `offset` after the values fed so far (buffer paths). */
+  nullAt(offset: number): void {
+    this.nulls.int32(this.index + offset);
   }
 
   /** Marks `count` values as fed through a fast path (keeps null positions aligned). */
@@ -170,7 +184,7 @@ export class ColumnHasher {
   digest(): string {
     return new Hasher()
       .string(this.data.digest())
-      .string(this.lengths.digest())
+      .string(this.ends.digest())
       .string(this.nulls.digest())
       .digest();
   }
@@ -180,12 +194,16 @@ function stableText(value: unknown): string {
   if (typeof value === 'object' && value !== null) {
     const toArray = (value as { toArray?: unknown }).toArray;
     // Arrow rows and vectors: hash their plain form
-    if (typeof toArray === 'function') return stableText(Array.from(toArray.call(value) as ArrayLike<unknown>));
+    if (typeof toArray === 'function')
+      return stableText(Array.from(toArray.call(value) as ArrayLike<unknown>));
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return stableText(toJSON.call(value));
   }
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ??
+      String(value)
+    );
   } catch {
     return String(value);
   }
@@ -200,19 +218,29 @@ export interface ArrowChunkLike {
   valueOffsets?: ArrayBufferView;
   /** flechette */
   offsets?: ArrayBufferView;
+  /** arrow-js: the validity bitmap, read from bit `offset` (empty or absent: all valid) */
+  nullBitmap?: Uint8Array;
+  offset?: number;
+  /** flechette: the validity bitmap */
+  validity?: Uint8Array;
 }
 
 /** Bytes per value of a fixed-width column type (int/float), or 0 when it has no fast path. */
-export function fixedWidthBytes(type: { typeId: number; bitWidth?: number; precision?: number }): number {
+export function fixedWidthBytes(type: {
+  typeId: number;
+  bitWidth?: number;
+  precision?: number;
+}): number {
   if (type.typeId === 2) return (type.bitWidth ?? 32) / 8;
   if (type.typeId === 3) return type.precision === 0 ? 2 : type.precision === 1 ? 4 : 8;
   return 0;
 }
 
 /**
- * Feeds Arrow chunks without nulls through the buffer fast path: fixed-width values as bytes, utf8
- * and binary as lengths (from offsets) plus one byte range. Returns false (feeding nothing) when the
- * column has no fast path; then the caller walks values.
+ * Feeds Arrow chunks through the buffer fast paths: fixed-width values as bytes (with nulls: the
+ * valid values' bytes plus the null positions), utf8 and binary without nulls as value ends (from
+ * offsets) plus one byte range. Returns false (feeding nothing) when the column has no fast path;
+ * then the caller walks values.
  */
 export function hashArrowChunks(
   column: ColumnHasher,
@@ -222,33 +250,79 @@ export function hashArrowChunks(
   const width = fixedWidthBytes(type);
   const varWidth = type.typeId === 4 || type.typeId === 5; // Binary, Utf8 (32-bit offsets)
   if (!width && !varWidth) return false;
+  const masked = chunks.some((chunk) => chunk.nullCount !== 0);
   for (const chunk of chunks) {
-    if (chunk.nullCount !== 0 || !chunk.values) return false;
-    if (varWidth && !(chunk.valueOffsets ?? chunk.offsets)) return false;
+    if (!chunk.values) return false;
+    if (varWidth && (masked || !(chunk.valueOffsets ?? chunk.offsets))) return false;
   }
-  const lengths = new Int32Array(4096);
+  const ends = new Int32Array(4096);
   for (const chunk of chunks) {
     const values = chunk.values!;
-    if (width) {
+    if (width && masked) {
+      hashMaskedChunk(column, chunk, width);
+    } else if (width) {
       column.data.bytes(new Uint8Array(values.buffer, values.byteOffset, chunk.length * width));
     } else {
       const raw = (chunk.valueOffsets ?? chunk.offsets)!;
       const offsets = new Int32Array(raw.buffer, raw.byteOffset, chunk.length + 1);
       const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       column.data.bytes(bytes.subarray(offsets[0], offsets[chunk.length]));
-      for (let i = 0; i < chunk.length; i += lengths.length) {
-        const n = Math.min(lengths.length, chunk.length - i);
-        for (let j = 0; j < n; j++) lengths[j] = offsets[i + j + 1]! - offsets[i + j]!;
-        column.lengths.bytes(lengths.subarray(0, n));
+      const shift = (column.end - offsets[0]!) | 0;
+      if (shift === 0) {
+        // the usual case (one chunk, offsets from 0): the offsets are the ends already
+        column.ends.bytes(offsets.subarray(1));
+      } else {
+        for (let i = 0; i < chunk.length; i += ends.length) {
+          const n = Math.min(ends.length, chunk.length - i);
+          for (let j = 0; j < n; j++) ends[j] = (offsets[i + j + 1]! + shift) | 0;
+          column.ends.bytes(ends.subarray(0, n));
+        }
       }
+      column.end = (offsets[chunk.length]! + shift) | 0;
     }
     column.skip(chunk.length);
   }
   return true;
 }
 
+/** Fixed-width values with nulls: the valid values' bytes (copied a block at a time, as whole
+ * 8/16/32-bit words so no float is ever normalised) and the null positions. */
+function hashMaskedChunk(column: ColumnHasher, chunk: ArrowChunkLike, width: number): void {
+  const values = chunk.values!;
+  const bitmap = chunk.nullBitmap ?? chunk.validity;
+  const bit0 = chunk.offset ?? 0;
+  if (!bitmap || bitmap.length === 0 || chunk.nullCount === 0) {
+    column.data.bytes(new Uint8Array(values.buffer, values.byteOffset, chunk.length * width));
+    return;
+  }
+  const unit = width >= 4 ? 4 : width;
+  const words = width / unit;
+  const Words = unit === 4 ? Uint32Array : unit === 2 ? Uint16Array : Uint8Array;
+  const source = new Words(values.buffer as ArrayBuffer, values.byteOffset, chunk.length * words);
+  const block = new Words(4096 * words);
+  let fill = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const bit = bit0 + i;
+    if ((bitmap[bit >> 3]! & (1 << (bit & 7))) === 0) {
+      column.nullAt(i);
+      continue;
+    }
+    for (let w = 0; w < words; w++) block[fill++] = source[i * words + w]!;
+    if (fill === block.length) {
+      column.data.bytes(block);
+      fill = 0;
+    }
+  }
+  if (fill > 0) column.data.bytes(block.subarray(0, fill));
+}
+
 /** The table fingerprint from its schema text, row count and column digests. */
-export function tableDigest(family: string, schema: string, rows: number, columns: string[]): string {
+export function tableDigest(
+  family: string,
+  schema: string,
+  rows: number,
+  columns: string[],
+): string {
   const h = new Hasher().string(`${family}|${rows}|${schema}`);
   for (const c of columns) h.string(c);
   return h.digest();

@@ -19,7 +19,13 @@ export function nextTurn(): Promise<void> {
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) {
     throw new FancyflowError('CANCELLED', `${what} was cancelled`, {
-      details: { reason: String((signal.reason as { message?: string } | undefined)?.message ?? signal.reason ?? 'aborted') },
+      details: {
+        reason: String(
+          (signal.reason as { message?: string } | undefined)?.message ??
+            signal.reason ??
+            'aborted',
+        ),
+      },
     });
   }
 }

@@ -9,7 +9,11 @@ import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 export const repo = path.resolve(__dirname, '..', '..');
 
 /** Uploads `examples/<name>` into the test's folder and opens it; resolves with its path. */
-export async function openExample(page: IJupyterLabPageFixture, tmpPath: string, name: string): Promise<string> {
+export async function openExample(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+): Promise<string> {
   const target = `${tmpPath}/${name}`;
   expect(await page.contents.uploadFile(path.join(repo, 'examples', name), target)).toBe(true);
   await page.goto(`tree/${tmpPath}`);
@@ -21,7 +25,9 @@ export async function openExample(page: IJupyterLabPageFixture, tmpPath: string,
 
 /** Waits until the notebook's kernel is idle. */
 export async function waitForKernelIdle(page: IJupyterLabPageFixture): Promise<void> {
-  await expect(page.locator('.jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status="idle"]')).toBeVisible({
+  await expect(
+    page.locator('.jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status="idle"]'),
+  ).toBeVisible({
     timeout: 60_000,
   });
 }
@@ -37,7 +43,9 @@ export async function openSidebars(page: IJupyterLabPageFixture): Promise<void> 
 /** Waits until the palette lists the kernel's steps (at least `atLeast`). */
 export async function waitForSteps(page: IJupyterLabPageFixture, atLeast = 12): Promise<void> {
   await expect
-    .poll(async () => page.locator('#jp-fancyflow-palette .jp-fancyflow-StepCard').count(), { timeout: 60_000 })
+    .poll(async () => page.locator('#jp-fancyflow-palette .jp-fancyflow-StepCard').count(), {
+      timeout: 60_000,
+    })
     .toBeGreaterThanOrEqual(atLeast);
 }
 
@@ -52,7 +60,7 @@ export async function panelStatuses(page: IJupyterLabPageFixture): Promise<strin
 export async function panelShapes(page: IJupyterLabPageFixture): Promise<string[]> {
   return page
     .locator('#jp-fancyflow-workflow .jp-fancyflow-StepRow')
-    .evaluateAll((rows) => rows.map((r) => r.querySelector('.jp-fancyflow-StepRow-shape')?.textContent ?? ''));
+    .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['shape'] ?? ''));
 }
 
 /** Records every status each step row takes (from the moment this is called). */
@@ -75,6 +83,10 @@ export async function recordStatuses(page: IJupyterLabPageFixture): Promise<void
 }
 
 /** The statuses recorded since {@link recordStatuses}. */
-export async function recordedStatuses(page: IJupyterLabPageFixture): Promise<Record<string, string[]>> {
-  return page.evaluate(() => (window as unknown as { fancyflowSeen: Record<string, string[]> }).fancyflowSeen);
+export async function recordedStatuses(
+  page: IJupyterLabPageFixture,
+): Promise<Record<string, string[]>> {
+  return page.evaluate(
+    () => (window as unknown as { fancyflowSeen: Record<string, string[]> }).fancyflowSeen,
+  );
 }

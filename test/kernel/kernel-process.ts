@@ -61,7 +61,9 @@ export function notebookDir(): string {
 }
 
 /** Writes a connection file with free ports in `dir`. */
-export async function writeConnectionFile(dir: string): Promise<{ file: string; connection: Connection }> {
+export async function writeConnectionFile(
+  dir: string,
+): Promise<{ file: string; connection: Connection }> {
   const [shell, iopub, stdin, control, hb] = await freePorts(5);
   const connection: Connection = {
     ip: '127.0.0.1',
@@ -89,6 +91,10 @@ export function spawnKernel(file: string, cwd: string, env: NodeJS.ProcessEnv = 
   child.stdout?.on('data', () => {});
   child.stderr?.on('data', (chunk: Buffer) => {
     if (process.env.FANCYFLOW_TEST_VERBOSE) process.stderr.write(chunk);
+  });
+  child.on('exit', (code, signal) => {
+    if (process.env.FANCYFLOW_TEST_VERBOSE)
+      process.stderr.write(`kernel exited ${code} ${signal}\n`);
   });
   return child;
 }
@@ -152,7 +158,11 @@ export class TestClient {
   }
 
   /** Waits for a message (already received or not) that `match`es. */
-  waitFor(match: (m: JupyterMessage) => boolean, ms = 20_000, what = 'a message'): Promise<JupyterMessage> {
+  waitFor(
+    match: (m: JupyterMessage) => boolean,
+    ms = 20_000,
+    what = 'a message',
+  ): Promise<JupyterMessage> {
     const found = [...this.replies, ...this.iopubMessages].find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -187,7 +197,11 @@ export class TestClient {
   }
 
   /** Sends a request; returns its msg_id. */
-  async send(channel: 'shell' | 'control', message: JupyterMessage, signer: Signer = this.signer): Promise<string> {
+  async send(
+    channel: 'shell' | 'control',
+    message: JupyterMessage,
+    signer: Signer = this.signer,
+  ): Promise<string> {
     await (channel === 'shell' ? this.shell : this.control).send(encodeMessage(message, signer));
     return message.header.msg_id;
   }
@@ -235,7 +249,19 @@ export class TestClient {
     const metadata: JsonObject = options.cellId === undefined ? {} : { cellId: options.cellId };
     const id = await this.send(
       'shell',
-      this.message('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true, ...options.content }, metadata),
+      this.message(
+        'execute_request',
+        {
+          code,
+          silent: false,
+          store_history: true,
+          user_expressions: {},
+          allow_stdin: false,
+          stop_on_error: true,
+          ...options.content,
+        },
+        metadata,
+      ),
     );
     const reply = await this.reply(id, options.ms);
     const outputs = await this.outputs(id, options.ms);
@@ -277,7 +303,9 @@ export interface StartedKernel {
 }
 
 /** Starts a kernel in a fresh notebook folder and waits until it answers. */
-export async function startKernel(options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<StartedKernel> {
+export async function startKernel(
+  options: { dir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<StartedKernel> {
   const dir = options.dir ?? notebookDir();
   const { file, connection } = await writeConnectionFile(dir);
   const child = spawnKernel(file, dir, options.env);

@@ -62,9 +62,11 @@ export async function runWorkflowCommand(
   const progress = options.quiet
     ? undefined
     : createRunProgress(io.stderr, { color: colorsFor(io.stderr, io.env) });
-  const stopListening = io.onInterrupt(() => {
-    if (controller.signal.aborted) return;
-    const message = 'fancyflow: interrupted: cancelling the run';
+  // The first Ctrl-C cancels; the handler then goes away, so a second one ends the process at once
+  // (a step that never yields cannot be cancelled any other way).
+  const stopListening: () => void = io.onInterrupt(() => {
+    stopListening();
+    const message = 'fancyflow: interrupted: cancelling the run (Ctrl-C again to quit at once)';
     if (progress) progress.note(message);
     else io.stderr.write(message + '\n');
     controller.abort();

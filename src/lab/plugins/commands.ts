@@ -11,7 +11,11 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [INotebookFlows],
   optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, flows: INotebookFlows, palette: ICommandPalette | null): void => {
+  activate: (
+    app: JupyterFrontEnd,
+    flows: INotebookFlows,
+    palette: ICommandPalette | null,
+  ): void => {
     registerCommands(app, flows);
     if (palette) {
       const category = 'fancyflow';

@@ -12,7 +12,8 @@ import { INotebookFlows } from '../tokens';
 /** The notebook plugin. */
 export const notebookPlugin: JupyterFrontEndPlugin<INotebookFlows> = {
   id: 'fancyflow:notebook',
-  description: 'Follows notebooks: the fancyflow kernel comm, the workflow, cell metadata and status badges.',
+  description:
+    'Follows notebooks: the fancyflow kernel comm, the workflow, cell metadata and status badges.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ISettingRegistry],

@@ -14,7 +14,11 @@ export const palettePlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [INotebookFlows],
   optional: [ILayoutRestorer],
-  activate: (app: JupyterFrontEnd, flows: INotebookFlows, restorer: ILayoutRestorer | null): void => {
+  activate: (
+    app: JupyterFrontEnd,
+    flows: INotebookFlows,
+    restorer: ILayoutRestorer | null,
+  ): void => {
     const widget = new PaletteWidget(flows, {
       changeKernel: () => {
         if (flows.current) void changeKernel(flows.current, flows.settings.kernelName);

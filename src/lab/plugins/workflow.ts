@@ -11,17 +11,24 @@ import { WorkflowPanel } from '../workflow-panel';
 /** The workflow panel plugin. */
 export const workflowPlugin: JupyterFrontEndPlugin<void> = {
   id: 'fancyflow:workflow',
-  description: 'The workflow panel: steps in order with live statuses, run all / from here / one step, cancel.',
+  description:
+    'The workflow panel: steps in order with live statuses, run all / from here / one step, cancel.',
   autoStart: true,
   requires: [INotebookFlows],
   optional: [ILayoutRestorer],
-  activate: (app: JupyterFrontEnd, flows: INotebookFlows, restorer: ILayoutRestorer | null): void => {
+  activate: (
+    app: JupyterFrontEnd,
+    flows: INotebookFlows,
+    restorer: ILayoutRestorer | null,
+  ): void => {
     const panel = new WorkflowPanel(flows, {
       run: (mode, stepId) => {
         if (flows.current) void runWithFeedback(flows.current, mode, stepId);
       },
       cancel: () => {
-        flows.current?.cancel().catch((e: unknown) => Notification.error(messageOf(e), { autoClose: 5000 }));
+        flows.current
+          ?.cancel()
+          .catch((e: unknown) => Notification.error(messageOf(e), { autoClose: 5000 }));
       },
       changeKernel: () => {
         if (flows.current) void changeKernel(flows.current, flows.settings.kernelName);
