@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FancyflowError } from '../core/errors';
-import { packageRoot } from './module-alias';
+import { packageRoot } from './package-root';
 
 /** Which Jupyter data folder to install into. */
 export interface DataDirOptions {

@@ -6,11 +6,11 @@
 import Module from 'node:module';
 import path from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
+import { packageRoot } from './package-root';
 
 const PACKAGE_NAME = 'fancyflow';
 
-/** The root folder of this package (holding package.json and dist/). */
-export const packageRoot = path.resolve(__dirname, '..', '..');
+export { packageRoot };
 
 type ResolveFilename = (
   request: string,

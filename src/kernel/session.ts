@@ -27,7 +27,7 @@ import {
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
 import { jsonSafe } from './displays';
-import { packageRoot } from './module-alias';
+import { packageRoot } from './package-root';
 import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-cells';
 
 /** Options of a session. */

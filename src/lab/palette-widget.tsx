@@ -253,7 +253,11 @@ const StepCard = React.memo(function StepCard(props: IStepCardProps): React.Reac
           </button>
         </span>
       </div>
-      {step.description && <p className="jp-fancyflow-StepCard-description">{step.description}</p>}
+      {step.description && (
+        <p className="jp-fancyflow-StepCard-description" title={step.description}>
+          {step.description}
+        </p>
+      )}
       <dl className="jp-fancyflow-StepCard-facts">
         <dt>Inputs</dt>
         <dd>

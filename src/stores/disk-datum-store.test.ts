@@ -156,6 +156,8 @@ describe('DiskDatumStore', () => {
     await store.persist({ ok: true }, { cellId: 'json' });
     await store.persist(new Float64Array([1, 2, 3]), { cellId: 'bytes' });
     await store.persist('intact', { cellId: 'intact' });
+    await store.persist(arrowSample(), { cellId: 'flipped' });
+    await store.persist({ ok: true }, { cellId: 'edited' });
 
     const arrowFile = store.fileOf('arrow')!;
     const full = await fs.readFile(arrowFile);
@@ -171,6 +173,15 @@ describe('DiskDatumStore', () => {
         .slice(0, (await fs.stat(jsonFile)).size),
     );
     await fs.rm(store.fileOf('bytes')!);
+    // damage that keeps the size and still parses: only the content fingerprint can tell
+    const flippedFile = store.fileOf('flipped')!;
+    const flipped = await fs.readFile(flippedFile);
+    const at = flipped.indexOf(Buffer.from(new Float64Array([2.25]).buffer));
+    expect(at).toBeGreaterThan(0);
+    flipped[at + 7]! ^= 0x01;
+    await fs.writeFile(flippedFile, flipped);
+    const editedFile = store.fileOf('edited')!;
+    await fs.writeFile(editedFile, '{"no":true}');
 
     const again = await DiskDatumStore.open(dir);
     expect(again.problems.map((p) => [p.cellId, p.code])).toEqual(
@@ -184,6 +195,8 @@ describe('DiskDatumStore', () => {
       ['aq', aqFile],
       ['json', jsonFile],
       ['bytes', store.fileOf('bytes')!],
+      ['flipped', flippedFile],
+      ['edited', editedFile],
     ] as const) {
       const error = await errorOf(again.resolve(id));
       expect(error.code).toBe('CORRUPT_DATUM');

@@ -43,6 +43,12 @@ export interface DiskDatumStoreOptions {
    * a power loss, not only a crash of the process. Default true.
    */
   durable?: boolean;
+  /**
+   * On `resolve`, recompute the content fingerprint of what was read and compare it with the one
+   * recorded at `persist`, so a file changed or damaged in place (same size, still parseable) gives
+   * `CORRUPT_DATUM` rather than wrong data. Costs one pass over the buffers. Default true.
+   */
+  verify?: boolean;
 }
 
 /** Something found wrong when the store was opened (the rest of the store is usable). */
@@ -80,6 +86,7 @@ const EntrySchema = z.object({
   format: z.enum(['arrow', 'json', 'bytes']),
   /** tables: the family; bytes: the class; json: `json`. */
   tag: z.string(),
+  verify: z.boolean().optional(),
   cell: z
     .object({
       id: z.string(),
@@ -98,6 +105,11 @@ interface Entry {
   format: DatumFormat;
   tag: string;
   cell: FancyCell;
+  /**
+   * True when the value read back has exactly the content written, so its fingerprint must equal
+   * `cell.fingerprint` (false only for arquero columns whose Arrow type flechette had to infer).
+   */
+  verify?: boolean;
 }
 
 const IndexSchema = z.object({
@@ -203,6 +215,7 @@ export class DiskDatumStore implements DatumStore {
   /** What was found wrong when the store was opened (empty when all is well). */
   readonly problems: StoreProblem[] = [];
   private readonly durable: boolean;
+  private readonly verify: boolean;
   private readonly entries = new Map<string, Entry>();
   private generation = 0;
   /** Index writes, in order. */
@@ -212,6 +225,7 @@ export class DiskDatumStore implements DatumStore {
     this.dir = dir;
     this.description = `disk:${dir}`;
     this.durable = options.durable ?? true;
+    this.verify = options.verify ?? true;
   }
 
   /**
@@ -281,11 +295,24 @@ export class DiskDatumStore implements DatumStore {
         `the file has ${bytes.byteLength} bytes, ${entry.byteLength} were written (truncated or overwritten)`,
       );
     }
+    let value: unknown;
     try {
-      return decodeDatum(bytes, entry.format, entry.tag, entry.cell);
+      value = decodeDatum(bytes, entry.format, entry.tag, entry.cell);
     } catch (e) {
       throw this.corrupt(cellId, file, e instanceof Error ? e.message : String(e), e);
     }
+    if (
+      this.verify &&
+      entry.verify &&
+      describeValue(value).fingerprint !== entry.cell.fingerprint
+    ) {
+      throw this.corrupt(
+        cellId,
+        file,
+        'its content does not match the fingerprint recorded when it was written (changed or damaged in place)',
+      );
+    }
+    return value;
   }
 
   async persist(value: unknown, options: PersistOptions): Promise<FancyCell> {
@@ -323,6 +350,9 @@ export class DiskDatumStore implements DatumStore {
     if (options.producedBy) cell.producedBy = { ...options.producedBy };
     if (options.name) cell.name = options.name;
     const entry: Entry = { file, byteLength, format: encoded.format, tag: encoded.tag, cell };
+    if (encoded.format !== 'arrow' || encoded.tag === 'arrow' || encoded.equivalent) {
+      entry.verify = true;
+    }
     await this.commit(() => {
       const previous = this.entries.get(cellId);
       // two persists of one cell at once: the one called last wins, whichever finished writing first
@@ -524,6 +554,7 @@ export class DiskDatumStore implements DatumStore {
           format: name.format,
           tag: name.tag,
           cell,
+          verify: true, // the fingerprint was computed from what the file holds
         });
         recovered++;
       } catch (e) {

@@ -83,7 +83,7 @@ describe('the Arrow table adapter', () => {
     );
   });
 
-  it('fingerprints nullable numeric columns from buffers: slices agree, bytes under nulls do not count', () => {
+  it('fingerprints from buffers: nullable numbers and utf8 agree across chunks, bytes under nulls do not count', () => {
     const withNulls = (under: number) => {
       const values = Float64Array.from({ length: 100 }, (_, i) => i / 3);
       const bitmap = new Uint8Array(13).fill(0xff);
@@ -107,11 +107,17 @@ describe('the Arrow table adapter', () => {
     const rechunked = new arrow.Table([...t.slice(0, 37).batches, ...t.slice(37).batches]);
     expect(arrowTableAdapter.fingerprint(rechunked)).toBe(arrowTableAdapter.fingerprint(t));
     // utf8 without nulls goes through offsets: slices (offsets not from 0) agree too
-    const words = new arrow.Table({
-      w: utf8Vector(Array.from({ length: 100 }, (_, i) => `w${i}é`)),
-    });
+    const list = Array.from({ length: 100 }, (_, i) => `w${i}é`);
+    const words = new arrow.Table({ w: utf8Vector(list) });
     const split = new arrow.Table([...words.slice(0, 37).batches, ...words.slice(37).batches]);
     expect(arrowTableAdapter.fingerprint(split)).toBe(arrowTableAdapter.fingerprint(words));
+    // and so do chunks built apart (each chunk's offsets from 0)
+    const apart = new arrow.Table([
+      ...new arrow.Table({ w: utf8Vector(list.slice(0, 37)) }).batches,
+      ...new arrow.Table({ w: utf8Vector(list.slice(37)) }).batches,
+    ]);
+    expect(apart.batches.length).toBe(2);
+    expect(arrowTableAdapter.fingerprint(apart)).toBe(arrowTableAdapter.fingerprint(words));
     const valid = new arrow.Table({
       score: arrow.makeVector(Float64Array.from({ length: 100 }, (_, i) => i / 3)),
     });

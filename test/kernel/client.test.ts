@@ -3,7 +3,11 @@
  * process) through executes, comms, interrupts, a restart, a badly signed message and cell-id
  * bookkeeping.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
 import { createSigner, type JsonObject, type JupyterMessage } from '../../src/kernel/wire';
 import { CELL_MIME_TYPE } from '../../src/protocol/messages';
 import {
@@ -17,6 +21,7 @@ import {
 
 let kernel: StartedKernel;
 let restarted: StartedKernel | undefined;
+let diskKernel: StartedKernel | undefined;
 
 beforeAll(async () => {
   kernel = await startKernel();
@@ -25,6 +30,7 @@ beforeAll(async () => {
 afterAll(() => {
   stopKernel(kernel);
   stopKernel(restarted);
+  stopKernel(diskKernel);
 });
 
 function ofType(outputs: JupyterMessage[], type: string): JupyterMessage[] {
@@ -84,6 +90,20 @@ describe('fancyflow kernel over ZeroMQ', () => {
     expect(content.language_info.name).toBe('typescript');
     expect(content.language_info.file_extension).toBe('.ts');
     expect(content.language_info.mimetype).toBe('text/typescript');
+  });
+
+  it('echoes heartbeats', async () => {
+    const hb = new zmq.Request();
+    hb.linger = 0;
+    hb.receiveTimeout = 5_000;
+    try {
+      hb.connect(`tcp://127.0.0.1:${kernel.connection.hb_port}`);
+      await hb.send('ping-1');
+      const [echo] = await hb.receive();
+      expect(echo!.toString()).toBe('ping-1');
+    } finally {
+      hb.close();
+    }
   });
 
   it('executes: execute_input, execute_result with the FancyCell display, counts', async () => {
@@ -485,5 +505,36 @@ describe('fancyflow kernel over ZeroMQ', () => {
     await client.ready();
     const { outputs } = await client.execute('import { cells } from "fancyflow"; cells.length');
     expect(resultData(outputs)['text/plain']).toBe('0');
+  });
+});
+
+describe('a kernel with a disk store (FANCYFLOW_STORE)', () => {
+  it('keeps cell values across a restart', async () => {
+    const store = mkdtempSync(path.join(os.tmpdir(), 'fancyflow-kernel-store-'));
+    diskKernel = await startKernel({ env: { FANCYFLOW_STORE: store } });
+    const c = diskKernel.client;
+    const stored = await c.execute('[{ city: "Oslo", t: 3.5 }, { city: "Lima", t: 19 }]', {
+      cellId: 'weather',
+    });
+    expect(resultData(stored.outputs)[CELL_MIME_TYPE]).toMatchObject({
+      cell: { id: 'weather', kind: 'json' },
+    });
+    const hello = await c.execute(
+      'import { cells } from "fancyflow"; cells.get("weather")?.uri ?? "none"',
+    );
+    expect(String(resultData(hello.outputs)['text/plain'])).toContain('file://');
+    await c.request('control', 'shutdown_request', { restart: true });
+    expect(await exitOf(diskKernel.child)).toBe(0);
+    c.close();
+    const child = spawnKernel(diskKernel.file, diskKernel.dir, { FANCYFLOW_STORE: store });
+    const client = new TestClient(diskKernel.connection);
+    diskKernel = { ...diskKernel, child, client };
+    await client.ready();
+    const { outputs } = await client.execute(
+      'import { cells } from "fancyflow"; await cells.value("weather")',
+    );
+    expect(resultData(outputs)['text/plain']).toContain('Oslo');
+    stopKernel(diskKernel);
+    rmSync(store, { recursive: true, force: true });
   });
 });

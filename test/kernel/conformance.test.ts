@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import {
   installKernelSpec,
+  removeTempDirs,
   pythonHas,
   runPython,
   scratchNotebookDir,
@@ -14,7 +15,10 @@ import {
 
 let run: PythonProcess | undefined;
 
-afterAll(() => run?.stop());
+afterAll(() => {
+  run?.stop();
+  removeTempDirs();
+});
 
 it('passes jupyter_kernel_test', async () => {
   expect(

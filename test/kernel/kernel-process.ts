@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -314,7 +314,7 @@ export async function startKernel(
   return { child, client, file, connection, dir };
 }
 
-/** Stops a kernel by pid (SIGKILL) and closes its client. */
+/** Stops a kernel by pid (SIGKILL), closes its client and removes its notebook folder. */
 export function stopKernel(kernel: StartedKernel | undefined): void {
   if (!kernel) return;
   kernel.client.close();
@@ -325,4 +325,6 @@ export function stopKernel(kernel: StartedKernel | undefined): void {
       // already gone
     }
   }
+  // the node_modules symlink is removed, never followed
+  rmSync(kernel.dir, { recursive: true, force: true });
 }

@@ -8,7 +8,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CELL_MIME_TYPE, type CellDisplay } from '../../src/protocol/messages';
 import { repoRoot } from './kernel-process';
-import { installKernelSpec, pythonHas, runPython, type PythonProcess } from './python-runner';
+import {
+  installKernelSpec,
+  removeTempDirs,
+  pythonHas,
+  runPython,
+  type PythonProcess,
+} from './python-runner';
 
 interface Output {
   output_type: string;
@@ -41,7 +47,10 @@ const notebooks = readdirSync(examples).filter((f) => f.endsWith('.ipynb'));
 const running: PythonProcess[] = [];
 let jupyterPath: string | undefined;
 
-afterAll(() => running.forEach((r) => r.stop()));
+afterAll(() => {
+  running.forEach((r) => r.stop());
+  removeTempDirs();
+});
 
 async function execute(file: string): Promise<ExecutedNotebook> {
   jupyterPath ??= installKernelSpec();

@@ -5,7 +5,7 @@
  * starts) is killed by process group in `stop()`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { binPath, repoRoot } from './kernel-process';
@@ -13,9 +13,17 @@ import { binPath, repoRoot } from './kernel-process';
 /** The Python that has Jupyter on Debian. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
+const created: string[] = [];
+
+/** Removes the temporary folders made here (node_modules links are removed, never followed). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** A temporary Jupyter data folder with the fancyflow kernelspec; returns its path. */
 export function installKernelSpec(): string {
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'fancyflow-jupyter-'));
+  created.push(prefix);
   execFileSync(process.execPath, [binPath, 'install', '--prefix', prefix], { stdio: 'pipe' });
   return path.join(prefix, 'share', 'jupyter');
 }
@@ -23,6 +31,7 @@ export function installKernelSpec(): string {
 /** A folder for notebooks whose node_modules is this repository's. */
 export function scratchNotebookDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fancyflow-nb-'));
+  created.push(dir);
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
