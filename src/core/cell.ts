@@ -4,7 +4,7 @@
  */
 import { describeType } from './contracts';
 import { Hasher } from './hash';
-import { tableAdapterFor, type ColumnInfo } from './table';
+import { tableAdapterFor, type ColumnInfo, type TableAdapter } from './table';
 
 /** How a datum is kept: a table, a JSON value, binary data, or any other in-memory value. */
 export type CellKind = 'table' | 'json' | 'bytes' | 'value';
@@ -17,7 +17,10 @@ export interface CellSummary {
   shape?: number[];
   /** The column schema of tables. */
   columns?: ColumnInfo[];
-  /** Bytes held (tables: their buffers; bytes: byteLength; json: its JSON text's length). */
+  /**
+   * Bytes held: tables, their buffers; bytes, their byteLength. Absent for JSON in memory (it would
+   * cost a serialisation per step); stores that write JSON give its file size.
+   */
   byteSize?: number;
 }
 
@@ -92,107 +95,75 @@ function isPlainJsonShape(value: unknown): boolean {
   }
 }
 
+/** A value's kind, and the table adapter that recognised it (for tables). */
+interface Classification {
+  kind: CellKind;
+  adapter?: TableAdapter;
+}
+
+/** The kind of a value, decided from its top level only (cheap: no serialisation, no hashing). */
+function classify(value: unknown): Classification {
+  const adapter = tableAdapterFor(value);
+  if (adapter) return { kind: 'table', adapter };
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { kind: 'bytes' };
+  // A value holding a function or a Map deeper down is still `json` here: the disk store checks
+  // deeply before writing.
+  if (isPlainJsonShape(value)) return { kind: 'json' };
+  return { kind: 'value' };
+}
+
+function summarize(value: unknown, { kind, adapter }: Classification): CellSummary {
+  if (adapter) {
+    const columns = adapter.columns(value);
+    return {
+      type: `${adapter.name}.${describeType(value)}`,
+      shape: [adapter.numRows(value), columns.length],
+      columns,
+      byteSize: adapter.byteSize(value),
+    };
+  }
+  if (kind === 'bytes') {
+    const view = value as ArrayBufferView | ArrayBuffer;
+    const length = (view as { length?: unknown }).length;
+    return {
+      type: describeType(value),
+      shape: [typeof length === 'number' ? length : view.byteLength],
+      byteSize: view.byteLength,
+    };
+  }
+  const summary: CellSummary = { type: describeType(value) };
+  if (Array.isArray(value)) summary.shape = [value.length];
+  else if (kind === 'json' && typeof value === 'object' && value !== null) {
+    summary.shape = [Object.keys(value).length];
+  }
+  return summary;
+}
+
+function fingerprintOf(value: unknown, { kind, adapter }: Classification): string {
+  if (adapter) return adapter.fingerprint(value);
+  if (kind === 'bytes') return new Hasher().bytes(value as ArrayBufferView | ArrayBuffer).digest();
+  if (kind === 'json') {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      json = undefined; // cycles or BigInt deep inside: not JSON after all
+    }
+    if (json !== undefined) return new Hasher().string(json).digest();
+  }
+  return identityFingerprint(value);
+}
+
 /**
  * Classifies and summarises a value without copying it. Tables are recognised by the registered
- * table adapters; `json` means a plain object, array or primitive at the top level (a value holding
- * a function or a Map deeper down is still `json`: the disk store checks deeply before writing).
+ * table adapters; `json` means a plain object, array or primitive at the top level.
  */
 export function describeValue(value: unknown): ValueDescription {
-  const lazy = lazyDescription(value);
-  return { kind: lazy.kind, summary: lazy.summary(), fingerprint: lazy.fingerprint() };
-}
-
-/** A value's kind now, and its summary and fingerprint when first asked for (computed once). */
-export interface LazyDescription {
-  kind: CellKind;
-  summary(): CellSummary;
-  fingerprint(): string;
-}
-
-function memo<T>(compute: () => T): () => T {
-  let done = false;
-  let result: T;
-  return () => {
-    if (!done) {
-      result = compute();
-      done = true;
-    }
-    return result;
-  };
-}
-
-/**
- * Like {@link describeValue}, but only the kind is computed at once: stores use it so that the
- * Orchestrator's hot path never serialises or hashes a value nobody looks at.
- */
-export function lazyDescription(value: unknown): LazyDescription {
-  const adapter = tableAdapterFor(value);
-  if (adapter) {
-    return {
-      kind: 'table',
-      summary: memo(() => {
-        const columns = adapter.columns(value);
-        return {
-          type: `${adapter.name}.${describeType(value)}`,
-          shape: [adapter.numRows(value), columns.length],
-          columns,
-          byteSize: adapter.byteSize(value),
-        };
-      }),
-      fingerprint: memo(() => adapter.fingerprint(value)),
-    };
-  }
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-    return {
-      kind: 'bytes',
-      summary: memo(() => {
-        const length = (value as { length?: unknown }).length;
-        return {
-          type: describeType(value),
-          shape: [typeof length === 'number' ? length : value.byteLength],
-          byteSize: value.byteLength,
-        };
-      }),
-      fingerprint: memo(() => new Hasher().bytes(value).digest()),
-    };
-  }
-  if (isPlainJsonShape(value)) {
-    // Serialised only when a summary or fingerprint is read. Values that turn out not to be JSON
-    // (cycles, BigInt deep inside) keep kind `json` with an identity fingerprint; the disk store
-    // checks deeply before writing.
-    const text = memo((): string | undefined => {
-      try {
-        return JSON.stringify(value);
-      } catch {
-        return undefined;
-      }
-    });
-    return {
-      kind: 'json',
-      summary: memo(() => {
-        const summary: CellSummary = { type: describeType(value) };
-        const json = text();
-        if (json !== undefined) summary.byteSize = json.length;
-        if (Array.isArray(value)) summary.shape = [value.length];
-        else if (typeof value === 'object' && value !== null) {
-          summary.shape = [Object.keys(value).length];
-        }
-        return summary;
-      }),
-      fingerprint: memo(() => {
-        const json = text();
-        return json === undefined ? identityFingerprint(value) : new Hasher().string(json).digest();
-      }),
-    };
-  }
+  const classification = classify(value);
   return {
-    kind: 'value',
-    summary: memo(() => {
-      const summary: CellSummary = { type: describeType(value) };
-      if (Array.isArray(value)) summary.shape = [value.length];
-      return summary;
-    }),
-    fingerprint: memo(() => identityFingerprint(value)),
+    kind: classification.kind,
+    summary: summarize(value, classification),
+    fingerprint: fingerprintOf(value, classification),
   };
 }
 
@@ -231,24 +202,28 @@ class StoredCell implements FancyCell {
   readonly createdAt: string;
   producedBy?: Provenance;
   name?: string;
-  readonly #description: LazyDescription;
+  readonly #value: unknown;
+  readonly #classification: Classification;
+  #summary: CellSummary | undefined;
+  #fingerprint: string | undefined;
 
-  constructor(init: CellInit, description: LazyDescription) {
+  constructor(init: CellInit, value: unknown) {
+    this.#classification = classify(value);
     this.id = init.id;
     this.uri = init.uri;
-    this.kind = description.kind;
+    this.kind = this.#classification.kind;
     this.createdAt = init.createdAt ?? nowIso();
     if (init.producedBy) this.producedBy = init.producedBy;
     if (init.name) this.name = init.name;
-    this.#description = description;
+    this.#value = value;
   }
 
   get summary(): CellSummary {
-    return this.#description.summary();
+    return (this.#summary ??= summarize(this.#value, this.#classification));
   }
 
   get fingerprint(): string {
-    return this.#description.fingerprint();
+    return (this.#fingerprint ??= fingerprintOf(this.#value, this.#classification));
   }
 
   toJSON(): FancyCell {
@@ -256,9 +231,12 @@ class StoredCell implements FancyCell {
   }
 }
 
-/** Makes a FancyCell with lazily computed `summary` and `fingerprint` (see {@link cellSnapshot}). */
-export function createCell(init: CellInit, description: LazyDescription): FancyCell {
-  return new StoredCell(init, description);
+/**
+ * Makes the FancyCell of `value` with lazily computed `summary` and `fingerprint` (see
+ * {@link cellSnapshot}). The cell keeps a reference to the value until it is dropped.
+ */
+export function createCell(init: CellInit, value: unknown): FancyCell {
+  return new StoredCell(init, value);
 }
 
 /** A plain, JSON-safe copy of a cell (every field computed). */

@@ -220,18 +220,30 @@ export function describeType(value: unknown): string {
   return typeof value;
 }
 
+/** A compiled contract check: the issues of a value, or `undefined` when it satisfies the contract. */
+export type ContractCheck = (value: unknown) => SerializedIssue[] | undefined;
+
+/** Compiles a contract into a check (done once per step definition, not per value). */
+export function compileContract(contract: Contract): ContractCheck {
+  const spec = tableSpecOf(contract);
+  if (spec) {
+    return (value) => {
+      const issues = tableIssues(value, spec);
+      return issues.length === 0 ? undefined : issues;
+    };
+  }
+  return (value) => {
+    const result = contract.safeParse(value);
+    return result.success ? undefined : serializeIssues(result.error.issues);
+  };
+}
+
 /**
  * Checks `value` against `contract` without copying it. Returns the issues, or `undefined` when the
  * value satisfies the contract.
  */
 export function checkContract(contract: Contract, value: unknown): SerializedIssue[] | undefined {
-  const spec = tableSpecOf(contract);
-  if (spec) {
-    const issues = tableIssues(value, spec);
-    return issues.length === 0 ? undefined : issues;
-  }
-  const result = contract.safeParse(value);
-  return result.success ? undefined : serializeIssues(result.error.issues);
+  return compileContract(contract)(value);
 }
 
 /** True when the contract accepts `undefined` (the argument may be left unwired). */

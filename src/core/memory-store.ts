@@ -2,7 +2,7 @@
  * The default store: values kept by reference in memory (no copies, no serialisation), lost when the
  * process ends.
  */
-import { createCell, lazyDescription, type CellInit, type FancyCell } from './cell';
+import { createCell, type CellInit, type FancyCell } from './cell';
 import { FancyflowError } from './errors';
 import type { DatumStore, PersistOptions } from './store';
 
@@ -52,7 +52,7 @@ export class MemoryDatumStore implements DatumStore {
     };
     if (options.producedBy) init.producedBy = options.producedBy;
     if (options.name) init.name = options.name;
-    const cell = createCell(init, lazyDescription(value));
+    const cell = createCell(init, value);
     // delete first so a replaced cell moves to the end of the registration order
     this.entries.delete(options.cellId);
     this.entries.set(options.cellId, { value, cell });

@@ -7,7 +7,7 @@
  * someone listens: per-step overhead is measured in `bench/`.
  */
 import type { CellSummary, FancyCell } from './cell';
-import { checkContract, describeType } from './contracts';
+import { describeType } from './contracts';
 import {
   FancyflowError,
   formatPath,
@@ -232,7 +232,7 @@ export class Orchestrator {
     }
     const proceed = (): FancyCell | Promise<FancyCell> => {
       for (const argument in inputs) {
-        const issues = checkContract(def.inputs[argument]!, inputs[argument]);
+        const issues = def.inputChecks[argument]!(inputs[argument]);
         if (issues) throw contractError('INPUT_CONTRACT', step, issues, argument);
       }
       const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
@@ -252,7 +252,7 @@ export class Orchestrator {
     def: ResolvedStep,
     value: unknown,
   ): FancyCell | Promise<FancyCell> {
-    const issues = checkContract(def.output, value);
+    const issues = def.outputCheck(value);
     if (issues) throw contractError('OUTPUT_CONTRACT', step, issues);
     const cell = this.store.persist(value, {
       cellId: step.id,

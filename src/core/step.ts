@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import type { FancyCell } from './cell';
 import {
+  compileContract,
   contractJsonSchema,
   isOptionalContract,
+  type ContractCheck,
   tableSpecOf,
   type Contract,
   type RowOf,
@@ -128,6 +130,10 @@ export interface ResolvedStep {
   optionalInputs: ReadonlySet<string>;
   config: ConfigSchema;
   output: Contract;
+  /** The input contracts, compiled. */
+  inputChecks: Readonly<Record<string, ContractCheck>>;
+  /** The output contract, compiled. */
+  outputCheck: ContractCheck;
   execution: Execution;
   module?: string;
   /** The function: a batch function, or a row function when `execution` is `row_wise`. */
@@ -301,6 +307,10 @@ function resolveDefinition(
     optionalInputs,
     config,
     output: def.output,
+    inputChecks: Object.fromEntries(
+      Object.entries(def.inputs).map(([name, contract]) => [name, compileContract(contract)]),
+    ),
+    outputCheck: compileContract(def.output),
     execution,
     fn: fn as ResolvedStep['fn'],
   };

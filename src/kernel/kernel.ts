@@ -76,6 +76,7 @@ export class Kernel {
   private executionCount = 0;
   private generatedCellIds = 0;
   private draining = false;
+  private closed = false;
   private exitResolve!: (exit: KernelExit) => void;
   /** Resolves when the kernel has shut down (after a `shutdown_request`). */
   readonly exited: Promise<KernelExit> = new Promise((resolve) => (this.exitResolve = resolve));
@@ -90,10 +91,12 @@ export class Kernel {
 
   /** Starts a kernel: session, engine, then the sockets (so the first request finds it ready). */
   static async start(options: KernelOptions): Promise<Kernel> {
-    const session = await NotebookSession.create(
-      options.storeDir === undefined ? {} : { storeDir: options.storeDir },
-    );
-    const engine = new ExecuteEngine(options.rootDir ?? process.cwd());
+    const rootDir = options.rootDir ?? process.cwd();
+    const session = await NotebookSession.create({
+      rootDir,
+      ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+    });
+    const engine = new ExecuteEngine(rootDir);
     await engine.warmUp();
     const kernel = new Kernel(engine, session);
     const signer = createSigner(options.connection.key, options.connection.signature_scheme);
@@ -424,8 +427,10 @@ export class Kernel {
     setTimeout(() => this.close({ restart }), 50);
   }
 
-  /** Closes sockets, the session and the type checker; resolves {@link exited}. */
+  /** Closes sockets, the session and the type checker; resolves {@link exited}. Once. */
   close(exit: KernelExit = { restart: false }): void {
+    if (this.closed) return;
+    this.closed = true;
     this.session.close();
     this.sockets?.close();
     this.engine.close();

@@ -3,6 +3,9 @@
  * kernel itself. `fancyflow kernel --connection-file <file>` calls {@link startKernel}; running this
  * file directly does the same (`node dist/kernel/main.js --connection-file <file>`).
  */
+// The package root registers the table adapters and the standard step library, so that a
+// workflow the front end sends to a fresh kernel (set-workflow) finds its steps.
+import '../index';
 import { readConnectionFile } from './connection';
 import { registerKernelOutputHost } from './display-api';
 import { displayBundle } from './displays';

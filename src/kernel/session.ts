@@ -4,6 +4,7 @@
  * notebook's Workflow, whose steps are keyed by the cells that made them.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { cellSnapshot, type FancyCell } from '../core/cell';
@@ -34,6 +35,8 @@ import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-ce
 export interface SessionOptions {
   /** A folder for a disk store (survives restarts). Default: a memory store. */
   storeDir?: string;
+  /** The notebook's folder: a workflow's `modules` load relative to it. Default: the cwd. */
+  rootDir?: string;
 }
 
 /** What a cell's value became. */
@@ -91,7 +94,10 @@ export class NotebookSession implements NotebookCellsHost {
   private readonly runs = new Set<AbortController>();
   private readonly workflowListeners = new Set<() => void>();
 
-  private constructor(readonly store: DatumStore) {
+  private constructor(
+    readonly store: DatumStore,
+    private readonly rootDir: string,
+  ) {
     this.registry = defaultRegistry();
     this.orchestrator = new Orchestrator({ store, registry: this.registry });
     this.currentWorkflow = new Workflow({ known: this.known });
@@ -99,7 +105,10 @@ export class NotebookSession implements NotebookCellsHost {
 
   /** Opens the store and registers the session for `cell()` and `cells`. */
   static async create(options: SessionOptions = {}): Promise<NotebookSession> {
-    const session = new NotebookSession(await openSessionStore(options.storeDir));
+    const session = new NotebookSession(
+      await openSessionStore(options.storeDir),
+      options.rootDir ?? process.cwd(),
+    );
     registerNotebookCellsHost(session);
     return session;
   }
@@ -284,6 +293,7 @@ export class NotebookSession implements NotebookCellsHost {
   /** Replaces the workflow with a document (checked against the registry and the store). */
   setWorkflow(document: unknown, knownCells: readonly string[] = []): WorkflowState {
     for (const id of knownCells) this.notebookCells.add(id);
+    this.loadModules(document);
     const workflow = Workflow.parse(document, { registry: this.registry, known: this.known });
     this.currentWorkflow = workflow;
     this.aliases.clear();
@@ -292,6 +302,35 @@ export class NotebookSession implements NotebookCellsHost {
       if (step.name !== undefined) this.names.set(step.name, step.id);
     this.workflowChanged();
     return this.state();
+  }
+
+  /**
+   * Loads the step modules a workflow document names (`modules`, relative to the notebook's
+   * folder); `fancyflow` is loaded already. Throws `MODULE_LOAD` naming the module.
+   */
+  private loadModules(document: unknown): void {
+    const source =
+      typeof document === 'object' && document !== null && 'cells' in document
+        ? (document as { metadata?: { fancyflow?: unknown } }).metadata?.fancyflow
+        : document;
+    const modules = (source as { modules?: unknown } | undefined)?.modules;
+    if (!Array.isArray(modules)) return;
+    const load = createRequire(path.join(this.rootDir, 'notebook.js'));
+    modules.forEach((name: unknown, index) => {
+      if (typeof name !== 'string' || name === 'fancyflow') return;
+      try {
+        load(name);
+      } catch (e) {
+        throw new FancyflowError(
+          'MODULE_LOAD',
+          `Cannot load step module "${name}": ${e instanceof Error ? e.message : String(e)}`,
+          {
+            details: { module: name, pointer: `/modules/${index}` },
+            cause: e,
+          },
+        );
+      }
+    });
   }
 
   /** Runs the workflow: all of it, from a step, or one step. */

@@ -9,7 +9,7 @@ import { customizeValidator } from '@rjsf/validator-ajv8';
 import * as React from 'react';
 import type { JsonValue } from '../core/errors';
 import { jsonEqual } from './codegen';
-import { formSchema, hasConfigFields } from './form-schema';
+import { formSchema, hasConfigFields, pruneFormData } from './form-schema';
 
 const validator = customizeValidator<ReadonlyJSONObject>();
 
@@ -58,7 +58,11 @@ export function ConfigForm(props: IConfigFormProps): React.ReactElement {
         showModifiedFromDefault
         idPrefix="jp-fancyflow-config"
         onChange={(event) => {
-          const next = (event.formData ?? {}) as Record<string, JsonValue>;
+          const next = pruneFormData(
+            (event.formData ?? {}) as Record<string, JsonValue>,
+            last.current,
+            props.schema,
+          );
           setData(next);
           if (event.errors.length > 0 || jsonEqual(next, last.current)) return;
           last.current = next;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { contractJsonSchema } from '../core/contracts';
-import { formSchema, hasConfigFields, humanize } from './form-schema';
+import { formSchema, hasConfigFields, humanize, pruneFormData } from './form-schema';
 
 describe('formSchema', () => {
   it('turns a zod config schema into a draft-07 form schema with titles', () => {
@@ -42,5 +42,36 @@ describe('formSchema', () => {
   it('humanizes field names', () => {
     expect(humanize('threshold_ratio')).toBe('Threshold ratio');
     expect(humanize('x')).toBe('X');
+  });
+});
+
+describe('pruneFormData', () => {
+  const config = contractJsonSchema(
+    z.object({
+      threshold: z.number().default(0.5),
+      columns: z.array(z.string()).optional(),
+      tags: z.array(z.string()).default([]),
+      need: z.array(z.string()),
+    }),
+    'input',
+  );
+
+  it('drops the empty arrays the form adds for optional fields without a default', () => {
+    expect(
+      pruneFormData(
+        { threshold: 0.1, columns: [], tags: [], need: [] },
+        { threshold: 0.5, need: [] },
+        config,
+      ),
+    ).toEqual({
+      threshold: 0.1,
+      tags: [],
+      need: [],
+    });
+  });
+
+  it('keeps an empty value the config already had, and every non-empty value', () => {
+    expect(pruneFormData({ columns: [] }, { columns: [] }, config)).toEqual({ columns: [] });
+    expect(pruneFormData({ columns: ['a'] }, {}, config)).toEqual({ columns: ['a'] });
   });
 });

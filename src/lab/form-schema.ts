@@ -54,3 +54,32 @@ export function hasConfigFields(config: Schema): boolean {
   const properties = config['properties'];
   return isSchema(properties) && Object.keys(properties).length > 0;
 }
+
+function isEmptyContainer(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return isSchema(value) && Object.keys(value).length === 0;
+}
+
+/**
+ * The form's data without the empty arrays and objects the form adds on its own for optional
+ * fields (RJSF fills array fields with `[]`): a field left out means "the step's own default",
+ * which `[]` may not be. Fields the config had before, required fields and fields whose default is
+ * that empty value are kept.
+ */
+export function pruneFormData<T extends Record<string, unknown>>(
+  next: T,
+  previous: Record<string, unknown>,
+  config: Schema,
+): T {
+  const properties = isSchema(config['properties']) ? config['properties'] : {};
+  const required = new Set(Array.isArray(config['required']) ? config['required'].map(String) : []);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    const field = properties[key];
+    const hasDefault = isSchema(field) && 'default' in field;
+    if (isEmptyContainer(value) && !(key in previous) && !required.has(key) && !hasDefault)
+      continue;
+    out[key] = value;
+  }
+  return out as T;
+}

@@ -66,7 +66,7 @@ test('form, code and metadata follow each other; a run by hand updates the metad
   await expect(threshold).toHaveValue('0.25');
   await expect
     .poll(async () => (await cellMetadata(page, CARS.dropNulls))['config'])
-    .toEqual({ threshold: 0.25, columns: [] });
+    .toEqual({ threshold: 0.25 });
 
   // form → code and metadata (a default value is left out of the code)
   await threshold.fill('0.1');
@@ -75,7 +75,7 @@ test('form, code and metadata follow each other; a run by hand updates the metad
     .toBe("steps.drop_nulls({ table: cell('cars') }, { threshold: 0.1 }, { name: 'clean' })");
   await expect
     .poll(async () => (await cellMetadata(page, CARS.dropNulls))['config'])
-    .toEqual({ threshold: 0.1, columns: [] });
+    .toEqual({ threshold: 0.1 });
 
   // code that no longer has the generated shape: custom code, the form shows but does not edit
   await page.notebook.setCell(
@@ -92,7 +92,7 @@ test('form, code and metadata follow each other; a run by hand updates the metad
   await page.notebook.runCell(CARS.dropNulls);
   await expect
     .poll(async () => (await cellMetadata(page, CARS.dropNulls))['config'], { timeout: 30_000 })
-    .toEqual({ threshold: 0.2, columns: [] });
+    .toEqual({ threshold: 0.2 });
   await expect(threshold).toHaveValue('0.2');
   await expect(threshold).toHaveAttribute('readonly', /.*/);
   const metadata = await cellMetadata(page, CARS.dropNulls);

@@ -3,7 +3,7 @@
  * process) through executes, comms, interrupts, a restart, a badly signed message and cell-id
  * bookkeeping.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { createSigner, type JsonObject, type JupyterMessage } from '../../src/ke
 import { CELL_MIME_TYPE } from '../../src/protocol/messages';
 import {
   exitOf,
+  repoRoot,
   spawnKernel,
   startKernel,
   stopKernel,
@@ -505,6 +506,27 @@ describe('fancyflow kernel over ZeroMQ', () => {
     await client.ready();
     const { outputs } = await client.execute('import { cells } from "fancyflow"; cells.length');
     expect(resultData(outputs)['text/plain']).toBe('0');
+
+    // the front end pushes the notebook's workflow into the fresh kernel and re-runs it
+    await client.send(
+      'shell',
+      client.message('comm_open', { comm_id: COMM_ID, target_name: 'fancyflow', data: {} }),
+    );
+    const document = JSON.parse(
+      readFileSync(path.join(repoRoot, 'examples', 'cars.workflow.json'), 'utf8'),
+    ) as {
+      steps: { id: string }[];
+    };
+    const set = await commRequest(client, req('set-workflow', { workflow: document }));
+    expect(set).toMatchObject({ ok: true });
+    const run = await commRequest(client, req('run', { mode: 'all' }), 60_000);
+    expect(run).toMatchObject({ ok: true, result: { status: 'completed' } });
+    const preview = await commRequest(client, req('preview', { cellId: 'cars', rows: 3 }));
+    expect(preview).toMatchObject({
+      ok: true,
+      result: { cell: { summary: { shape: [406, 9] } }, truncated: true },
+    });
+    expect((preview.result as { rows: unknown[] }).rows).toHaveLength(3);
   });
 });
 
