@@ -152,6 +152,9 @@ export class Orchestrator {
     for (let i = 0; i < selected.length; i++) {
       const step = selected[i]!;
       const report = reports[i]!;
+      // With listeners, let the event loop deliver the previous step's events (a kernel's comm
+      // messages, a terminal's progress line) before the next step; without, never wait.
+      if (emit && i > 0) await yieldToEventLoop();
       if (signal?.aborted) {
         this.finish(report, 'skipped', emit, runId, cancelledError(step).toJSON());
         unavailable.add(step.id);
@@ -288,6 +291,17 @@ const parsedConfigs = new WeakMap<
 >();
 
 const neverAborted = new AbortController().signal;
+
+type Scheduler = (callback: () => void) => void;
+const setImmediateIfAny = (globalThis as { setImmediate?: Scheduler }).setImmediate;
+
+/** Resolves after pending I/O callbacks ran (setImmediate in Node, a macrotask elsewhere). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (setImmediateIfAny) setImmediateIfAny(resolve);
+    else setTimeout(resolve, 0);
+  });
+}
 
 function selectSteps(workflow: Workflow, options: RunOptions): readonly WorkflowStep[] {
   if (options.only !== undefined) {

@@ -114,12 +114,18 @@ export class FancyflowComms {
 
   private async dispatch(req: ParsedRequest): Promise<ResultMap[keyof ResultMap]> {
     switch (req.type) {
-      case 'hello':
+      case 'hello': {
+        // The lab's settings may ask for a store; the kernel switches while it holds nothing.
+        const store =
+          req.store === undefined
+            ? this.session.store.description
+            : await this.session.useStore(req.store);
         return {
           protocolVersion: PROTOCOL_VERSION,
           kernelVersion,
-          store: this.session.store.description,
+          store,
         } satisfies ResultMap['hello'];
+      }
       case 'list-steps':
         return { steps: this.session.registry.describe() } satisfies ResultMap['list-steps'];
       case 'get-workflow':

@@ -83,7 +83,9 @@ export const kernelVersion = readPackageVersion();
 /** One kernel's notebook session. */
 export class NotebookSession implements NotebookCellsHost {
   readonly registry: FunctionRegistry;
-  readonly orchestrator: Orchestrator;
+  private currentStore: DatumStore;
+  private currentOrchestrator: Orchestrator;
+  private readonly runListeners = new Set<(event: RunEvent) => void>();
   private currentWorkflow: Workflow;
   /** Readable name → cell id. */
   private readonly names = new Map<string, string>();
@@ -95,12 +97,47 @@ export class NotebookSession implements NotebookCellsHost {
   private readonly workflowListeners = new Set<() => void>();
 
   private constructor(
-    readonly store: DatumStore,
+    store: DatumStore,
     private readonly rootDir: string,
   ) {
     this.registry = defaultRegistry();
-    this.orchestrator = new Orchestrator({ store, registry: this.registry });
+    this.currentStore = store;
+    this.currentOrchestrator = this.orchestratorFor(store);
     this.currentWorkflow = new Workflow({ known: this.known });
+  }
+
+  private orchestratorFor(store: DatumStore): Orchestrator {
+    const orchestrator = new Orchestrator({ store, registry: this.registry });
+    orchestrator.on((event) => {
+      for (const listener of this.runListeners) listener(event);
+    });
+    return orchestrator;
+  }
+
+  /** The store cell values live in. */
+  get store(): DatumStore {
+    return this.currentStore;
+  }
+
+  /** The Orchestrator that runs the workflow against {@link store}. */
+  get orchestrator(): Orchestrator {
+    return this.currentOrchestrator;
+  }
+
+  /**
+   * Switches to the store `spec` asks for (`memory`, or a disk store folder relative to the
+   * notebook's folder) while this session has stored nothing and runs nothing; otherwise keeps
+   * the current one. Returns the description of the store in force.
+   */
+  async useStore(spec: string): Promise<string> {
+    const dir = spec === 'memory' ? undefined : path.resolve(this.rootDir, spec);
+    const wanted = dir === undefined ? 'memory' : `disk:${dir}`;
+    if (this.currentStore.description === wanted) return wanted;
+    if (this.currentStore.list().length > 0 || this.running) return this.currentStore.description;
+    const store = await openSessionStore(dir);
+    this.currentStore = store;
+    this.currentOrchestrator = this.orchestratorFor(store);
+    return store.description;
   }
 
   /** Opens the store and registers the session for `cell()` and `cells`. */
@@ -129,7 +166,8 @@ export class NotebookSession implements NotebookCellsHost {
 
   /** Calls `listener` on every run event; returns the unsubscriber. */
   onRunEvent(listener: (event: RunEvent) => void): () => void {
-    return this.orchestrator.on(listener);
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
   }
 
   private workflowChanged(): void {

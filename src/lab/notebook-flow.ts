@@ -32,7 +32,6 @@ import {
 import {
   accessFor,
   generateStepCode,
-  importLine,
   jsonEqual,
   parseStepCode,
   replaceConfig,
@@ -423,19 +422,8 @@ export class NotebookFlow implements INotebookFlow {
       config: withoutDefaults(config, step.config),
       name,
     };
-    const needsImport = !this.cellModels.some((c) =>
-      /from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()),
-    );
-    let source = generateStepCode(call, { withImport: needsImport });
-    if (
-      !needsImport &&
-      call.via === 'registry' &&
-      !this.cellModels.some((c) =>
-        /\bdefaultRegistry\b[^;]*from\s+['"]fancyflow['"]/.test(c.sharedModel.getSource()),
-      )
-    ) {
-      source = `${importLine(undefined, true)}\n${source}`;
-    }
+    // each step cell imports what it uses, so it runs on its own (after a restart too)
+    const source = generateStepCode(call, { withImport: true });
     const names = nameIndex(snapshots, this.state?.names);
     const shared = model.sharedModel.insertCell(index, { cell_type: 'code', source, metadata: {} });
     const cellId = shared.getId();

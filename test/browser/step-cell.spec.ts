@@ -81,7 +81,7 @@ test('form, code and metadata follow each other; a run by hand updates the metad
   await page.notebook.setCell(
     CARS.dropNulls,
     'code',
-    "const limitShare = 0.2;\nsteps.drop_nulls({ table: cell('cars') }, { threshold: limitShare }, { name: 'clean' })",
+    "import { steps, cell } from 'fancyflow';\nconst limitShare = 0.2;\nsteps.drop_nulls({ table: cell('cars') }, { threshold: limitShare }, { name: 'clean' })",
   );
   await page.notebook.selectCells(CARS.dropNulls);
   await expect(editor).toContainText('changed by hand');
@@ -93,6 +93,7 @@ test('form, code and metadata follow each other; a run by hand updates the metad
   await expect
     .poll(async () => (await cellMetadata(page, CARS.dropNulls))['config'], { timeout: 30_000 })
     .toEqual({ threshold: 0.2 });
+  await page.notebook.selectCells(CARS.dropNulls); // running moved the selection on
   await expect(threshold).toHaveValue('0.2');
   await expect(threshold).toHaveAttribute('readonly', /.*/);
   const metadata = await cellMetadata(page, CARS.dropNulls);
@@ -123,7 +124,7 @@ test('a step dragged from the palette lands below the cell it is dropped on', as
   await card.dragTo(target, { targetPosition: { x: 200, y: 10 } });
   await expect
     .poll(() => page.notebook.getCellTextInput(CARS.groupAggregate + 1))
-    .toMatch(/^steps\.sort\(\{ table: cell\('by_origin'\) \}/);
+    .toMatch(/\nsteps\.sort\(\{ table: cell\('by_origin'\) \}/);
   await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(7);
 });
 

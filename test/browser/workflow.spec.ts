@@ -156,7 +156,9 @@ test('insert a step, configure it in its form, run all from the panel, save, reo
   const inserted = CARS.groupAggregate + 1;
   await expect
     .poll(() => page.notebook.getCellTextInput(inserted))
-    .toBe("steps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })");
+    .toBe(
+      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })",
+    );
   await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(7);
 
   // its config through the form: code and metadata follow
@@ -166,7 +168,9 @@ test('insert a step, configure it in its form, run all from the panel, save, reo
   await n.fill('5');
   await expect
     .poll(() => page.notebook.getCellTextInput(inserted))
-    .toBe("steps.limit({ table: cell('by_origin') }, { n: 5 }, { name: 'limit_1' })");
+    .toBe(
+      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, { n: 5 }, { name: 'limit_1' })",
+    );
 
   // run all from the panel; the badges go pending → running → completed
   await recordBadges(page);

@@ -311,6 +311,9 @@ describe('fancyflow kernel over ZeroMQ', () => {
 
     const hello = await commRequest(c, req('hello'));
     expect(hello).toMatchObject({ ok: true, result: { protocolVersion: 1, store: 'memory' } });
+    // cells are stored already: a store the lab asks for now does not replace the memory store
+    const keep = await commRequest(c, req('hello', { store: os.tmpdir() }));
+    expect(keep).toMatchObject({ ok: true, result: { store: 'memory' } });
 
     // a step defined in a cell appears in the registry at once, and is pushed
     const define = await c.execute(
@@ -504,14 +507,20 @@ describe('fancyflow kernel over ZeroMQ', () => {
     const client = new TestClient(kernel.connection);
     restarted = { ...kernel, child, client };
     await client.ready();
-    const { outputs } = await client.execute('import { cells } from "fancyflow"; cells.length');
-    expect(resultData(outputs)['text/plain']).toBe('0');
-
-    // the front end pushes the notebook's workflow into the fresh kernel and re-runs it
+    // a kernel that holds nothing switches to the store the lab's settings ask for
     await client.send(
       'shell',
       client.message('comm_open', { comm_id: COMM_ID, target_name: 'fancyflow', data: {} }),
     );
+    const fresh = await commRequest(client, req('get-workflow'));
+    expect(fresh).toMatchObject({ ok: true, result: { cells: [], workflow: { steps: [] } } });
+    const storeDir = path.join(kernel.dir, 'store');
+    const hello = await commRequest(client, req('hello', { store: storeDir }));
+    expect(hello).toMatchObject({ ok: true, result: { store: `disk:${storeDir}` } });
+    const { outputs } = await client.execute('import { cells } from "fancyflow"; cells.length');
+    expect(resultData(outputs)['text/plain']).toBe('0');
+
+    // the front end pushes the notebook's workflow into the fresh kernel and re-runs it
     const document = JSON.parse(
       readFileSync(path.join(repoRoot, 'examples', 'cars.workflow.json'), 'utf8'),
     ) as {
@@ -527,6 +536,7 @@ describe('fancyflow kernel over ZeroMQ', () => {
       result: { cell: { summary: { shape: [406, 9] } }, truncated: true },
     });
     expect((preview.result as { rows: unknown[] }).rows).toHaveLength(3);
+    expect((preview.result as { cell: { uri: string } }).cell.uri).toMatch(/^file:/);
   });
 });
 
