@@ -45,7 +45,7 @@ export function encodeUtf8(values: readonly (string | null | undefined)[]): {
         if (c >= 0x80) break;
         data[pos++] = c;
       }
-      if (j < len) pos += encoder.encodeInto(s.slice(j), data.subarray(pos)).written;
+      if (j < len) pos += encoder.encodeInto(s.slice(j), data.subarray(pos)).written ?? 0;
     }
     offsets[i + 1] = pos;
   }

@@ -88,7 +88,7 @@ export class ByteStreamHasher {
         out[pos++] = c;
       } else {
         // rare in identifiers and codes: let the platform encode the rest correctly
-        pos += encoder.encodeInto(text.slice(i), out.subarray(pos)).written;
+        pos += encoder.encodeInto(text.slice(i), out.subarray(pos)).written ?? 0;
         break;
       }
     }
