@@ -32,9 +32,7 @@ export interface TableContractSpec {
  * table adapter recognises). Use the typed contracts of the package root (`aqTable`, `arrowTable`)
  * to get the library's own type.
  */
-export interface AnyTable {
-  readonly numRows?: number;
-}
+export type AnyTable = object;
 
 /** A zod schema that accepts tables, with the spec kept for fast checks and JSON Schema. */
 export type TableContract<T extends object = AnyTable> = z.ZodType<T> & {
