@@ -12,7 +12,7 @@ import type { ICellModel } from '@jupyterlab/cells';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
 import { NOTEBOOK_METADATA_KEY, type CellMetadata, type WorkflowDocument } from '../core/format';
-import type { RunReport } from '../core/orchestrator';
+import type { RunEvent, RunReport } from '../core/orchestrator';
 import type { StepDescriptor } from '../core/step';
 import type { Push, WorkflowState } from '../protocol/messages';
 import {
@@ -58,6 +58,8 @@ export class NotebookFlow implements INotebookFlow {
   private readonly watched = new Set<ICellModel>();
   private readonly codeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private docTimer: ReturnType<typeof setTimeout> | undefined;
+  private reportTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly finishedEvents: Extract<RunEvent, { type: 'step-status' }>[] = [];
   private disposed = false;
 
   constructor(
@@ -169,6 +171,25 @@ export class NotebookFlow implements INotebookFlow {
   private showSavedWorkflow(): void {
     const document = this.currentDocument();
     this.workflow.setDocument(document);
+  }
+
+  /**
+   * Writes the metadata of finished steps once per macrotask, not once per event: during a run the
+   * kernel's events arrive in bursts and each write touches the shared model, so writing per event
+   * would queue the next events (and their badges) behind it.
+   */
+  private scheduleReportWrites(): void {
+    if (this.reportTimer !== undefined) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      const events = this.finishedEvents.splice(0);
+      if (this.disposed || events.length === 0) return;
+      const snapshots = this.snapshots();
+      for (const event of events) {
+        const update = updateFromReport(snapshots, event);
+        if (update) this.writeMetadata(update.cellId, update.metadata);
+      }
+    }, 0);
   }
 
   private scheduleDocumentUpdate(): void {
@@ -342,8 +363,8 @@ export class NotebookFlow implements INotebookFlow {
           event.status !== 'running' &&
           event.status !== 'pending'
         ) {
-          const update = updateFromReport(this.snapshots(), event);
-          if (update) this.writeMetadata(update.cellId, update.metadata);
+          this.finishedEvents.push(event);
+          this.scheduleReportWrites();
         }
         return;
       }
@@ -511,6 +532,7 @@ export class NotebookFlow implements INotebookFlow {
     this.disposed = true;
     for (const timer of this.codeTimers.values()) clearTimeout(timer);
     if (this.docTimer !== undefined) clearTimeout(this.docTimer);
+    if (this.reportTimer !== undefined) clearTimeout(this.reportTimer);
     this.connection.dispose();
     Signal.clearData(this);
     Signal.clearData(this.workflow);
