@@ -352,6 +352,45 @@ export function referenceToCellId(ref: unknown, slug: string, argument: string):
   );
 }
 
+/**
+ * Throws `UNKNOWN_ARGUMENT` for an argument the step does not declare and `MISSING_ARGUMENT` for a
+ * required input not given. With `at` (a document's step), messages and details carry its pointer.
+ */
+export function checkArguments(
+  step: ResolvedStep,
+  given: readonly string[],
+  at?: { pointer: string; stepId: string },
+): void {
+  const where = (suffix: string): { prefix: string; details: Record<string, JsonValue> } =>
+    at
+      ? {
+          prefix: `${at.pointer}${suffix}: `,
+          details: { stepId: at.stepId, pointer: `${at.pointer}${suffix}` },
+        }
+      : { prefix: '', details: {} };
+  const inputs = Object.keys(step.inputs);
+  for (const argument of given) {
+    if (argument in step.inputs) continue;
+    const { prefix, details } = where(`/wiring${toJsonPointer([argument])}`);
+    throw new FancyflowError(
+      'UNKNOWN_ARGUMENT',
+      `${prefix}Step "${step.slug}" has no input "${argument}" (inputs: ${inputs.join(', ') || 'none'})`,
+      { details: { slug: step.slug, argument, ...details } },
+    );
+  }
+  for (const argument of inputs) {
+    if (given.includes(argument) || step.optionalInputs.has(argument)) continue;
+    const { prefix, details } = where('/wiring');
+    throw new FancyflowError(
+      'MISSING_ARGUMENT',
+      `${prefix}Step "${step.slug}" needs input "${argument}"`,
+      {
+        details: { slug: step.slug, argument, ...details },
+      },
+    );
+  }
+}
+
 /** Parses a config against a step's schema, throwing INVALID_CONFIG with the first issue's path. */
 export function parseStepConfig(step: ResolvedStep, config: unknown): Record<string, JsonValue> {
   const result = step.config.safeParse(config ?? {});
@@ -385,26 +424,10 @@ function createFancyFunction(resolved: ResolvedStep): FancyFunction {
       );
     }
     const refs = references as Record<string, unknown>;
-    for (const name of Object.keys(refs)) {
-      if (!(name in resolved.inputs) && refs[name] !== undefined) {
-        throw new FancyflowError(
-          'UNKNOWN_ARGUMENT',
-          `Step "${slug}" has no input "${name}" (inputs: ${Object.keys(resolved.inputs).join(', ') || 'none'})`,
-          { details: { slug, argument: name } },
-        );
-      }
-    }
+    const given = Object.keys(refs).filter((name) => refs[name] !== undefined);
+    checkArguments(resolved, given);
     const wiring: Record<string, string> = {};
-    for (const name of Object.keys(resolved.inputs)) {
-      const ref = refs[name];
-      if (ref === undefined) {
-        if (resolved.optionalInputs.has(name)) continue;
-        throw new FancyflowError('MISSING_ARGUMENT', `Step "${slug}" needs input "${name}"`, {
-          details: { slug, argument: name },
-        });
-      }
-      wiring[name] = referenceToCellId(ref, slug, name);
-    }
+    for (const name of given) wiring[name] = referenceToCellId(refs[name], slug, name);
     const parsed = parseStepConfig(resolved, config);
     const init: Parameters<typeof createWorkflowStep>[0] = {
       id: options.id ?? `${slug.replace(/[.-]/g, '_')}_${++stepCounter}`,

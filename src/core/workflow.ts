@@ -10,7 +10,7 @@ import {
   type WorkflowDocument,
 } from './format';
 import type { FunctionRegistry } from './registry';
-import { parseStepConfig } from './step';
+import { checkArguments, parseStepConfig } from './step';
 import {
   createWorkflowStep,
   isWorkflowStep,
@@ -146,7 +146,7 @@ export class Workflow {
             slug: step.slug,
             argument,
             cellId,
-            pointer: `${pointer}/wiring/${escapePointer(argument)}`,
+            pointer: `${pointer}/wiring${toJsonPointer([argument])}`,
           },
         },
       );
@@ -204,10 +204,6 @@ export class Workflow {
       throw e;
     }
   }
-}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** JSON.parse with a coded error that says where (line and column). */
@@ -385,31 +381,7 @@ function checkAgainstRegistry(
     return;
   }
   const def = fn.definition;
-  for (const argument of Object.keys(step.wiring)) {
-    if (!(argument in def.inputs)) {
-      throw new FancyflowError(
-        'UNKNOWN_ARGUMENT',
-        `${pointer}/wiring/${escapePointer(argument)}: step "${step.slug}" has no input "${argument}"`,
-        {
-          details: {
-            stepId: step.id,
-            slug: step.slug,
-            argument,
-            pointer: `${pointer}/wiring/${escapePointer(argument)}`,
-          },
-        },
-      );
-    }
-  }
-  for (const argument of Object.keys(def.inputs)) {
-    if (!(argument in step.wiring) && !def.optionalInputs.has(argument)) {
-      throw new FancyflowError(
-        'MISSING_ARGUMENT',
-        `${pointer}/wiring: step "${step.slug}" needs input "${argument}"`,
-        { details: { stepId: step.id, slug: step.slug, argument, pointer: `${pointer}/wiring` } },
-      );
-    }
-  }
+  checkArguments(def, Object.keys(step.wiring), { pointer, stepId: step.id });
   try {
     parseStepConfig(def, step.config);
   } catch (e) {

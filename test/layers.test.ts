@@ -1,7 +1,7 @@
 /**
- * The lab layer's boundary: everything `src/lab/index.ts` reaches imports only src/lab, src/core,
+ * Layer boundaries: everything `src/lab/index.ts` reaches imports only src/lab, src/core,
  * src/protocol and browser packages; no `node:` module, no Node built-in, no kernel, store, CLI or
- * step-library file ends up in the browser bundle.
+ * step-library file ends up in the browser bundle; and src/core imports nothing but zod.
  */
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const src = path.resolve(__dirname, '..');
+const src = path.resolve(__dirname, '..', 'src');
 const ALLOWED_LAYERS = ['lab', 'core', 'protocol'];
 const ALLOWED_PACKAGES = /^(@jupyterlab\/|@lumino\/|@rjsf\/|react$|react-dom$|zod$|zod\/)/;
 
@@ -56,5 +56,15 @@ describe('the lab bundle', () => {
         !ALLOWED_PACKAGES.test(name),
     );
     expect(offending).toEqual([]);
+  });
+});
+
+describe('the core', () => {
+  const { files, packages } = importGraph(path.join(src, 'core', 'index.ts'));
+
+  it('reaches only src/core and imports only zod', () => {
+    const layers = new Set([...files].map((f) => path.relative(src, f).split(path.sep)[0]));
+    expect([...layers]).toEqual(['core']);
+    expect([...packages.keys()].filter((name) => !/^zod(\/|$)/.test(name))).toEqual([]);
   });
 });
