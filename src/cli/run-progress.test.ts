@@ -8,7 +8,14 @@ function buffer(isTTY: boolean) {
 }
 
 function status(step: Partial<StepReport> & Pick<StepReport, 'stepId' | 'status'>): RunEvent {
-  return { type: 'step-status', runId: 'r', at: 0, slug: `s.${step.stepId}`, ...step };
+  return {
+    type: 'step-status',
+    runId: 'r',
+    at: 0,
+    slug: `s.${step.stepId}`,
+    name: step.stepId,
+    ...step,
+  };
 }
 
 const started: RunEvent = { type: 'run-started', runId: 'r', stepIds: ['a', 'b', 'c'], at: 0 };
@@ -38,7 +45,7 @@ describe('run progress', () => {
     progress.onEvent(
       status({
         stepId: 'b',
-        status: 'failed',
+        status: 'cancelled',
         durationMs: 3,
         error: { name: 'FancyflowError', code: 'CANCELLED', message: 'x', details: {} },
       }),
@@ -46,7 +53,7 @@ describe('run progress', () => {
     progress.onEvent(
       status({
         stepId: 'c',
-        status: 'skipped',
+        status: 'cancelled',
         error: { name: 'FancyflowError', code: 'CANCELLED', message: 'x', details: {} },
       }),
     );
@@ -59,7 +66,7 @@ describe('run progress', () => {
     expect(finalLines).toContain('\r\x1b[2K✔ [1/3] a (s.a) completed in 2.50 s');
     expect(finalLines).toContain('\r\x1b[2Kinterrupted');
     expect(finalLines).toContain('\r\x1b[2K⊘ [2/3] b (s.b) cancelled after 3.0 ms');
-    expect(finalLines).toContain('\r\x1b[2K- [3/3] c (s.c) skipped (CANCELLED)');
+    expect(finalLines).toContain('\r\x1b[2K⊘ [3/3] c (s.c) cancelled');
     expect(chunks.at(-1)).toBe('\x1b[?25h');
     // The spinner stopped: no more drawing after close.
     const count = chunks.length;

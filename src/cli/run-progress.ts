@@ -42,7 +42,8 @@ interface Running {
 
 /** `[2/5] clean (drop_nulls)` */
 function labelOf(step: StepReport, index: number, total: number): string {
-  return `[${index + 1}/${total}] ${step.stepId} (${step.slug})`;
+  const label = step.name === step.slug ? step.slug : `${step.name} (${step.slug})`;
+  return `[${index + 1}/${total}] ${label}`;
 }
 
 /** The outcome part of a finished step's line: `completed in 12 ms`, `failed in 3 ms: CODE`. */

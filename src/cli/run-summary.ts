@@ -7,9 +7,8 @@ import { palette, type Paint, type Palette } from './ansi';
 import { oneLine } from './report-error';
 import { formatDuration, formatOutput, layoutColumns, type TextCell } from './text-format';
 
-/** A step's status as people read it: a running step stopped by Ctrl-C is `cancelled`. */
+/** A step's status as people read it. */
 export function displayStatus(step: StepReport): string {
-  if (step.status === 'failed' && step.error?.code === 'CANCELLED') return 'cancelled';
   return step.status;
 }
 
@@ -41,7 +40,7 @@ export function formatRunSummary(report: RunReport, options: { color?: boolean }
     counts.set(status, (counts.get(status) ?? 0) + 1);
     const paint = statusPaint(status, colors);
     rows.push([
-      step.stepId,
+      step.name,
       { text: step.slug, paint: colors.dim },
       paint ? { text: status, paint } : status,
       step.durationMs === undefined ? '-' : formatDuration(step.durationMs),

@@ -54,7 +54,14 @@ export const WorkflowDocumentSchema = z
 export type WorkflowDocument = z.output<typeof WorkflowDocumentSchema>;
 
 /** The statuses a step can be in. */
-export const StepStatusSchema = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
+export const StepStatusSchema = z.enum([
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 
 /** One step's status. */
 export type StepStatus = z.output<typeof StepStatusSchema>;

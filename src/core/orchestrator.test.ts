@@ -209,7 +209,7 @@ describe('Orchestrator', () => {
     expect(report.steps[1]!.status).toBe('skipped');
   });
 
-  it('cancels in the middle of a run: the running step fails CANCELLED, later steps are skipped', async () => {
+  it('cancels in the middle of a run: the running step and later steps end cancelled', async () => {
     const store = new MemoryDatumStore();
     const wf = chain();
     wf.add(slow({}, {}, { id: 'slow' })).add(identity({ x: 'sum' }, {}, { id: 'later' }));
@@ -224,10 +224,11 @@ describe('Orchestrator', () => {
     expect(report.steps.map((s) => s.status)).toEqual([
       'completed',
       'completed',
-      'failed',
-      'skipped',
+      'cancelled',
+      'cancelled',
     ]);
     expect(report.steps[2]!.error!.code).toBe('CANCELLED');
+    expect(report.steps[2]!.error!.message).toBe('Step slow #3 was cancelled');
     expect(report.steps[3]!.error!.code).toBe('CANCELLED');
     expect(store.resolve('sum')).toBe(10);
   });

@@ -23,7 +23,7 @@ import { parseStepConfig, type ResolvedStep, type StepContext } from './step';
 import { isPromiseLike, type DatumStore } from './store';
 import { tableAdapterFor, type Row } from './table';
 import type { Workflow } from './workflow';
-import type { WorkflowStep } from './workflow-step';
+import { stepLabel, stepName, type WorkflowStep } from './workflow-step';
 
 export type { StepStatus } from './format';
 
@@ -34,6 +34,8 @@ export type RunStatus = 'completed' | 'failed' | 'cancelled';
 export interface StepReport {
   stepId: string;
   slug: string;
+  /** The step's readable name: its `name`, else `<slug> #<position in the workflow>`. */
+  name: string;
   status: StepStatus;
   /** Epoch milliseconds when the step started running. */
   startedAt?: number;
@@ -42,7 +44,7 @@ export interface StepReport {
   outputCellId?: string;
   /** The output's summary, once completed. */
   summary?: CellSummary;
-  /** Why the step failed or was skipped. */
+  /** Why the step failed, was skipped or was cancelled. */
   error?: SerializedError;
 }
 
@@ -65,7 +67,7 @@ export type RunEvent =
 
 /** Options of a run. */
 export interface RunOptions {
-  /** Cancels the run: the running step fails with `CANCELLED`, later ones are skipped. */
+  /** Cancels the run: the running step and the ones after it end `cancelled`. */
   signal?: AbortSignal;
   /** Runs from this step id onwards; earlier outputs are read from the store. */
   from?: string;
@@ -140,6 +142,7 @@ export class Orchestrator {
     const reports: StepReport[] = selected.map((s) => ({
       stepId: s.id,
       slug: s.slug,
+      name: stepName(s, workflow.indexOf(s.id) + 1),
       status: 'pending',
     }));
     for (const report of reports) this.latest.set(report.stepId, report);
@@ -156,17 +159,13 @@ export class Orchestrator {
       // messages, a terminal's progress line) before the next step; without, never wait.
       if (emit && i > 0) await yieldToEventLoop();
       if (signal?.aborted) {
-        this.finish(report, 'skipped', emit, runId, cancelledError(step).toJSON());
+        this.finish(report, 'cancelled', emit, runId, cancelledError(step, workflow).toJSON());
         unavailable.add(step.id);
         continue;
       }
       const blocked = firstBlocked(step, unavailable);
       if (blocked !== undefined) {
-        const error = new FancyflowError(
-          'DEPENDENCY_FAILED',
-          `Step "${step.id}" was skipped: its input "${blocked[0]}" comes from step "${blocked[1]}", which did not complete`,
-          { details: { stepId: step.id, argument: blocked[0], cellId: blocked[1] } },
-        );
+        const error = dependencyError(step, workflow, blocked[0], blocked[1]);
         this.finish(report, 'skipped', emit, runId, error.toJSON());
         unavailable.add(step.id);
         continue;
@@ -176,7 +175,7 @@ export class Orchestrator {
       if (emit) emit({ type: 'step-status', runId, at: report.startedAt, ...report });
       const t0 = performance.now();
       try {
-        const outcome = this.execute(step, signal);
+        const outcome = this.execute(step, workflow, signal);
         const cell = isPromiseLike(outcome) ? await outcome : outcome;
         report.durationMs = performance.now() - t0;
         report.outputCellId = cell.id;
@@ -185,7 +184,9 @@ export class Orchestrator {
       } catch (e) {
         report.durationMs = performance.now() - t0;
         unavailable.add(step.id);
-        this.finish(report, 'failed', emit, runId, toStepError(e, step).toJSON());
+        const error = toStepError(e, step, workflow);
+        const status = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        this.finish(report, status, emit, runId, error.toJSON());
       }
     }
     const status: RunStatus = signal?.aborted
@@ -219,14 +220,18 @@ export class Orchestrator {
   }
 
   /** Runs one step to its persisted output's cell; synchronous while everything is. */
-  private execute(step: WorkflowStep, signal?: AbortSignal): FancyCell | Promise<FancyCell> {
+  private execute(
+    step: WorkflowStep,
+    workflow: Workflow,
+    signal?: AbortSignal,
+  ): FancyCell | Promise<FancyCell> {
     const def = this.registry.require(step.slug).definition;
     const config = this.configFor(step, def);
     const inputs: Record<string, unknown> = {};
     let pending: Promise<void>[] | undefined;
     for (const argument in step.wiring) {
       const cellId = step.wiring[argument]!;
-      const resolved = this.resolveInput(step, argument, cellId);
+      const resolved = this.resolveInput(step, workflow, argument, cellId);
       if (isPromiseLike(resolved)) {
         (pending ??= []).push(resolved.then((value) => void (inputs[argument] = value)));
       } else {
@@ -236,27 +241,28 @@ export class Orchestrator {
     const proceed = (): FancyCell | Promise<FancyCell> => {
       for (const argument in inputs) {
         const issues = def.inputChecks[argument]!(inputs[argument]);
-        if (issues) throw contractError('INPUT_CONTRACT', step, issues, argument);
+        if (issues) throw contractError('INPUT_CONTRACT', step, workflow, issues, argument);
       }
       const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
       const output = invoke(def, inputs, config, context);
       if (isPromiseLike(output)) {
-        return withCancellation(output, step, signal).then((value) =>
-          this.complete(step, def, value),
+        return withCancellation(output, step, workflow, signal).then((value) =>
+          this.complete(step, workflow, def, value),
         );
       }
-      return this.complete(step, def, output);
+      return this.complete(step, workflow, def, output);
     };
     return pending ? Promise.all(pending).then(proceed) : proceed();
   }
 
   private complete(
     step: WorkflowStep,
+    workflow: Workflow,
     def: ResolvedStep,
     value: unknown,
   ): FancyCell | Promise<FancyCell> {
     const issues = def.outputCheck(value);
-    if (issues) throw contractError('OUTPUT_CONTRACT', step, issues);
+    if (issues) throw contractError('OUTPUT_CONTRACT', step, workflow, issues);
     const cell = this.store.persist(value, {
       cellId: step.id,
       producedBy: { stepId: step.id, slug: step.slug, version: def.version },
@@ -264,11 +270,18 @@ export class Orchestrator {
     return cell;
   }
 
-  private resolveInput(step: WorkflowStep, argument: string, cellId: string): unknown {
+  private resolveInput(
+    step: WorkflowStep,
+    workflow: Workflow,
+    argument: string,
+    cellId: string,
+  ): unknown {
     if (!this.store.has(cellId)) {
+      const producer = workflow.get(cellId);
+      const from = producer ? `step ${labelIn(producer, workflow)}` : `cell "${cellId}"`;
       throw new FancyflowError(
         'MISSING_CELL',
-        `Step "${step.id}" (${step.slug}), argument "${argument}": the store holds no cell "${cellId}"`,
+        `Step ${labelIn(step, workflow)}, input "${argument}": the store holds no output of ${from}`,
         { details: { stepId: step.id, argument, cellId } },
       );
     }
@@ -323,6 +336,26 @@ function unknownStepId(id: string): FancyflowError {
   });
 }
 
+/** A step's label with its position in `workflow`. */
+function labelIn(step: WorkflowStep, workflow: Workflow): string {
+  return stepLabel(step, workflow.indexOf(step.id) + 1);
+}
+
+function dependencyError(
+  step: WorkflowStep,
+  workflow: Workflow,
+  argument: string,
+  cellId: string,
+): FancyflowError {
+  const producer = workflow.get(cellId);
+  const from = producer ? `step ${labelIn(producer, workflow)}` : `cell "${cellId}"`;
+  return new FancyflowError(
+    'DEPENDENCY_FAILED',
+    `Step ${labelIn(step, workflow)} was skipped: its input "${argument}" comes from ${from}, which did not complete`,
+    { details: { stepId: step.id, argument, cellId } },
+  );
+}
+
 function firstBlocked(step: WorkflowStep, unavailable: Set<string>): [string, string] | undefined {
   if (unavailable.size === 0) return undefined;
   for (const argument in step.wiring) {
@@ -360,12 +393,13 @@ function invoke(
 function withCancellation<T>(
   promise: Promise<T>,
   step: WorkflowStep,
+  workflow: Workflow,
   signal: AbortSignal | undefined,
 ): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(cancelledError(step));
+  if (signal.aborted) return Promise.reject(cancelledError(step, workflow));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelledError(step));
+    const onAbort = () => reject(cancelledError(step, workflow));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
@@ -380,8 +414,8 @@ function withCancellation<T>(
   });
 }
 
-function cancelledError(step: WorkflowStep): FancyflowError {
-  return new FancyflowError('CANCELLED', `Step "${step.id}" was cancelled`, {
+function cancelledError(step: WorkflowStep, workflow: Workflow): FancyflowError {
+  return new FancyflowError('CANCELLED', `Step ${labelIn(step, workflow)} was cancelled`, {
     details: { stepId: step.id },
   });
 }
@@ -389,6 +423,7 @@ function cancelledError(step: WorkflowStep): FancyflowError {
 function contractError(
   code: 'INPUT_CONTRACT' | 'OUTPUT_CONTRACT',
   step: WorkflowStep,
+  workflow: Workflow,
   issues: { path: (string | number)[]; message: string; code: string }[],
   argument?: string,
 ): FancyflowError {
@@ -397,7 +432,7 @@ function contractError(
   const at = first.path.length ? ` at ${formatPath(first.path)}` : '';
   return new FancyflowError(
     code,
-    `Step "${step.id}" (${step.slug}): ${where} breaks its contract${at}: ${first.message}`,
+    `Step ${labelIn(step, workflow)}: ${where} breaks its contract${at}: ${first.message}`,
     {
       details: {
         stepId: step.id,
@@ -410,10 +445,10 @@ function contractError(
   );
 }
 
-function toStepError(e: unknown, step: WorkflowStep): FancyflowError {
+function toStepError(e: unknown, step: WorkflowStep, workflow: Workflow): FancyflowError {
   if (isFancyflowError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new FancyflowError('STEP_FAILED', `Step "${step.id}" (${step.slug}) failed: ${message}`, {
+  return new FancyflowError('STEP_FAILED', `Step ${labelIn(step, workflow)} failed: ${message}`, {
     details: { stepId: step.id, slug: step.slug },
     cause: e,
   });

@@ -75,3 +75,19 @@ export function serializeStep(step: WorkflowStep): SerializedStep {
   if (step.name !== undefined) out.name = step.name;
   return out;
 }
+
+/**
+ * How people read a step in messages and tables: its readable name (`"clean" (drop_nulls)`), else
+ * its slug and, when known, its 1-based position in the workflow (`drop_nulls #3`). Ids are for
+ * tooltips and JSON only.
+ */
+export function stepLabel(step: Pick<SerializedStep, 'slug' | 'name'>, position?: number): string {
+  if (step.name !== undefined) return `"${step.name}" (${step.slug})`;
+  return position === undefined ? step.slug : `${step.slug} #${position}`;
+}
+
+/** The readable name of a step for reports: its `name`, else `<slug> #<position>` or the slug. */
+export function stepName(step: Pick<SerializedStep, 'slug' | 'name'>, position?: number): string {
+  if (step.name !== undefined) return step.name;
+  return position === undefined ? step.slug : `${step.slug} #${position}`;
+}

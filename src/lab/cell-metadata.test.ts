@@ -179,13 +179,14 @@ describe('kernel state and events → cell metadata', () => {
     const ok = applyStepReport(update!.metadata, {
       stepId: 'c2',
       slug: 'scale',
+      name: 'scale',
       status: 'completed',
       durationMs: 1,
     });
     expect(ok.error).toBeUndefined();
     expect(ok.durationMs).toBe(1);
     expect(
-      updateFromReport(notebook(), { stepId: 'plain', slug: 'x', status: 'running' }),
+      updateFromReport(notebook(), { stepId: 'plain', slug: 'x', name: 'x', status: 'running' }),
     ).toBeUndefined();
   });
 });

@@ -97,7 +97,9 @@ describe('WorkflowModel', () => {
     expect(model.counts).toMatchObject({ pending: 2, completed: 0 });
     model.applyState({
       running: false,
-      statuses: { a: { stepId: 'a', slug: 'source', status: 'completed', durationMs: 3 } },
+      statuses: {
+        a: { stepId: 'a', slug: 'source', name: 'source', status: 'completed', durationMs: 3 },
+      },
     });
     expect(model.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
   });

@@ -34,9 +34,9 @@ export interface RunProgress {
   startedAt: number;
 }
 
-const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped']);
+const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 
-/** True for completed, failed and skipped. */
+/** True for completed, failed, skipped and cancelled. */
 export function isTerminal(status: StepStatus): boolean {
   return TERMINAL.has(status);
 }
@@ -150,9 +150,11 @@ export class WorkflowModel {
           startedAt: event.at,
         };
         for (const id of event.stepIds) {
+          const step = this.list.find((s) => s.id === id);
           this.reports.set(id, {
             stepId: id,
-            slug: this.list.find((s) => s.id === id)?.slug ?? '',
+            slug: step?.slug ?? '',
+            name: step?.name ?? step?.slug ?? id,
             status: 'pending',
           });
         }
@@ -211,6 +213,7 @@ export class WorkflowModel {
       completed: 0,
       failed: 0,
       skipped: 0,
+      cancelled: 0,
     };
     for (const step of this.list) out[this.reports.get(step.id)?.status ?? 'pending']++;
     return out;
