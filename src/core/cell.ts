@@ -101,6 +101,16 @@ interface Classification {
   adapter?: TableAdapter;
 }
 
+/**
+ * True for the values a notebook lists as data cells: tables, binary data, and JSON arrays and
+ * objects. Scalars, functions and class instances (a step definition, a helper) are not data.
+ */
+export function isDataValue(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const kind = classify(value).kind;
+  return kind !== 'value';
+}
+
 /** The kind of a value, decided from its top level only (cheap: no serialisation, no hashing). */
 function classify(value: unknown): Classification {
   const adapter = tableAdapterFor(value);

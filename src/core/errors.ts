@@ -48,6 +48,8 @@ export const ErrorCode = {
   DEPENDENCY_FAILED: 'DEPENDENCY_FAILED',
   /** The run was cancelled through its AbortSignal. */
   CANCELLED: 'CANCELLED',
+  /** A run was asked for while one of the same notebook goes on. */
+  RUN_IN_PROGRESS: 'RUN_IN_PROGRESS',
   /** The store holds no datum for this cell id. */
   DATUM_NOT_FOUND: 'DATUM_NOT_FOUND',
   /** A stored datum's file is unreadable, truncated or corrupt. */

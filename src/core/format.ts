@@ -1,11 +1,15 @@
 /**
- * The JSON format of workflows (`formatVersion` 1) and of a step cell's notebook metadata, as zod
+ * The JSON format of workflows (`formatVersion` 2) and of a step cell's notebook metadata, as zod
  * schemas. `schema/*.schema.json` are generated from these (`scripts/generate-schemas.js`).
+ * Version 1 documents are read too: {@link migrateDocument} brings them to version 2.
  */
 import { z } from 'zod';
 
-/** The format version this build writes and reads. */
-export const FORMAT_VERSION = 1;
+/** The format version this build writes (it also reads the versions before it). */
+export const FORMAT_VERSION = 2;
+
+/** The format versions this build reads. */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** The top-level key under which notebooks carry the workflow document, and cells their step. */
 export const NOTEBOOK_METADATA_KEY = 'fancyflow';
@@ -30,13 +34,19 @@ export const SerializedStepSchema = z
 /** A workflow document. */
 export const WorkflowDocumentSchema = z
   .object({
-    formatVersion: z.literal(FORMAT_VERSION).describe('The format version: 1.'),
+    formatVersion: z.literal(FORMAT_VERSION).describe('The format version: 2.'),
     steps: z.array(SerializedStepSchema).describe('The steps, in the order they run.'),
     modules: z
       .array(z.string().min(1))
       .default([])
       .describe(
         'Modules that define the steps, loaded before running: package names (`fancyflow`) or paths relative to the document.',
+      ),
+    definitions: z
+      .record(z.string().min(1), z.string().min(1))
+      .default({})
+      .describe(
+        "Steps defined in the notebook's own cells: slug → id of the cell whose execution registers it (that cell runs before the steps that use it).",
       ),
     metadata: z
       .record(z.string(), json)
@@ -52,6 +62,17 @@ export const WorkflowDocumentSchema = z
 
 /** A workflow document, as parsed (defaults applied). */
 export type WorkflowDocument = z.output<typeof WorkflowDocumentSchema>;
+
+/**
+ * A document of an older format version brought to the current one (version 1 had no
+ * `definitions`); other values are returned as they are, for the schema to judge.
+ */
+export function migrateDocument(document: unknown): unknown {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return document;
+  const version = (document as { formatVersion?: unknown }).formatVersion;
+  if (version === 1) return { ...document, formatVersion: FORMAT_VERSION };
+  return document;
+}
 
 /** The statuses a step can be in. */
 export const StepStatusSchema = z.enum([

@@ -75,6 +75,11 @@ export interface RunOptions {
   only?: string;
   /** Called on every event of this run (besides the listeners added with `on`). */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Outputs known not to be there because their steps did not complete before this run (a
+   * notebook's earlier cell failed): steps wired to them are skipped, not run on stale data.
+   */
+  unavailable?: Iterable<string>;
 }
 
 /** Options of an Orchestrator. */
@@ -150,7 +155,8 @@ export class Orchestrator {
       emit({ type: 'run-started', runId, stepIds: reports.map((r) => r.stepId), at: Date.now() });
       for (const report of reports) emit({ type: 'step-status', runId, at: Date.now(), ...report });
     }
-    const unavailable = new Set<string>(); // outputs of steps in this run that did not complete
+    // outputs of steps (of this run, or before it) that did not complete
+    const unavailable = new Set<string>(options.unavailable);
     const signal = options.signal;
     for (let i = 0; i < selected.length; i++) {
       const step = selected[i]!;

@@ -76,18 +76,31 @@ export function serializeStep(step: WorkflowStep): SerializedStep {
   return out;
 }
 
+/** Cell ids JupyterLab makes (UUIDs) say nothing to a reader; ids written by people do. */
+const MACHINE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * How people read a step in messages and tables: its readable name (`"clean" (drop_nulls)`), else
- * its slug and, when known, its 1-based position in the workflow (`drop_nulls #3`). Ids are for
- * tooltips and JSON only.
+ * The readable name of a step for reports and tables: its `name`, else its id when a person wrote
+ * it (`numbers`), else `<slug> #<position>` (`drop_nulls #3`) or the slug. Machine ids (a notebook
+ * cell's UUID) are for tooltips and JSON only.
  */
-export function stepLabel(step: Pick<SerializedStep, 'slug' | 'name'>, position?: number): string {
-  if (step.name !== undefined) return `"${step.name}" (${step.slug})`;
+export function stepName(
+  step: Pick<SerializedStep, 'id' | 'slug' | 'name'>,
+  position?: number,
+): string {
+  if (step.name !== undefined) return step.name;
+  if (!MACHINE_ID.test(step.id) && step.id.length <= 64) return step.id;
   return position === undefined ? step.slug : `${step.slug} #${position}`;
 }
 
-/** The readable name of a step for reports: its `name`, else `<slug> #<position>` or the slug. */
-export function stepName(step: Pick<SerializedStep, 'slug' | 'name'>, position?: number): string {
-  if (step.name !== undefined) return step.name;
-  return position === undefined ? step.slug : `${step.slug} #${position}`;
+/**
+ * How messages name a step: its readable name quoted, with its slug (`"clean" (drop_nulls)`),
+ * or `drop_nulls #3` when it has no readable name.
+ */
+export function stepLabel(
+  step: Pick<SerializedStep, 'id' | 'slug' | 'name'>,
+  position?: number,
+): string {
+  const name = stepName(step, position);
+  return name === step.slug || name.startsWith(`${step.slug} #`) ? name : `"${name}" (${step.slug})`;
 }

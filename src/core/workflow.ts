@@ -6,7 +6,9 @@ import { FancyflowError, serializeIssues, toJsonPointer, type JsonValue } from '
 import {
   FORMAT_VERSION,
   NOTEBOOK_METADATA_KEY,
+  READABLE_FORMAT_VERSIONS,
   WorkflowDocumentSchema,
+  migrateDocument,
   type WorkflowDocument,
 } from './format';
 import type { FunctionRegistry } from './registry';
@@ -25,6 +27,8 @@ export type KnownCells = (cellId: string) => boolean;
 export interface WorkflowOptions {
   /** Modules that define the steps (written to the document). Default none. */
   modules?: string[];
+  /** Steps defined in notebook cells: slug → cell id (written to the document). Default `{}`. */
+  definitions?: Record<string, string>;
   /** Free metadata. Default `{}`. */
   metadata?: Record<string, JsonValue>;
   /**
@@ -62,12 +66,15 @@ export class Workflow {
   private readonly positions = new Map<string, number>();
   /** Modules that define the steps, for the document. */
   modules: string[];
+  /** Steps defined in notebook cells (slug → cell id), for the document. */
+  definitions: Record<string, string>;
   /** Free metadata, for the document. */
   metadata: Record<string, JsonValue>;
   private readonly known: KnownCells;
 
   constructor(options: WorkflowOptions = {}) {
     this.modules = [...(options.modules ?? [])];
+    this.definitions = { ...(options.definitions ?? {}) };
     this.metadata = { ...(options.metadata ?? {}) };
     this.known = options.known ?? none;
   }
@@ -153,12 +160,13 @@ export class Workflow {
     }
   }
 
-  /** The workflow document (`formatVersion` 1). */
+  /** The workflow document (the current `formatVersion`). */
   toJSON(): WorkflowDocument {
     return {
       formatVersion: FORMAT_VERSION,
       steps: this.list.map(serializeStep),
       modules: [...this.modules],
+      definitions: { ...this.definitions },
       metadata: { ...this.metadata },
     };
   }
@@ -176,6 +184,7 @@ export class Workflow {
     const doc = validateDocument(document, base);
     const workflow = new Workflow({
       modules: doc.modules,
+      definitions: doc.definitions,
       metadata: doc.metadata,
       known: options.known ?? none,
     });
@@ -342,14 +351,16 @@ function validateDocument(document: unknown, base: string): WorkflowDocument {
       details: { pointer: `${base}/formatVersion` },
     });
   }
-  if (version !== FORMAT_VERSION) {
+  if (typeof version !== 'number' || !READABLE_FORMAT_VERSIONS.includes(version)) {
     throw new FancyflowError(
       'UNSUPPORTED_FORMAT_VERSION',
-      `Format version ${JSON.stringify(version)} is not supported (this build reads version ${FORMAT_VERSION})`,
-      { details: { pointer: `${base}/formatVersion`, formatVersion: String(version) } },
+      `Format version ${JSON.stringify(version).slice(0, 40)} is not supported (this build reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')})`,
+      {
+        details: { pointer: `${base}/formatVersion`, formatVersion: String(version).slice(0, 40) },
+      },
     );
   }
-  const result = WorkflowDocumentSchema.safeParse(document);
+  const result = WorkflowDocumentSchema.safeParse(migrateDocument(document));
   if (!result.success) {
     const issues = serializeIssues(result.error.issues);
     const first = issues[0]!;

@@ -1,7 +1,8 @@
 /**
  * The `fancyflow` comm target: the JupyterLab extension's line to the notebook session. Requests
  * are zod-checked (`src/protocol/messages.ts`) and answered with one reply each; runs stream
- * `event` pushes; registry and workflow changes made by cells are pushed once per execute.
+ * `event` pushes; registry and workflow changes made by cells are pushed once per execute. No
+ * request runs code: steps run as their cells execute.
  */
 import { FancyflowError, serializeIssues, toFancyflowError, type JsonValue } from '../core/errors';
 import {
@@ -130,15 +131,6 @@ export class FancyflowComms {
         return { steps: this.session.registry.describe() } satisfies ResultMap['list-steps'];
       case 'get-workflow':
         return this.session.state();
-      case 'set-workflow': {
-        const state = this.session.setWorkflow(req.workflow, req.knownCells ?? []);
-        this.workflowDirty = false; // the requester gets the state in the reply
-        return state;
-      }
-      case 'run':
-        return this.session.run(req.mode, req.stepId);
-      case 'cancel':
-        return { cancelled: this.session.cancel() } satisfies ResultMap['cancel'];
       case 'preview':
         return this.session.preview(req.cellId, req.rows);
     }

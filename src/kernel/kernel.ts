@@ -1,20 +1,27 @@
 /**
  * The kernel: Jupyter messaging protocol 5.3 over the sockets, the execute engine and the notebook
- * session. Executions run one at a time in arrival order; every other request (kernel_info,
- * complete, inspect, history, comms, …) is answered at once, also while a cell awaits.
+ * session. Executions run one at a time in arrival order (the one queue every run goes through,
+ * cells and workflow runs alike); every other request (kernel_info, complete, inspect, history,
+ * comms, …) is answered at once, also while a cell awaits.
+ *
+ * The kernel reports `busy` while anything is in flight: a request answered during an execution
+ * publishes its `idle` only when the execution is done, so front ends never see an idle kernel
+ * that is still running a cell.
  */
 import { randomUUID } from 'node:crypto';
 import * as ts from '@tslab/typescript-for-tslab';
-import { isFancyflowError, type FancyflowError } from '../core/errors';
+import { FancyflowError } from '../core/errors';
+import { CellMetadataSchema, NOTEBOOK_METADATA_KEY } from '../core/format';
+import { CellRunner, type CellRun } from './cell-runner';
 import { CommManager } from './comms';
 import type { ConnectionInfo } from './connection';
-import { cellBundle, plainText, valueBundle, type MimeBundle } from './displays';
-import { ExecuteEngine, thrownError, type ExecutionError } from './engine';
+import { plainText } from './displays';
+import { ExecuteEngine, type ExecutionError } from './engine';
 import { FancyflowComms } from './fancyflow-comm';
 import { History } from './history';
 import { kernelLog } from './kernel-log';
 import { IopubSink, runWithOutput, type OutputSink } from './output';
-import { kernelVersion, NotebookSession } from './session';
+import { kernelVersion, NotebookSession, type NotRunStep } from './session';
 import { KernelSockets, type RequestChannel } from './sockets';
 import {
   createMessage,
@@ -50,6 +57,21 @@ const TSLAB_VERSION = (() => {
   }
 })();
 
+/**
+ * The step an execute request would have run: the kernel's own step for its cell, or the step
+ * cell metadata JupyterLab sends with every execution (`metadata.fancyflow`).
+ */
+function notRunStep(request: JupyterMessage, session: NotebookSession): NotRunStep[] {
+  const cellId = request.metadata.cellId;
+  if (typeof cellId !== 'string' || cellId === '') return [];
+  const known = session.steps.get(cellId);
+  if (known) return [{ cellId, slug: known.slug, ...(known.name ? { name: known.name } : {}) }];
+  const parsed = CellMetadataSchema.safeParse(request.metadata[NOTEBOOK_METADATA_KEY]);
+  if (!parsed.success) return [];
+  const { slug, name } = parsed.data;
+  return [{ cellId, slug, ...(name ? { name } : {}) }];
+}
+
 function stringField(content: JsonObject, key: string, fallback = ''): string {
   const value = content[key];
   return typeof value === 'string' ? value : fallback;
@@ -60,11 +82,6 @@ function boolField(content: JsonObject, key: string, fallback: boolean): boolean
   return typeof value === 'boolean' ? value : fallback;
 }
 
-/** A fancyflow error as Jupyter's error fields. */
-function fancyflowExecutionError(error: FancyflowError): ExecutionError {
-  return thrownError(error);
-}
-
 /** A running kernel. */
 export class Kernel {
   private readonly id = randomUUID();
@@ -72,6 +89,10 @@ export class Kernel {
   private readonly comms: CommManager;
   private readonly fancyflow: FancyflowComms;
   private readonly queue: JupyterMessage[] = [];
+  private readonly runner: CellRunner;
+  /** `idle` of requests answered while an execution runs, published when it is done. */
+  private readonly deferredIdle: JupyterMessage[] = [];
+  private executing = false;
   private sockets?: KernelSockets;
   private executionCount = 0;
   private generatedCellIds = 0;
@@ -87,6 +108,7 @@ export class Kernel {
   ) {
     this.comms = new CommManager((type, content, parent) => this.publish(type, content, parent));
     this.fancyflow = new FancyflowComms(session, this.comms);
+    this.runner = new CellRunner(engine, session);
   }
 
   /** Starts a kernel: session, engine, then the sockets (so the first request finds it ready). */
@@ -136,6 +158,8 @@ export class Kernel {
   ): Promise<void> {
     this.publish('status', { execution_state: 'busy' }, request);
     const sink = this.sinkFor(request);
+    const isExecution = request.header.msg_type === 'execute_request';
+    if (isExecution) this.executing = true;
     try {
       await runWithOutput(sink, () => handle(sink));
     } catch (e) {
@@ -144,7 +168,17 @@ export class Kernel {
       );
     } finally {
       sink.flush();
-      this.publish('status', { execution_state: 'idle' }, request);
+      if (isExecution) {
+        this.executing = false;
+        for (const deferred of this.deferredIdle.splice(0)) {
+          this.publish('status', { execution_state: 'idle' }, deferred);
+        }
+        this.publish('status', { execution_state: 'idle' }, request);
+      } else if (this.executing) {
+        this.deferredIdle.push(request);
+      } else {
+        this.publish('status', { execution_state: 'idle' }, request);
+      }
     }
   }
 
@@ -284,6 +318,7 @@ export class Kernel {
         ? request.metadata.cellId
         : `cell-${++this.generatedCellIds}`;
     let aborted: JupyterMessage[] = [];
+    let failure: { error: ExecutionError; cellId: string; count: number } | undefined;
     await this.busy(request, async (sink) => {
       if (storeHistory) {
         this.executionCount++;
@@ -292,15 +327,18 @@ export class Kernel {
       const count = this.executionCount;
       if (!silent) this.publish('execute_input', { code, execution_count: count }, request);
       this.fancyflow.beginExecute();
-      let error: ExecutionError | undefined;
+      let run: CellRun;
       try {
-        error = await this.runCell(code, cellId, count, silent, storeHistory, sink);
+        run = await this.runner.run(code, cellId, count, { silent });
       } finally {
         this.fancyflow.endExecute(request);
       }
+      for (const note of run.notes) sink.stream('stderr', `${note}\n`);
       sink.flush();
+      const error = run.error;
       if (error) {
         // The batch is what is queued now, before the client can read the error reply.
+        if (stopOnError) failure = { error, cellId, count };
         if (stopOnError) aborted = this.takeQueued(request.header.session);
         if (!silent) {
           this.publish(
@@ -318,6 +356,12 @@ export class Kernel {
         });
         return;
       }
+      if (run.result && !silent) {
+        const { data, metadata } = run.result;
+        this.publish('execute_result', { execution_count: count, data, metadata }, request);
+        const text = data['text/plain'];
+        if (storeHistory && typeof text === 'string') this.history.recordOutput(count, text);
+      }
       const expressions = content.user_expressions;
       const userExpressions =
         typeof expressions === 'object' && expressions !== null && !Array.isArray(expressions)
@@ -330,51 +374,8 @@ export class Kernel {
         user_expressions: userExpressions,
       });
     });
+    if (aborted.length > 0 && failure) this.markAborted(aborted, failure);
     this.abort(channel, aborted);
-  }
-
-  /** Runs a cell and shows its value; returns the error to report, if any. */
-  private async runCell(
-    code: string,
-    cellId: string,
-    count: number,
-    silent: boolean,
-    storeHistory: boolean,
-    sink: OutputSink,
-  ): Promise<ExecutionError | undefined> {
-    const outcome = await this.engine.execute(code);
-    if (outcome.status === 'error') return outcome.error;
-    if (silent) return undefined;
-    let bundle: MimeBundle | undefined;
-    try {
-      const recorded = await this.session.recordCell(cellId, outcome.hasValue, outcome.value);
-      switch (recorded.type) {
-        case 'none':
-          return undefined;
-        case 'error':
-          return fancyflowExecutionError(recorded.error);
-        case 'cell':
-          bundle = cellBundle(recorded.value, recorded.cell, recorded.step);
-          break;
-        case 'unstored':
-          sink.stream('stderr', `Not stored as a cell: ${recorded.reason.message}\n`);
-          bundle = valueBundle(recorded.value);
-          break;
-      }
-    } catch (e) {
-      return isFancyflowError(e) ? fancyflowExecutionError(e) : thrownError(e);
-    }
-    sink.flush();
-    this.publish(
-      'execute_result',
-      { execution_count: count, data: bundle.data, metadata: bundle.metadata },
-      sink.parent,
-    );
-    if (storeHistory) {
-      const text = bundle.data['text/plain'];
-      if (typeof text === 'string') this.history.recordOutput(count, text);
-    }
-    return undefined;
   }
 
   /** Evaluates `user_expressions` after a successful execution, as IPython does. */
@@ -392,6 +393,27 @@ export class Kernel {
       }
     }
     return out;
+  }
+
+  /**
+   * Step cells among execute requests aborted after a failure are marked: `cancelled` after an
+   * interrupt, `skipped` after an error (naming the cell that failed), so their badges do not show
+   * an earlier run as if it were this one.
+   */
+  private markAborted(
+    requests: readonly JupyterMessage[],
+    failure: { error: ExecutionError; cellId: string; count: number },
+  ): void {
+    const steps = requests.flatMap((r) => notRunStep(r, this.session));
+    if (steps.length === 0) return;
+    const interrupted =
+      failure.error.ename === 'Interrupted' || failure.error.evalue.startsWith('CANCELLED');
+    const failed = this.session.stepLabelOf(failure.cellId);
+    const what = failed ? `step ${failed}` : `cell [${failure.count}]`;
+    const error = interrupted
+      ? new FancyflowError('CANCELLED', `Not run: the run was interrupted at ${what}`)
+      : new FancyflowError('DEPENDENCY_FAILED', `Not run: ${what} failed before it`);
+    this.session.markNotRun(steps, interrupted ? 'cancelled' : 'skipped', error);
   }
 
   /** Removes and returns the queued execute requests of client session `session`. */

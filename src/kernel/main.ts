@@ -3,8 +3,8 @@
  * kernel itself. `fancyflow kernel --connection-file <file>` calls {@link startKernel}; running this
  * file directly does the same (`node dist/kernel/main.js --connection-file <file>`).
  */
-// The package root registers the table adapters and the standard step library, so that a
-// workflow the front end sends to a fresh kernel (set-workflow) finds its steps.
+// The package root registers the table adapters and the standard step library, so that the
+// palette of a fresh kernel lists them and `steps.<slug>` works in the first cell.
 import '../index';
 import { readConnectionFile } from './connection';
 import { registerKernelOutputHost } from './display-api';

@@ -1,13 +1,18 @@
 /**
- * The notebook session: what one kernel hosts. The process-wide FunctionRegistry (so `step()` in a
- * cell registers at once), a DatumStore (memory, or disk on request), the Orchestrator and the
- * notebook's Workflow, whose steps are keyed by the cells that made them.
+ * The notebook session: what one kernel (or one headless notebook run) hosts. The process-wide
+ * FunctionRegistry (so `step()` in a cell registers at once), a DatumStore (memory, or disk on
+ * request), the Orchestrator and the notebook's Workflow, whose steps are keyed by the cells that
+ * made them.
+ *
+ * The notebook is the program: the workflow here is exactly the step cells executed in this
+ * session, in execution order, and a step runs only as part of its cell's execution. The session
+ * also remembers which cells ran and which cell registered each step, so a front end can tell
+ * what a step needs before it can run again.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { cellSnapshot, type FancyCell } from '../core/cell';
+import { cellSnapshot, isDataValue, type FancyCell } from '../core/cell';
 import {
   FancyflowError,
   isFancyflowError,
@@ -15,7 +20,12 @@ import {
   type SerializedError,
 } from '../core/errors';
 import { MemoryDatumStore } from '../core/memory-store';
-import { Orchestrator, type RunEvent, type RunReport, type StepReport } from '../core/orchestrator';
+import {
+  Orchestrator,
+  type OrchestratorOptions,
+  type RunEvent,
+  type StepReport,
+} from '../core/orchestrator';
 import { defaultRegistry, type FunctionRegistry } from '../core/registry';
 import type { DatumStore } from '../core/store';
 import { tableAdapterFor, type Row } from '../core/table';
@@ -24,6 +34,8 @@ import {
   createWorkflowStep,
   isWorkflowStep,
   serializeStep,
+  stepLabel,
+  stepName,
   type WorkflowStep,
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
@@ -35,16 +47,25 @@ import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-ce
 export interface SessionOptions {
   /** A folder for a disk store (survives restarts). Default: a memory store. */
   storeDir?: string;
-  /** The notebook's folder: a workflow's `modules` load relative to it. Default: the cwd. */
+  /** The notebook's folder: a disk store path resolves against it. Default: the cwd. */
   rootDir?: string;
+  /** Passed to the Orchestrator (the kernel's interrupt guard). */
+  orchestrator?: Omit<OrchestratorOptions, 'store' | 'registry'>;
 }
 
 /** What a cell's value became. */
 export type CellOutcome =
   | { type: 'none' }
   | { type: 'cell'; cell: FancyCell; value: unknown; step?: StepReport }
-  | { type: 'unstored'; value: unknown; reason: FancyflowError }
-  | { type: 'error'; error: FancyflowError };
+  | { type: 'value'; value: unknown; reason?: FancyflowError }
+  | { type: 'error'; error: FancyflowError; step?: StepReport };
+
+/** A step cell that was not run (a cell before it failed, or the run was interrupted). */
+export interface NotRunStep {
+  cellId: string;
+  slug: string;
+  name?: string;
+}
 
 interface DiskStoreModule {
   DiskDatumStore: { open(dir: string): Promise<DatumStore> };
@@ -80,38 +101,65 @@ function readPackageVersion(): string {
 /** The version of this package (the kernel's implementation version). */
 export const kernelVersion = readPackageVersion();
 
+const NOT_COMPLETED: ReadonlySet<string> = new Set(['failed', 'skipped', 'cancelled']);
+
 /** One kernel's notebook session. */
 export class NotebookSession implements NotebookCellsHost {
   readonly registry: FunctionRegistry;
   private currentStore: DatumStore;
   private currentOrchestrator: Orchestrator;
   private readonly runListeners = new Set<(event: RunEvent) => void>();
-  private currentWorkflow: Workflow;
+  private readonly workflow = new Workflow({ known: (id) => this.store.has(id) });
   /** Readable name → cell id. */
   private readonly names = new Map<string, string>();
   /** Id a step was made with → the cell id the kernel gave it (so `clean({ df: raw })` works). */
   private readonly aliases = new Map<string, string>();
-  /** Notebook cell ids the front end told us about (wiring to them is accepted). */
-  private readonly notebookCells = new Set<string>();
+  /** The latest status of each step (runs and not-run marks), for the front end. */
+  private readonly statuses = new Map<string, StepReport>();
+  /** Cell id → the execution count of its latest execution in this session. */
+  private readonly executed = new Map<string, number>();
+  /** Slug → the cell whose execution registered it in this session. */
+  private readonly definedIn = new Map<string, string>();
+  private executingCell: string | undefined;
   private readonly runs = new Set<AbortController>();
   private readonly workflowListeners = new Set<() => void>();
 
   private constructor(
     store: DatumStore,
     private readonly rootDir: string,
+    private readonly orchestratorOptions: SessionOptions['orchestrator'],
   ) {
     this.registry = defaultRegistry();
     this.currentStore = store;
     this.currentOrchestrator = this.orchestratorFor(store);
-    this.currentWorkflow = new Workflow({ known: this.known });
+    this.registry.subscribe((change) => {
+      if (change.type === 'removed') {
+        this.definedIn.delete(change.slug);
+      } else if (this.executingCell !== undefined) {
+        this.definedIn.set(change.slug, this.executingCell);
+      }
+    });
   }
 
   private orchestratorFor(store: DatumStore): Orchestrator {
-    const orchestrator = new Orchestrator({ store, registry: this.registry });
-    orchestrator.on((event) => {
-      for (const listener of this.runListeners) listener(event);
+    const orchestrator = new Orchestrator({
+      ...this.orchestratorOptions,
+      store,
+      registry: this.registry,
     });
+    orchestrator.on((event) => this.recordRunEvent(event));
     return orchestrator;
+  }
+
+  private recordRunEvent(event: RunEvent): void {
+    if (event.type === 'step-status') {
+      const report: StepReport = { ...event };
+      delete (report as Partial<typeof event>).type;
+      delete (report as Partial<typeof event>).runId;
+      delete (report as Partial<typeof event>).at;
+      this.statuses.set(event.stepId, report);
+    }
+    for (const listener of this.runListeners) listener(event);
   }
 
   /** The store cell values live in. */
@@ -119,7 +167,7 @@ export class NotebookSession implements NotebookCellsHost {
     return this.currentStore;
   }
 
-  /** The Orchestrator that runs the workflow against {@link store}. */
+  /** The Orchestrator that runs the step cells against {@link store}. */
   get orchestrator(): Orchestrator {
     return this.currentOrchestrator;
   }
@@ -145,20 +193,18 @@ export class NotebookSession implements NotebookCellsHost {
     const session = new NotebookSession(
       await openSessionStore(options.storeDir),
       options.rootDir ?? process.cwd(),
+      options.orchestrator,
     );
     registerNotebookCellsHost(session);
     return session;
   }
 
-  /** The notebook's workflow. */
-  get workflow(): Workflow {
-    return this.currentWorkflow;
+  /** The notebook's workflow: the step cells executed in this session, in order. */
+  get steps(): Workflow {
+    return this.workflow;
   }
 
-  private readonly known = (cellId: string): boolean =>
-    this.store.has(cellId) || this.notebookCells.has(cellId);
-
-  /** Calls `listener` after a cell or a request changed the workflow; returns the unsubscriber. */
+  /** Calls `listener` after a cell changed the workflow; returns the unsubscriber. */
   onWorkflowChanged(listener: () => void): () => void {
     this.workflowListeners.add(listener);
     return () => this.workflowListeners.delete(listener);
@@ -176,24 +222,32 @@ export class NotebookSession implements NotebookCellsHost {
 
   // ---- cells ---------------------------------------------------------------------------------
 
+  /**
+   * A cell starts executing: steps it registers are recorded as defined by it. Call
+   * {@link endCell} when it is done.
+   */
+  beginCell(cellId: string, executionCount: number): void {
+    this.executingCell = cellId;
+    this.executed.set(cellId, executionCount);
+  }
+
+  /** The executing cell is done. */
+  endCell(): void {
+    this.executingCell = undefined;
+  }
+
   /** The cell id a readable name or an id stands for. */
   resolveCell(nameOrId: string): string {
     const named = this.names.get(nameOrId);
     if (named !== undefined) return named;
     const aliased = this.aliases.get(nameOrId);
     if (aliased !== undefined) return aliased;
-    if (
-      this.store.has(nameOrId) ||
-      this.currentWorkflow.get(nameOrId) ||
-      this.notebookCells.has(nameOrId)
-    ) {
-      return nameOrId;
-    }
+    if (this.store.has(nameOrId) || this.workflow.get(nameOrId)) return nameOrId;
     const known = [...this.names.keys()].sort();
     throw new FancyflowError(
       'MISSING_CELL',
-      `No cell is named or has the id "${nameOrId}" (known names: ${known.length ? known.join(', ') : 'none'})`,
-      { details: { cellId: nameOrId, knownNames: known } },
+      `No cell named "${clip(nameOrId)}" has run in this kernel yet: run the cell that makes it first (known names: ${known.length ? known.join(', ') : 'none'})`,
+      { details: { cellId: clip(nameOrId), knownNames: known } },
     );
   }
 
@@ -205,7 +259,7 @@ export class NotebookSession implements NotebookCellsHost {
   /** A plain copy of `cell` (stores may compute fields lazily) with its readable name. */
   private withName(cell: FancyCell): FancyCell {
     const snapshot = cellSnapshot(cell);
-    const name = cell.name ?? this.nameOf(cell.id);
+    const name = this.nameOf(cell.id) ?? cell.name;
     if (name !== undefined) snapshot.name = name;
     return snapshot;
   }
@@ -240,50 +294,82 @@ export class NotebookSession implements NotebookCellsHost {
     for (const [argument, ref] of Object.entries(serialized.wiring)) {
       wiring[argument] =
         this.aliases.get(ref) ??
-        (this.store.has(ref) || this.currentWorkflow.get(ref) ? ref : (this.names.get(ref) ?? ref));
+        (this.store.has(ref) || this.workflow.get(ref) ? ref : (this.names.get(ref) ?? ref));
     }
     return createWorkflowStep({ ...serialized, id: cellId, wiring });
   }
 
   /**
    * Records the last expression's value of cell `cellId`: a WorkflowStep joins the workflow (or
-   * replaces the step of the same cell) and runs; any other value is stored as the cell's FancyCell.
-   * A cell without a value no longer produces a cell.
+   * replaces the step of the same cell) and runs; a data value (table, JSON, bytes) is stored as
+   * the cell's FancyCell, under `name` when the cell ends with a variable; other values are only
+   * shown. A cell that no longer makes a step or a datum loses its old ones.
    */
-  async recordCell(cellId: string, hasValue: boolean, value: unknown): Promise<CellOutcome> {
+  async recordCell(
+    cellId: string,
+    hasValue: boolean,
+    value: unknown,
+    name?: string,
+  ): Promise<CellOutcome> {
     if (hasValue && isWorkflowStep(value)) return this.runCellStep(cellId, value);
-    const hadStep = this.currentWorkflow.remove(cellId);
+    const hadStep = this.workflow.remove(cellId);
+    this.statuses.delete(cellId);
     this.setName(cellId, undefined);
     if (hadStep) this.workflowChanged();
-    if (!hasValue) {
+    if (!hasValue || !isDataValue(value)) {
       if (this.store.has(cellId)) await this.store.delete(cellId);
-      return { type: 'none' };
+      return hasValue ? { type: 'value', value } : { type: 'none' };
     }
     try {
-      const cell = await this.store.persist(value, { cellId });
+      const cell = await this.store.persist(value, {
+        cellId,
+        ...(name === undefined ? {} : { name }),
+      });
+      this.setName(cellId, name);
       return { type: 'cell', cell: this.withName(cell), value };
     } catch (e) {
-      if (isFancyflowError(e, 'UNPERSISTABLE')) return { type: 'unstored', value, reason: e };
+      if (isFancyflowError(e, 'UNPERSISTABLE')) return { type: 'value', value, reason: e };
       throw e;
     }
+  }
+
+  /** Outputs of the workflow's steps whose latest status is not completed. */
+  private unavailableOutputs(): string[] {
+    const out: string[] = [];
+    for (const step of this.workflow.steps) {
+      const status = this.statuses.get(step.id)?.status;
+      if (status !== undefined && NOT_COMPLETED.has(status) && !this.store.has(step.id))
+        out.push(step.id);
+    }
+    return out;
   }
 
   private async runCellStep(cellId: string, made: WorkflowStep): Promise<CellOutcome> {
     const step = this.rewire(made, cellId);
     try {
-      this.currentWorkflow.add(step);
+      this.workflow.add(step);
     } catch (e) {
       return { type: 'error', error: toFancyflowError(e, 'INTERNAL') };
     }
     if (made.id !== cellId) this.aliases.set(made.id, cellId);
     this.setName(cellId, step.name);
     this.workflowChanged();
-    const report = await this.runTracked((signal) =>
-      this.orchestrator.runStep(this.currentWorkflow, cellId, { signal }),
-    );
+    const controller = new AbortController();
+    this.runs.add(controller);
+    let report;
+    try {
+      report = await this.orchestrator.runStep(this.workflow, cellId, {
+        signal: controller.signal,
+        unavailable: this.unavailableOutputs(),
+      });
+    } finally {
+      this.runs.delete(controller);
+    }
     const stepReport = report.steps[0]!;
     if (stepReport.status !== 'completed') {
-      return { type: 'error', error: revive(stepReport.error, cellId) };
+      // Nothing downstream may read the output of an earlier, different run of this cell.
+      if (this.store.has(cellId)) await this.store.delete(cellId);
+      return { type: 'error', error: revive(stepReport.error, cellId), step: stepReport };
     }
     const cell = this.store.cell(cellId);
     if (!cell) throw new FancyflowError('INTERNAL', `Step "${cellId}" completed without a cell`);
@@ -295,96 +381,71 @@ export class NotebookSession implements NotebookCellsHost {
     };
   }
 
-  private async runTracked(run: (signal: AbortSignal) => Promise<RunReport>): Promise<RunReport> {
-    const controller = new AbortController();
-    this.runs.add(controller);
-    try {
-      return await run(controller.signal);
-    } finally {
-      this.runs.delete(controller);
+  /**
+   * Marks step cells that were queued and not run (`skipped` after a cell failed, `cancelled`
+   * after an interrupt), so their status says so instead of showing an old run.
+   */
+  markNotRun(
+    steps: readonly NotRunStep[],
+    status: 'skipped' | 'cancelled',
+    error: FancyflowError,
+  ): void {
+    const at = Date.now();
+    for (const s of steps) {
+      const known = this.workflow.get(s.cellId);
+      const name = known?.name ?? s.name;
+      const report: StepReport = {
+        stepId: s.cellId,
+        slug: known?.slug ?? s.slug,
+        name: stepName({
+          id: s.cellId,
+          slug: known?.slug ?? s.slug,
+          ...(name === undefined ? {} : { name }),
+        }),
+        status,
+        error: error.toJSON(),
+      };
+      delete report.error!.stack;
+      this.statuses.set(s.cellId, report);
+      const event: RunEvent = { type: 'step-status', runId: 'not-run', at, ...report };
+      for (const listener of this.runListeners) listener(event);
     }
+  }
+
+  /** How messages name the step of a cell, or undefined when the cell made no step. */
+  stepLabelOf(cellId: string): string | undefined {
+    const step = this.workflow.get(cellId);
+    return step && stepLabel(step, this.workflow.indexOf(cellId) + 1);
   }
 
   // ---- requests of the fancyflow comm --------------------------------------------------------
 
-  /** True while a run goes on. */
+  /** True while a step runs. */
   get running(): boolean {
     return this.runs.size > 0;
   }
 
-  /** The workflow with statuses, cells and names. */
+  /** The workflow with statuses, cells, names, executed cells and step definitions. */
   state(): WorkflowState {
     const statuses: Record<string, StepReport> = {};
-    for (const step of this.currentWorkflow.steps) {
-      const status = this.orchestrator.status(step.id);
-      if (status) statuses[step.id] = status;
+    for (const [id, report] of this.statuses) statuses[id] = report;
+    const definitions: Record<string, string> = {};
+    for (const step of this.workflow.steps) {
+      const cell = this.definedIn.get(step.slug);
+      if (cell !== undefined) definitions[step.slug] = cell;
     }
     return {
-      workflow: this.currentWorkflow.toJSON(),
+      workflow: { ...this.workflow.toJSON(), definitions },
       statuses,
       cells: this.listCells(),
       names: this.cellNames(),
       running: this.running,
+      executed: Object.fromEntries(this.executed),
+      definitions: Object.fromEntries(this.definedIn),
     };
   }
 
-  /** Replaces the workflow with a document (checked against the registry and the store). */
-  setWorkflow(document: unknown, knownCells: readonly string[] = []): WorkflowState {
-    for (const id of knownCells) this.notebookCells.add(id);
-    this.loadModules(document);
-    const workflow = Workflow.parse(document, { registry: this.registry, known: this.known });
-    this.currentWorkflow = workflow;
-    this.aliases.clear();
-    this.names.clear();
-    for (const step of workflow.steps)
-      if (step.name !== undefined) this.names.set(step.name, step.id);
-    this.workflowChanged();
-    return this.state();
-  }
-
-  /**
-   * Loads the step modules a workflow document names (`modules`, relative to the notebook's
-   * folder); `fancyflow` is loaded already. Throws `MODULE_LOAD` naming the module.
-   */
-  private loadModules(document: unknown): void {
-    const source =
-      typeof document === 'object' && document !== null && 'cells' in document
-        ? (document as { metadata?: { fancyflow?: unknown } }).metadata?.fancyflow
-        : document;
-    const modules = (source as { modules?: unknown } | undefined)?.modules;
-    if (!Array.isArray(modules)) return;
-    const load = createRequire(path.join(this.rootDir, 'notebook.js'));
-    modules.forEach((name: unknown, index) => {
-      if (typeof name !== 'string' || name === 'fancyflow') return;
-      try {
-        load(name);
-      } catch (e) {
-        throw new FancyflowError(
-          'MODULE_LOAD',
-          `Cannot load step module "${name}": ${e instanceof Error ? e.message : String(e)}`,
-          {
-            details: { module: name, pointer: `/modules/${index}` },
-            cause: e,
-          },
-        );
-      }
-    });
-  }
-
-  /** Runs the workflow: all of it, from a step, or one step. */
-  run(mode: 'all' | 'from' | 'step', stepId?: string): Promise<RunReport> {
-    if (mode !== 'all' && stepId === undefined) {
-      throw new FancyflowError('PROTOCOL', `A "${mode}" run needs a stepId`, { details: { mode } });
-    }
-    return this.runTracked((signal) =>
-      this.orchestrator.run(this.currentWorkflow, {
-        signal,
-        ...(mode === 'from' ? { from: stepId } : mode === 'step' ? { only: stepId } : {}),
-      }),
-    );
-  }
-
-  /** Cancels every run going on; true when there was one. */
+  /** Cancels the step running now, if any; true when there was one. */
   cancel(): boolean {
     const any = this.runs.size > 0;
     for (const controller of this.runs) controller.abort();
@@ -396,9 +457,11 @@ export class NotebookSession implements NotebookCellsHost {
     const id = this.names.get(cellId) ?? cellId;
     const cell = this.store.cell(id);
     if (!cell) {
-      throw new FancyflowError('DATUM_NOT_FOUND', `The store holds no datum for cell "${cellId}"`, {
-        details: { cellId },
-      });
+      throw new FancyflowError(
+        'DATUM_NOT_FOUND',
+        `The store holds no datum for cell "${clip(cellId)}"`,
+        { details: { cellId: clip(cellId) } },
+      );
     }
     const value = await this.store.resolve(id);
     const adapter = tableAdapterFor(value);
@@ -432,6 +495,13 @@ export class NotebookSession implements NotebookCellsHost {
     this.cancel();
     registerNotebookCellsHost(undefined);
   }
+}
+
+/** Client text echoed in messages is cut to this many characters. */
+const CLIP = 200;
+
+function clip(text: string): string {
+  return text.length > CLIP ? `${text.slice(0, CLIP)}…` : text;
 }
 
 function revive(error: SerializedError | undefined, cellId: string): FancyflowError {

@@ -4,7 +4,7 @@
  * state → cell metadata (after a run, or a cell that made a step), a run event → one cell's status.
  * Pure functions over plain snapshots of the notebook, so they test in Node.
  */
-import type { JsonValue } from '../core/errors';
+import type { ErrorCode, JsonValue } from '../core/errors';
 import {
   CellMetadataSchema,
   FORMAT_VERSION,
@@ -69,29 +69,93 @@ export function serializedStepOf(metadata: CellMetadata): SerializedStep {
   return step;
 }
 
+/** What the kernel knows about where the notebook's steps come from. */
+export interface StepOrigins {
+  /** Slug → the cell whose execution registered the step in this kernel. */
+  definitions?: Record<string, string>;
+  /** Slug → the module that declares the step (`fancyflow`, a package). */
+  modules?: Record<string, string>;
+}
+
 /**
- * The notebook's workflow document from its step cells, in notebook order. `base` gives the
- * modules and free metadata (default: modules `['fancyflow']`, no metadata).
+ * The notebook's workflow document from its step cells, in notebook order. The saved document
+ * (`base`) gives the free metadata and what the kernel does not know now; `origins` (the kernel's
+ * view) says which cell defines each step and which module declares it. Definitions of cells no
+ * longer in the notebook, and of steps no cell uses, are dropped.
  */
 export function workflowFromCells(
   cells: readonly CellSnapshot[],
-  base?: Pick<WorkflowDocument, 'modules' | 'metadata'>,
+  base?: Partial<Pick<WorkflowDocument, 'modules' | 'definitions' | 'metadata'>>,
+  origins: StepOrigins = {},
 ): WorkflowDocument {
+  const steps = stepCells(cells).map(({ metadata }) => serializedStepOf(metadata));
+  const cellIds = new Set(cells.map((c) => c.id));
+  const definitions: Record<string, string> = {};
+  const modules = new Set<string>(['fancyflow']);
+  for (const step of steps) {
+    const definedBy = origins.definitions?.[step.slug] ?? base?.definitions?.[step.slug];
+    if (definedBy !== undefined && cellIds.has(definedBy)) definitions[step.slug] = definedBy;
+    const module = origins.modules?.[step.slug];
+    if (module !== undefined) modules.add(module);
+  }
+  for (const module of base?.modules ?? []) modules.add(module);
   return {
     formatVersion: FORMAT_VERSION,
-    steps: stepCells(cells).map(({ metadata }) => serializedStepOf(metadata)),
-    modules: [...(base?.modules ?? ['fancyflow'])],
+    steps,
+    modules: [...modules],
+    definitions: sortedRecord(definitions),
     metadata: { ...(base?.metadata ?? {}) },
   };
 }
 
-/** True when two documents hold the same steps, modules and metadata. */
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * True when two documents hold the same steps, modules, definitions and metadata. The format
+ * version is not compared: an older saved document is rewritten only when its content changes,
+ * so opening a notebook never modifies it.
+ */
 export function sameWorkflow(a: WorkflowDocument, b: WorkflowDocument): boolean {
   return (
     jsonEqual(a.steps, b.steps) &&
     jsonEqual(a.modules, b.modules) &&
+    jsonEqual(a.definitions, b.definitions) &&
     jsonEqual(a.metadata, b.metadata)
   );
+}
+
+/** The keys of step cell metadata, in the order they are written (one canonical form). */
+const METADATA_KEYS = Object.keys(CellMetadataSchema.shape) as (keyof CellMetadata)[];
+
+/** Cell metadata with its keys in the schema's order, so equal metadata is written identically. */
+export function canonicalCellMetadata(metadata: CellMetadata): CellMetadata {
+  const out: Record<string, unknown> = {};
+  for (const key of METADATA_KEYS) if (metadata[key] !== undefined) out[key] = metadata[key];
+  return out as CellMetadata;
+}
+
+/** The last run saved in a step cell's metadata, as a report (undefined when it never ran). */
+export function savedReport(metadata: CellMetadata): StepReport | undefined {
+  if (metadata.status === undefined || metadata.status === 'pending') return undefined;
+  const report: StepReport = {
+    stepId: metadata.stepId,
+    slug: metadata.slug,
+    name: metadata.name ?? metadata.slug,
+    // a run the notebook was saved during is over
+    status: metadata.status === 'running' ? 'cancelled' : metadata.status,
+  };
+  if (metadata.durationMs !== undefined) report.durationMs = metadata.durationMs;
+  if (metadata.outputShape !== undefined) {
+    report.summary = { type: '', shape: [...metadata.outputShape] };
+  }
+  if (metadata.outputCellId !== undefined) report.outputCellId = metadata.outputCellId;
+  if (metadata.error !== undefined) {
+    const { code, message } = metadata.error;
+    report.error = { name: 'FancyflowError', code: code as ErrorCode, message, details: {} };
+  }
+  return report;
 }
 
 /**

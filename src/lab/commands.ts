@@ -58,25 +58,30 @@ export function selectStep(flow: INotebookFlow, stepId: string): void {
 /** Runs and reports the outcome as a notification (a failed run is a status, not an exception). */
 export async function runWithFeedback(
   flow: INotebookFlow,
-  mode: 'all' | 'from' | 'step',
-  stepId?: string,
+  mode: 'all' | 'from' | 'step' | 'cells',
+  target?: string | readonly string[],
 ): Promise<void> {
   try {
-    const report = await flow.run(mode, stepId);
-    if (report.status === 'failed') {
-      const failed = report.steps.find((s) => s.status === 'failed');
+    const result = await flow.run(mode, target);
+    if (result.status === 'failed') {
+      const failed = result.failed[0];
       Notification.warning(
-        `The run failed at ${failed?.stepId ?? 'a step'}: ${failed?.error?.message ?? ''}`,
-        {
-          autoClose: 5000,
-        },
+        failed
+          ? `The run stopped at ${failed.label}: ${firstLine(failed.message)}`
+          : 'The run stopped: a cell did not run.',
+        { autoClose: 6000 },
       );
-    } else if (report.status === 'cancelled') {
+    } else if (result.status === 'cancelled' && !result.declined) {
       Notification.info('The run was cancelled.', { autoClose: 3000 });
     }
   } catch (e) {
     Notification.error(messageOf(e), { autoClose: 8000 });
   }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 /** Changes the notebook's kernel to the fancyflow kernel. */

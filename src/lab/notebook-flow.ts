@@ -1,21 +1,25 @@
 /**
  * One notebook's fancyflow state: the kernel connection, the registered steps, the workflow model,
- * and the sync between the three places a step lives (cell code, cell metadata, the kernel):
- * - the cells' `fancyflow` metadata, in notebook order, is the workflow; it is written to the
- *   notebook's `fancyflow` metadata whenever it changes (what a shared .ipynb carries);
- * - code edits are read back into metadata while the code keeps the generated shape;
- * - the kernel's state (after a cell ran, after a run) and its events update metadata and statuses;
- * - a fresh kernel gets the notebook's workflow (`set-workflow`) so "run all" reproduces it.
+ * and where each fact comes from. The notebook is the single truth:
+ * - a step cell's code is the program; its `fancyflow` metadata is derived from the code (and
+ *   from the form, which edits the code), and the notebook's `fancyflow` document from the step
+ *   cells in notebook order — what a shared .ipynb carries;
+ * - statuses come from the kernel's events, and are saved into the cells' metadata;
+ * - a run from the panel executes the step cells through the notebook, exactly as Shift-Enter
+ *   does (the kernel's one queue, busy state, outputs, execution counts, Interrupt), together
+ *   with the cells they need that this kernel has not run yet;
+ * - opening a notebook executes nothing: the workflow shows from the metadata.
  */
-import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import type { ICellModel } from '@jupyterlab/cells';
+import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
 import { NOTEBOOK_METADATA_KEY, type CellMetadata, type WorkflowDocument } from '../core/format';
-import type { RunEvent, RunReport } from '../core/orchestrator';
+import type { RunStatus, StepReport } from '../core/orchestrator';
 import type { StepDescriptor } from '../core/step';
 import type { Push, WorkflowState } from '../protocol/messages';
 import {
+  canonicalCellMetadata,
   markCustomCode,
   metadataFromCall,
   nameIndex,
@@ -23,15 +27,17 @@ import {
   readNotebookWorkflow,
   referenceFor,
   sameWorkflow,
+  savedReport,
   stepCells,
   updateFromReport,
   updatesFromState,
   workflowFromCells,
   type CellSnapshot,
+  type StepOrigins,
 } from './cell-metadata';
 import {
-  accessFor,
   generateStepCode,
+  importLine,
   jsonEqual,
   parseStepCode,
   replaceConfig,
@@ -40,11 +46,32 @@ import {
   withoutDefaults,
 } from './codegen';
 import { KernelConnection } from './kernel-connection';
-import type { ICellChoice, IFancyflowSettings, IInsertOptions, INotebookFlow } from './tokens';
+import { planRun, type PlanCell, type RunPlan, type RunRequest } from './run-plan';
+import type {
+  ICellChoice,
+  IFancyflowSettings,
+  IInsertOptions,
+  INotebookFlow,
+  IRunResult,
+  IRunConfirmation,
+} from './tokens';
 import { WorkflowModel } from './workflow-model';
 
 /** Milliseconds of quiet after a code edit before the code is read back into metadata. */
 const CODE_SYNC_DELAY_MS = 300;
+
+/** Options of a {@link NotebookFlow}. */
+export interface NotebookFlowOptions {
+  /** The settings in force (read at each use). */
+  settings: () => IFancyflowSettings;
+  /**
+   * Asks the user before a run executes cells JupyterLab does not trust; resolves true to run.
+   * Default: never run untrusted cells.
+   */
+  confirmUntrusted?: (confirmation: IRunConfirmation) => Promise<boolean>;
+}
+
+const FANCYFLOW_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"]fancyflow['"]/;
 
 /** The fancyflow state of one notebook. */
 export class NotebookFlow implements INotebookFlow {
@@ -59,22 +86,30 @@ export class NotebookFlow implements INotebookFlow {
   private readonly codeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private docTimer: ReturnType<typeof setTimeout> | undefined;
   private reportTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly finishedEvents: Extract<RunEvent, { type: 'step-status' }>[] = [];
+  private readonly finishedReports: StepReport[] = [];
+  /** The panel run going on: its id, its cells not finished yet, and whether it was interrupted. */
+  private activeRun: { runId: string; pending: Set<string>; interrupted: boolean } | undefined;
   private disposed = false;
+  private readonly settings: () => IFancyflowSettings;
+  private readonly confirmUntrusted: (confirmation: IRunConfirmation) => Promise<boolean>;
 
   constructor(
     readonly panel: NotebookPanel,
-    private readonly settings: () => IFancyflowSettings,
+    options: NotebookFlowOptions,
   ) {
+    this.settings = options.settings;
+    this.confirmUntrusted = options.confirmUntrusted ?? (() => Promise.resolve(false));
+    const settings = this.settings();
     this.connection = new KernelConnection(panel.sessionContext, {
-      kernelName: settings().kernelName,
-      timeoutMs: settings().requestTimeoutMs,
-      store: () => settings().defaultStore,
+      kernelName: settings.kernelName,
+      timeoutMs: settings.requestTimeoutMs,
+      store: () => this.settings().defaultStore,
     });
     this.workflow.connection = this.connection.status;
     this.connection.statusChanged.connect((_, status) => {
       this.workflow.connection = status;
       if (status.kind === 'restarting' || status.kind === 'dead' || status.kind === 'starting') {
+        // a new kernel has run nothing: every step shows what the notebook saved
         this.workflow.resetStatuses();
         this.state = undefined;
       }
@@ -153,7 +188,7 @@ export class NotebookFlow implements INotebookFlow {
     const cell = this.cellModel(cellId);
     if (!cell) return;
     if (jsonEqual(cell.getMetadata(NOTEBOOK_METADATA_KEY), metadata)) return;
-    cell.setMetadata(NOTEBOOK_METADATA_KEY, metadata);
+    cell.setMetadata(NOTEBOOK_METADATA_KEY, canonicalCellMetadata(metadata));
     // metadataChanged of the cell schedules the document update and tells the views
   }
 
@@ -162,15 +197,32 @@ export class NotebookFlow implements INotebookFlow {
     return readNotebookWorkflow(this.panel.content.model?.getMetadata(NOTEBOOK_METADATA_KEY));
   }
 
-  /** The workflow from the cells, written to the notebook metadata when it differs. */
-  private currentDocument(): WorkflowDocument {
-    return workflowFromCells(this.snapshots(), this.savedDocument());
+  /** Where the kernel says the notebook's steps come from. */
+  private origins(): StepOrigins {
+    const modules: Record<string, string> = {};
+    for (const step of this.stepList)
+      if (step.module !== undefined) modules[step.slug] = step.module;
+    return { modules, ...(this.state ? { definitions: this.state.definitions } : {}) };
   }
 
-  /** A saved notebook shows its workflow at once, every step pending. */
+  /** The workflow from the cells (the document a save writes). */
+  private currentDocument(): WorkflowDocument {
+    return workflowFromCells(this.snapshots(), this.savedDocument(), this.origins());
+  }
+
+  /** The statuses saved in the step cells' metadata. */
+  private savedReports(): Map<string, StepReport> {
+    const out = new Map<string, StepReport>();
+    for (const { metadata } of stepCells(this.snapshots())) {
+      const report = savedReport(metadata);
+      if (report) out.set(metadata.stepId, report);
+    }
+    return out;
+  }
+
+  /** A saved notebook shows its workflow at once, with the statuses it was saved with. */
   private showSavedWorkflow(): void {
-    const document = this.currentDocument();
-    this.workflow.setDocument(document);
+    this.workflow.setDocument(this.currentDocument(), this.savedReports());
   }
 
   /**
@@ -182,11 +234,11 @@ export class NotebookFlow implements INotebookFlow {
     if (this.reportTimer !== undefined) return;
     this.reportTimer = setTimeout(() => {
       this.reportTimer = undefined;
-      const events = this.finishedEvents.splice(0);
-      if (this.disposed || events.length === 0) return;
+      const reports = this.finishedReports.splice(0);
+      if (this.disposed || reports.length === 0) return;
       const snapshots = this.snapshots();
-      for (const event of events) {
-        const update = updateFromReport(snapshots, event);
+      for (const report of reports) {
+        const update = updateFromReport(snapshots, report);
         if (update) this.writeMetadata(update.cellId, update.metadata);
       }
     }, 0);
@@ -213,7 +265,7 @@ export class NotebookFlow implements INotebookFlow {
     if (!saved || !sameWorkflow(saved, document)) {
       model.setMetadata(NOTEBOOK_METADATA_KEY, document as unknown as JsonValue);
     }
-    this.workflow.setSteps(document.steps);
+    this.workflow.setSteps(document.steps, this.savedReports());
   }
 
   private onCellsChanged(): void {
@@ -243,7 +295,7 @@ export class NotebookFlow implements INotebookFlow {
   }
 
   private onContentChanged(cell: ICellModel): void {
-    if (cell.type !== 'code' || !readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY))) return;
+    if (cell.type !== 'code') return;
     const id = cell.id;
     const timer = this.codeTimers.get(id);
     if (timer !== undefined) clearTimeout(timer);
@@ -256,14 +308,17 @@ export class NotebookFlow implements INotebookFlow {
     );
   }
 
-  /** Reads a step cell's code back into its metadata (or marks it custom code). */
+  /**
+   * Reads a code cell back into step metadata: a step call gets (or updates) its metadata, a cell
+   * whose code no longer reads as one is marked custom code.
+   */
   syncCodeToMetadata(cellId: string): void {
     const cell = this.cellModel(cellId);
+    if (!cell || cell.type !== 'code') return;
     const previous = this.stepMetadata(cellId);
-    if (!cell || !previous) return;
     const parsed = parseStepCode(cell.sharedModel.getSource());
     if (!parsed.ok) {
-      this.writeMetadata(cellId, markCustomCode(previous));
+      if (previous) this.writeMetadata(cellId, markCustomCode(previous));
       return;
     }
     const step = this.stepList.find((s) => s.slug === parsed.call.slug);
@@ -273,75 +328,37 @@ export class NotebookFlow implements INotebookFlow {
     this.writeMetadata(cellId, metadataFromCall(cellId, parsed.call, step, names, previous));
   }
 
+  private flushCodeEdits(): void {
+    for (const [id, timer] of [...this.codeTimers]) {
+      clearTimeout(timer);
+      this.codeTimers.delete(id);
+      this.syncCodeToMetadata(id);
+    }
+  }
+
   // ---- the kernel ----------------------------------------------------------------------------
 
   private async onConnected(): Promise<void> {
     try {
       await this.refresh();
+      this.setProblem(undefined);
     } catch (e) {
       this.setProblem(messageOf(e));
     }
   }
 
+  /** Asks the kernel for its steps and state. Runs no code. */
   async refresh(): Promise<void> {
-    let { steps } = await this.connection.request({ type: 'list-steps' });
-    const saved = this.currentDocument();
-    const known = new Set(steps.map((s) => s.slug));
-    if (steps.length === 0 || saved.steps.some((s) => !known.has(s.slug))) {
-      // a fresh kernel has loaded no step module yet: load the ones the workflow names
-      await this.loadModules(saved.modules.length > 0 ? saved.modules : ['fancyflow']);
-      ({ steps } = await this.connection.request({ type: 'list-steps' }));
-    }
+    const { steps } = await this.connection.request({ type: 'list-steps' });
     this.setSteps(steps);
     // code written before the steps were known (or by hand) is read back now
     for (const { cellId } of stepCells(this.snapshots())) this.syncCodeToMetadata(cellId);
-    let state = await this.connection.request({ type: 'get-workflow' });
-    const document = this.currentDocument();
-    if (state.workflow.steps.length === 0 && document.steps.length > 0) {
-      // a fresh kernel: give it the notebook's workflow so a run reproduces the outputs
-      try {
-        state = await this.sendWorkflow(document);
-        this.setProblem(undefined);
-      } catch (e) {
-        this.setProblem(
-          `The notebook's workflow could not be loaded into the kernel: ${messageOf(e)}`,
-        );
-      }
-    }
-    this.applyState(state);
-  }
-
-  /**
-   * Imports step modules in the kernel (silently: no output, no history), so their steps register.
-   * Failures are left to the next request to report (the steps stay unknown).
-   */
-  private async loadModules(modules: readonly string[]): Promise<void> {
-    const kernel = this.panel.sessionContext.session?.kernel;
-    if (!kernel) return;
-    const code = modules.map((m) => `import ${quoteModule(m)};`).join('\n');
-    const future = kernel.requestExecute({
-      code,
-      silent: true,
-      store_history: false,
-      stop_on_error: false,
-    });
-    await Promise.race([
-      future.done.catch(() => undefined),
-      new Promise((resolve) => setTimeout(resolve, this.settings().requestTimeoutMs)),
-    ]);
+    this.applyState(await this.connection.request({ type: 'get-workflow' }));
   }
 
   private setSteps(steps: StepDescriptor[]): void {
     this.stepList = steps;
     this.stepsChangedSignal.emit(steps);
-  }
-
-  private sendWorkflow(document: WorkflowDocument): Promise<WorkflowState> {
-    return this.connection.request({
-      type: 'set-workflow',
-      workflow: document,
-      knownCells: this.cellModels.map((c) => c.id),
-    });
   }
 
   private applyState(state: WorkflowState): void {
@@ -357,13 +374,11 @@ export class NotebookFlow implements INotebookFlow {
     switch (push.type) {
       case 'event': {
         const event = push.event;
+        if (event.type !== 'step-status') return;
         this.workflow.applyEvent(event);
-        if (
-          event.type === 'step-status' &&
-          event.status !== 'running' &&
-          event.status !== 'pending'
-        ) {
-          this.finishedEvents.push(event);
+        if (event.status !== 'running' && event.status !== 'pending') {
+          const report: StepReport = { ...event };
+          this.finishedReports.push(report);
           this.scheduleReportWrites();
         }
         return;
@@ -377,7 +392,179 @@ export class NotebookFlow implements INotebookFlow {
     }
   }
 
-  // ---- actions -------------------------------------------------------------------------------
+  // ---- runs ----------------------------------------------------------------------------------
+
+  private planCells(): PlanCell[] {
+    return this.cellModels.map((c) => {
+      const metadata =
+        c.type === 'code' ? readCellMetadata(c.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+      return {
+        id: c.id,
+        cellType: c.type,
+        ...(metadata ? { step: { stepId: metadata.stepId, slug: metadata.slug } } : {}),
+        empty: c.sharedModel.getSource().trim() === '',
+        trusted: c.trusted,
+      };
+    });
+  }
+
+  /** Slug → the cell known to define it (the kernel's knowledge first, then the saved file's). */
+  definitionsOf(slugs: readonly string[]): Record<string, string> {
+    const known = {
+      ...(this.savedDocument()?.definitions ?? {}),
+      ...(this.state?.definitions ?? {}),
+    };
+    const out: Record<string, string> = {};
+    for (const slug of slugs) if (known[slug] !== undefined) out[slug] = known[slug];
+    return out;
+  }
+
+  /** What a run would execute (the panel shows it before asking). */
+  plan(request: RunRequest): RunPlan {
+    const state = this.state;
+    return planRun(
+      this.planCells(),
+      {
+        executed: new Set(Object.keys(state?.executed ?? {})),
+        registered: new Set(this.stepList.map((s) => s.slug)),
+        definitions: this.definitionsOf(this.usedSlugs()),
+      },
+      request,
+    );
+  }
+
+  private usedSlugs(): string[] {
+    return stepCells(this.snapshots()).map(({ metadata }) => metadata.slug);
+  }
+
+  /** A line naming a cell for people: `[3] const power = step(…`. */
+  describeCell(cellId: string): string {
+    const cells = this.cellModels;
+    const index = cells.findIndex((c) => c.id === cellId);
+    const cell = cells[index];
+    if (!cell) return cellId;
+    const metadata =
+      cell.type === 'code' ? readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+    const firstLine =
+      cell.sharedModel
+        .getSource()
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? '';
+    const text = firstLine.length > 60 ? `${firstLine.slice(0, 59)}…` : firstLine;
+    return metadata?.name ? `[${index + 1}] ${metadata.name}: ${text}` : `[${index + 1}] ${text}`;
+  }
+
+  async run(
+    mode: 'all' | 'from' | 'step' | 'cells',
+    target?: string | readonly string[],
+  ): Promise<IRunResult> {
+    if (this.activeRun) {
+      throw new FancyflowError(
+        'RUN_IN_PROGRESS',
+        'A run of this notebook is going on: cancel it or wait',
+      );
+    }
+    this.flushCodeEdits();
+    const request: RunRequest =
+      mode === 'all'
+        ? { mode }
+        : mode === 'cells'
+          ? {
+              mode,
+              cellIds: Array.isArray(target)
+                ? target
+                : target === undefined
+                  ? []
+                  : [target as string],
+            }
+          : { mode, stepId: typeof target === 'string' ? target : '' };
+    const plan = this.plan(request);
+    if (plan.cells.length === 0) return { status: 'completed', cells: 0, failed: [] };
+    if (plan.untrusted.length > 0) {
+      const confirmed = await this.confirmUntrusted({
+        notebook: this.panel.context.localPath,
+        cells: plan.untrusted.map((id) => this.describeCell(id)),
+        total: plan.cells.length,
+      });
+      if (!confirmed) return { status: 'cancelled', cells: 0, failed: [], declined: true };
+    }
+    const notebook = this.panel.content;
+    const widgets = plan.cells
+      .map((id) => notebook.widgets.find((w) => w.model.id === id))
+      .filter((w): w is NonNullable<typeof w> => w !== undefined);
+    const stepIds = plan.cells.filter((id) => this.stepMetadata(id) !== undefined);
+    const progress = this.workflow.beginRun(plan.cells, stepIds);
+    const active = { runId: progress.runId, pending: new Set(plan.cells), interrupted: false };
+    this.activeRun = active;
+    const failed: IRunResult['failed'] = [];
+    const onExecuted = (
+      _: unknown,
+      args: {
+        notebook: unknown;
+        cell: { model: ICellModel };
+        success: boolean;
+        error?: Error | null;
+      },
+    ) => {
+      if (args.notebook !== notebook || !active.pending.delete(args.cell.model.id)) return;
+      if (!args.success) {
+        const metadata = this.stepMetadata(args.cell.model.id);
+        const aborted = /abort/i.test(args.error?.message ?? '');
+        if (!aborted) {
+          failed.push({
+            cellId: args.cell.model.id,
+            label: metadata?.name ?? metadata?.slug ?? this.describeCell(args.cell.model.id),
+            message: args.error?.message ?? 'failed',
+          });
+        }
+      }
+      this.workflow.cellDone(active.runId);
+    };
+    NotebookActions.executed.connect(onExecuted);
+    try {
+      await NotebookActions.runCells(notebook, widgets, this.panel.sessionContext);
+      await this.settled(widgets.map((w) => w.model));
+    } finally {
+      NotebookActions.executed.disconnect(onExecuted);
+      this.activeRun = undefined;
+    }
+    const status: RunStatus = active.interrupted
+      ? 'cancelled'
+      : failed.length > 0 || active.pending.size > 0
+        ? 'failed'
+        : 'completed';
+    this.workflow.endRun(active.runId, status);
+    return { status, cells: plan.cells.length, failed };
+  }
+
+  /** Resolves when none of `cells` is running or queued any more (aborted ones included). */
+  private settled(cells: readonly ICellModel[]): Promise<void> {
+    const busy = () =>
+      cells.some(
+        (c) => !c.isDisposed && (c as { executionState?: string }).executionState === 'running',
+      );
+    if (!busy()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (busy() && this.connection.status.kind === 'connected') return;
+        for (const c of cells) c.stateChanged.disconnect(check);
+        resolve();
+      };
+      for (const c of cells) c.stateChanged.connect(check);
+      this.connection.statusChanged.connect(check);
+    });
+  }
+
+  /** Interrupts the kernel: the running step is cancelled and the queued cells are not run. */
+  async cancel(): Promise<boolean> {
+    const kernel = this.panel.sessionContext.session?.kernel;
+    if (!kernel) return false;
+    if (this.activeRun) this.activeRun.interrupted = true;
+    await kernel.interrupt();
+    return true;
+  }
+
+  // ---- editing -------------------------------------------------------------------------------
 
   cellChoices(index: number): ICellChoice[] {
     const cells = this.cellModels;
@@ -412,6 +599,23 @@ export class NotebookFlow implements INotebookFlow {
     return out;
   }
 
+  /**
+   * The index of a code cell at or above `index` that imports the names generated code uses
+   * from `fancyflow`, or -1.
+   */
+  private importCellAbove(index: number): number {
+    const cells = this.cellModels;
+    for (let i = Math.min(index, cells.length - 1); i >= 0; i--) {
+      const cell = cells[i]!;
+      if (cell.type !== 'code') continue;
+      const match = FANCYFLOW_IMPORT.exec(cell.sharedModel.getSource());
+      if (!match) continue;
+      const names = match[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/)[0]);
+      if (names.includes('steps') && names.includes('cell')) return i;
+    }
+    return -1;
+  }
+
   async insertStep(slug: string, options: IInsertOptions = {}): Promise<string> {
     const notebook = this.panel.content;
     const model = notebook.model;
@@ -423,7 +627,18 @@ export class NotebookFlow implements INotebookFlow {
       });
     }
     const below = options.belowIndex ?? notebook.activeCellIndex;
-    const index = Math.max(0, Math.min(below + 1, model.cells.length));
+    let index = Math.max(0, Math.min(below + 1, model.cells.length));
+    if (this.importCellAbove(index - 1) < 0) {
+      // the import goes once per notebook, above the first code cell (after a title)
+      const firstCode = this.cellModels.findIndex((c) => c.type === 'code');
+      const at = firstCode < 0 ? index : Math.min(firstCode, index);
+      model.sharedModel.insertCell(at, {
+        cell_type: 'code',
+        source: importLine(),
+        metadata: { trusted: true },
+      });
+      index++;
+    }
     const choices = this.cellChoices(index - 1);
     const wiring: Record<string, string> = {};
     const fallback = choices.find((c) => c.isStep) ?? choices[0];
@@ -433,29 +648,27 @@ export class NotebookFlow implements INotebookFlow {
       else if (!input.optional && fallback) wiring[argument] = fallback.reference;
     }
     const snapshots = this.snapshots();
-    const taken = new Set([...nameIndex(snapshots, this.state?.names).keys()]);
-    const name = uniqueName(slug, taken);
+    const names = nameIndex(snapshots, this.state?.names);
+    const name = uniqueName(slug, new Set(names.keys()));
     const config = withDefaults(options.config ?? {}, step.config);
     const call = {
       slug,
-      via: accessFor(step),
+      via: 'steps' as const,
       wiring,
       config: withoutDefaults(config, step.config),
       name,
     };
-    // each step cell imports what it uses, so it runs on its own (after a restart too)
-    const source = generateStepCode(call, { withImport: true });
-    const names = nameIndex(snapshots, this.state?.names);
-    const shared = model.sharedModel.insertCell(index, { cell_type: 'code', source, metadata: {} });
+    const source = generateStepCode(call);
+    const shared = model.sharedModel.insertCell(index, {
+      cell_type: 'code',
+      source,
+      metadata: { trusted: true },
+    });
     const cellId = shared.getId();
-    const metadata = metadataFromCall(cellId, call, step, names, undefined);
-    const cell = this.cellModel(cellId);
-    cell?.setMetadata(NOTEBOOK_METADATA_KEY, metadata);
+    this.writeMetadata(cellId, metadataFromCall(cellId, call, step, names, undefined));
     notebook.activeCellIndex = index;
     this.updateDocument();
-    if (options.run ?? this.settings().runOnInsert) {
-      await NotebookActions.run(notebook, this.panel.sessionContext);
-    }
+    if (options.run ?? this.settings().runOnInsert) await this.run('step', cellId);
     return cellId;
   }
 
@@ -496,36 +709,6 @@ export class NotebookFlow implements INotebookFlow {
     );
   }
 
-  async run(mode: 'all' | 'from' | 'step', stepId?: string): Promise<RunReport> {
-    // pending code edits first, then make sure the kernel runs what the notebook shows
-    for (const [id, timer] of [...this.codeTimers]) {
-      clearTimeout(timer);
-      this.codeTimers.delete(id);
-      this.syncCodeToMetadata(id);
-    }
-    const document = this.currentDocument();
-    const state = this.state ?? (await this.connection.request({ type: 'get-workflow' }));
-    if (!jsonEqual(state.workflow.steps, document.steps)) {
-      try {
-        this.applyState(await this.sendWorkflow(document));
-        this.setProblem(undefined);
-      } catch (e) {
-        this.setProblem(`The workflow could not be sent to the kernel: ${messageOf(e)}`);
-        throw e;
-      }
-    }
-    const body =
-      stepId === undefined
-        ? { type: 'run' as const, mode }
-        : { type: 'run' as const, mode, stepId };
-    return this.connection.request(body, { timeoutMs: 0 });
-  }
-
-  async cancel(): Promise<boolean> {
-    const { cancelled } = await this.connection.request({ type: 'cancel' });
-    return cancelled;
-  }
-
   /** Stops following the notebook and the kernel. */
   dispose(): void {
     if (this.disposed) return;
@@ -541,10 +724,6 @@ export class NotebookFlow implements INotebookFlow {
   get isDisposed(): boolean {
     return this.disposed;
   }
-}
-
-function quoteModule(name: string): string {
-  return `'${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** A user-facing sentence for anything thrown. */

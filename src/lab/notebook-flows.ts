@@ -6,6 +6,7 @@ import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { NotebookFlow } from './notebook-flow';
 import { StatusBadges } from './status-badge';
+import { confirmUntrustedRun } from './trust-dialog';
 import type { IFancyflowSettings, INotebookFlow, INotebookFlows } from './tokens';
 
 /** The defaults of the settings (`schema/lab/notebook.json` says the same). */
@@ -61,7 +62,10 @@ export class NotebookFlows implements INotebookFlows {
   private add(panel: NotebookPanel): NotebookFlow {
     let flow = this.flows.get(panel);
     if (flow) return flow;
-    flow = new NotebookFlow(panel, () => this.settings);
+    flow = new NotebookFlow(panel, {
+      settings: () => this.settings,
+      confirmUntrusted: confirmUntrustedRun,
+    });
     const badges = new StatusBadges(flow);
     this.flows.set(panel, flow);
     panel.disposed.connect(() => {

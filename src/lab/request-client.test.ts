@@ -46,7 +46,7 @@ describe('RequestClient', () => {
 
   it('turns a refused request into the coded error the kernel sent', async () => {
     const { client, sent } = setup();
-    const p = client.request({ type: 'run', mode: 'step' });
+    const p = client.request({ type: 'preview', cellId: 'nope' });
     client.receive({
       v: PROTOCOL_VERSION,
       type: 'reply',
@@ -54,14 +54,14 @@ describe('RequestClient', () => {
       ok: false,
       error: {
         name: 'FancyflowError',
-        code: 'PROTOCOL',
-        message: 'A "step" run needs a stepId',
-        details: { mode: 'step' },
+        code: 'DATUM_NOT_FOUND',
+        message: 'The store holds no datum for cell "nope"',
+        details: { cellId: 'nope' },
       },
     });
     const error = await p.catch((e: unknown) => e);
-    expect(isFancyflowError(error, 'PROTOCOL')).toBe(true);
-    expect((error as Error).message).toContain('stepId');
+    expect(isFancyflowError(error, 'DATUM_NOT_FOUND')).toBe(true);
+    expect((error as Error).message).toContain('nope');
   });
 
   it('passes pushes on and ignores malformed messages and unknown ids', () => {
@@ -85,7 +85,7 @@ describe('RequestClient', () => {
     vi.useFakeTimers();
     const { client } = setup(500);
     const late = client.request({ type: 'get-workflow' });
-    const forever = client.request({ type: 'run', mode: 'all' }, { timeoutMs: 0 });
+    const forever = client.request({ type: 'list-steps' }, { timeoutMs: 0 });
     vi.advanceTimersByTime(600);
     const error = await late.catch((e: unknown) => e);
     expect(isFancyflowError(error, 'KERNEL_UNAVAILABLE')).toBe(true);

@@ -1,6 +1,7 @@
 /**
- * The status badge of each step cell (pending, running, completed, failed, skipped, with the time
- * taken) and, for a failed or skipped step, its error under the code. Badges change in the same
+ * The status badge of each step cell (pending, running, completed, failed, skipped, cancelled, with
+ * the time taken) and, for a step that did not complete, why, under the code. A status saved in
+ * the notebook (this kernel has not run the step) is marked as such. Badges change in the same
  * task as the kernel's event arrives: a run event touches one badge's text and class, nothing else.
  */
 import type { Cell } from '@jupyterlab/cells';
@@ -55,9 +56,14 @@ export function renderBadge(cell: Cell, view: StepView | undefined, title?: stri
   if (badge.textContent !== text) badge.textContent = text;
   setStatusClass(badge, view.status);
   setStatusClass(line, view.status);
-  badge.title = title ? `${title}: ${view.status}` : view.status;
-  const message =
-    view.status === 'failed' || view.status === 'skipped' ? view.report?.error?.message : undefined;
+  const saved = view.saved === true;
+  if ((badge.dataset['saved'] === 'true') !== saved) {
+    if (saved) badge.dataset['saved'] = 'true';
+    else delete badge.dataset['saved'];
+  }
+  const what = title ? `${title}: ${view.status}` : view.status;
+  badge.title = saved ? `${what} (as saved in the notebook: this kernel has not run it)` : what;
+  const message = view.status !== 'completed' ? view.report?.error?.message : undefined;
   const code = view.report?.error?.code;
   const errorText = message ? (code ? `${code}: ${message}` : message) : '';
   if (error.textContent !== errorText) error.textContent = errorText;

@@ -37,7 +37,7 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
           {badgeText(status)}
         </span>
       </div>
-      {error && (status.status === 'failed' || status.status === 'skipped') && (
+      {error && status.status !== 'completed' && (
         <div className="jp-fancyflow-CellError" data-status={status.status}>
           {error.code}: {error.message}
         </div>

@@ -7,10 +7,11 @@ import { Token } from '@lumino/coreutils';
 import type { ISignal } from '@lumino/signaling';
 import type { JsonValue } from '../core/errors';
 import type { CellMetadata } from '../core/format';
-import type { RunReport } from '../core/orchestrator';
+import type { RunStatus } from '../core/orchestrator';
 import type { StepDescriptor } from '../core/step';
 import type { WorkflowState } from '../protocol/messages';
 import type { KernelConnection } from './kernel-connection';
+import type { RunPlan, RunRequest } from './run-plan';
 import type { WorkflowModel } from './workflow-model';
 
 /** The user's settings of the extension (`schema/lab/notebook.json`). */
@@ -49,6 +50,28 @@ export interface IInsertOptions {
   run?: boolean;
 }
 
+/** How a run from the panel ended. */
+export interface IRunResult {
+  /** `completed`: every cell ran; `failed`: a cell failed (the rest did not run); `cancelled`. */
+  status: RunStatus;
+  /** How many cells the run executed (or would have). */
+  cells: number;
+  /** The cells that failed, with a readable label (the step's name) and the error. */
+  failed: { cellId: string; label: string; message: string }[];
+  /** True when the user declined to run untrusted cells. */
+  declined?: boolean;
+}
+
+/** What the user is asked before a run executes cells JupyterLab does not trust. */
+export interface IRunConfirmation {
+  /** The notebook's path. */
+  notebook: string;
+  /** The untrusted cells the run would execute, each as `[index] first line`. */
+  cells: string[];
+  /** How many cells the run executes in all. */
+  total: number;
+}
+
 /** One notebook's fancyflow state and actions. */
 export interface INotebookFlow {
   readonly panel: NotebookPanel;
@@ -74,9 +97,22 @@ export interface INotebookFlow {
   setStepConfig(cellId: string, config: Record<string, JsonValue>): void;
   /** Wires one input of a step cell to a cell reference: code and metadata follow. */
   setStepWiring(cellId: string, argument: string, reference: string): void;
-  /** Runs the workflow (first sending the notebook's workflow to the kernel if it differs). */
-  run(mode: 'all' | 'from' | 'step', stepId?: string): Promise<RunReport>;
-  /** Cancels the run going on. */
+  /**
+   * Runs the workflow by executing its cells in the notebook (as Shift-Enter does): all step
+   * cells, from a step on, one step, or the given cells, with the cells above them that this
+   * kernel has not run yet. Asks first when a cell to run is not trusted.
+   */
+  run(
+    mode: 'all' | 'from' | 'step' | 'cells',
+    target?: string | readonly string[],
+  ): Promise<IRunResult>;
+  /** What a run would execute. */
+  plan(request: RunRequest): RunPlan;
+  /** Slug → the cell known to define the step (from the kernel, else the saved document). */
+  definitionsOf(slugs: readonly string[]): Record<string, string>;
+  /** A cell for people: `[3] name: first line`. */
+  describeCell(cellId: string): string;
+  /** Interrupts the kernel (the notebook's Interrupt): the running step and the run stop. */
   cancel(): Promise<boolean>;
   /** Asks the kernel for its steps and state again. */
   refresh(): Promise<void>;

@@ -43,35 +43,35 @@ async function eventsOf(wf: Workflow): Promise<RunEvent[]> {
 }
 
 describe('WorkflowModel', () => {
-  it('shows a saved document with every step pending', () => {
+  it('shows a saved document with its saved statuses, pending where none is saved', () => {
     const model = new WorkflowModel();
-    model.setDocument(workflow(false).toJSON());
-    expect(model.steps.map((s) => [s.step.id, s.status])).toEqual([
-      ['a', 'pending'],
-      ['b', 'pending'],
-      ['c', 'pending'],
-      ['d', 'pending'],
+    const saved = new Map([
+      ['b', { stepId: 'b', slug: 'check', name: 'check', status: 'failed' as const }],
+    ]);
+    model.setDocument(workflow(false).toJSON(), saved);
+    expect(model.steps.map((s) => [s.step.id, s.status, s.saved === true])).toEqual([
+      ['a', 'pending', false],
+      ['b', 'failed', true],
+      ['c', 'pending', false],
+      ['d', 'pending', false],
     ]);
     expect(model.progress).toBe(0);
     expect(model.running).toBe(false);
   });
 
-  it('follows a real run event by event: progress, statuses, failure and skipped steps', async () => {
+  it('follows the kernel step by step: statuses, failure and skipped steps', async () => {
     const wf = workflow(true);
     const model = new WorkflowModel();
     model.setDocument(wf.toJSON());
     const changed: StepView[] = [];
     model.stepChanged.connect((_, v) => changed.push(v));
-    const seen: number[] = [];
     for (const event of await eventsOf(wf)) {
       model.applyEvent(event);
-      if (event.type === 'run-started') expect(model.running).toBe(true);
-      seen.push(model.progress);
+      if (event.type === 'step-status' && event.status === 'running') {
+        expect(model.running).toBe(true);
+      }
     }
     expect(model.running).toBe(false);
-    expect(model.run?.status).toBe('failed');
-    expect(model.progress).toBe(1);
-    expect([...seen].sort((x, y) => x - y)).toEqual(seen); // never goes back
     expect(Object.fromEntries(model.steps.map((s) => [s.step.id, s.status]))).toEqual({
       a: 'completed',
       b: 'failed',
@@ -82,26 +82,64 @@ describe('WorkflowModel', () => {
     expect(model.stepView('d')?.report?.error?.code).toBe('DEPENDENCY_FAILED');
     expect(model.stepView('a')?.report?.summary?.shape).toEqual([3]);
     expect(changed.some((v) => v.step.id === 'b' && v.status === 'running')).toBe(true);
-    expect(model.counts).toEqual({ pending: 0, running: 0, completed: 2, failed: 1, skipped: 1 });
+    expect(model.counts).toEqual({
+      pending: 0,
+      running: 0,
+      completed: 2,
+      failed: 1,
+      skipped: 1,
+      cancelled: 0,
+    });
   });
 
-  it('takes the kernel state, resets on restart and drops statuses of removed steps', async () => {
+  it('counts the cells of a panel run and ends it once', () => {
+    const model = new WorkflowModel();
+    model.setSteps(workflow(false).toJSON().steps);
+    const run = model.beginRun(['setup', 'a', 'b'], ['a', 'b']);
+    expect(model.running).toBe(true);
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      model.cellDone(run.runId);
+      seen.push(model.progress);
+    }
+    model.cellDone(run.runId); // more than planned never goes past 1
+    expect(seen).toEqual([1 / 3, 2 / 3, 1]);
+    expect(model.progress).toBe(1);
+    model.endRun(run.runId, 'failed');
+    model.endRun(run.runId, 'completed'); // only the first end counts
+    expect(model.run?.status).toBe('failed');
+    expect(model.running).toBe(false);
+  });
+
+  it('takes the kernel state, falls back to saved statuses on restart, drops removed steps', async () => {
     const wf = workflow(false);
     const model = new WorkflowModel();
-    model.setSteps(wf.toJSON().steps);
+    const saved = new Map([
+      ['a', { stepId: 'a', slug: 'source', name: 'source', status: 'completed' as const }],
+    ]);
+    model.setSteps(wf.toJSON().steps, saved);
     for (const e of await eventsOf(wf)) model.applyEvent(e);
     expect(model.counts.completed).toBe(4);
-    model.setSteps(wf.toJSON().steps.slice(0, 2));
+    expect(model.steps.every((s) => s.saved !== true)).toBe(true);
+    model.setSteps(wf.toJSON().steps.slice(0, 2), saved);
     expect(model.steps.map((s) => s.status)).toEqual(['completed', 'completed']);
+    const run = model.beginRun(['a'], ['a']);
     model.resetStatuses();
-    expect(model.counts).toMatchObject({ pending: 2, completed: 0 });
+    expect(model.run?.runId).toBe(run.runId);
+    expect(model.run?.status).toBe('cancelled');
+    expect(model.steps.map((s) => [s.status, s.saved === true])).toEqual([
+      ['completed', true],
+      ['pending', false],
+    ]);
     model.applyState({
-      running: false,
       statuses: {
-        a: { stepId: 'a', slug: 'source', name: 'source', status: 'completed', durationMs: 3 },
+        b: { stepId: 'b', slug: 'check', name: 'check', status: 'failed', durationMs: 3 },
       },
     });
-    expect(model.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
+    expect(model.steps.map((s) => [s.status, s.saved === true])).toEqual([
+      ['completed', true],
+      ['failed', false],
+    ]);
   });
 
   it('formats durations and shapes', () => {

@@ -1,6 +1,10 @@
 /**
- * The workflow panel's model for one notebook: its steps in notebook order, each step's latest
- * status in the connected kernel, the run in progress, and the connection state. Free of DOM.
+ * The workflow panel's model for one notebook: its steps in notebook order, each step's status,
+ * the run in progress, and the connection state. Free of DOM.
+ *
+ * A step's status is the kernel's latest report when this kernel ran it, else the one saved in the
+ * cell's metadata (what the saved outputs show), else `pending`: badges, panel and outputs tell
+ * the same story after a reopen or a restart.
  *
  * Run events arrive at the rate steps finish (thousands per second for trivial steps), so applying
  * one touches one map entry and emits `stepChanged` for that step only (badges update from it at
@@ -17,16 +21,20 @@ import type { ConnectionStatus } from './connection-status';
 export interface StepView {
   step: SerializedStep;
   status: StepStatus;
-  /** The latest report for the step in this kernel (absent before it ran). */
+  /** The latest report for the step (from this kernel, or saved in the notebook). */
   report?: StepReport;
+  /** True when the report is the one saved in the notebook (this kernel has not run the step). */
+  saved?: boolean;
 }
 
-/** The run the panel shows progress for. */
+/** A run started from the panel: the cells it executes, and how far it got. */
 export interface RunProgress {
   runId: string;
-  /** The steps the run selected, in order. */
+  /** Every cell the run executes, in order. */
+  cellIds: string[];
+  /** The step cells among them. */
   stepIds: string[];
-  /** Steps that reached completed, failed or skipped. */
+  /** Cells whose execution ended (ok, failed or aborted). */
   done: number;
   /** Set when the run finished. */
   status?: RunStatus;
@@ -41,17 +49,20 @@ export function isTerminal(status: StepStatus): boolean {
   return TERMINAL.has(status);
 }
 
+let runCounter = 0;
+
 /**
  * The panel state of one notebook.
  *
  * @example
  * const model = new WorkflowModel();
- * model.setDocument(savedDocument); // every step pending
+ * model.setSteps(document.steps, savedReports); // statuses as saved
  * connection.pushed.connect((_, push) => push.type === 'event' && model.applyEvent(push.event));
  */
 export class WorkflowModel {
   private list: SerializedStep[] = [];
   private readonly reports = new Map<string, StepReport>();
+  private saved: ReadonlyMap<string, StepReport> = new Map();
   private currentRun: RunProgress | undefined;
   private currentConnection: ConnectionStatus = { kind: 'no-notebook' };
   private readonly changedSignal = new Signal<this, void>(this);
@@ -80,17 +91,22 @@ export class WorkflowModel {
 
   private view(step: SerializedStep): StepView {
     const report = this.reports.get(step.id);
-    return report ? { step, status: report.status, report } : { step, status: 'pending' };
+    if (report) return { step, status: report.status, report };
+    const saved = this.saved.get(step.id);
+    if (saved) return { step, status: saved.status, report: saved, saved: true };
+    return { step, status: 'pending' };
   }
 
-  /** The run in progress, or the last one. */
+  /** The panel's run in progress, or the last one. */
   get run(): RunProgress | undefined {
     return this.currentRun;
   }
 
-  /** True while a run goes on. */
+  /** True while a panel run goes on, or a step runs in the kernel. */
   get running(): boolean {
-    return this.currentRun !== undefined && this.currentRun.status === undefined;
+    if (this.currentRun !== undefined && this.currentRun.status === undefined) return true;
+    for (const report of this.reports.values()) if (report.status === 'running') return true;
+    return false;
   }
 
   /** The connection to the kernel. */
@@ -104,105 +120,101 @@ export class WorkflowModel {
   }
 
   /**
-   * Replaces the steps (notebook order), keeping the statuses of steps still present. Steps whose
-   * wiring or config changed keep their status too: the kernel's next state or event updates them.
+   * Replaces the steps (notebook order) and the statuses saved in their cells, keeping the
+   * kernel's statuses of steps still present.
    */
-  setSteps(steps: readonly SerializedStep[]): void {
+  setSteps(
+    steps: readonly SerializedStep[],
+    saved: ReadonlyMap<string, StepReport> = new Map(),
+  ): void {
     this.list = steps.map((s) => ({ ...s, wiring: { ...s.wiring }, config: { ...s.config } }));
+    this.saved = saved;
     const ids = new Set(this.list.map((s) => s.id));
     for (const id of [...this.reports.keys()]) if (!ids.has(id)) this.reports.delete(id);
     this.changedSignal.emit();
   }
 
-  /** Shows a saved document: its steps, every one pending (a fresh kernel has run none). */
-  setDocument(document: WorkflowDocument): void {
+  /** Shows a saved document: its steps with their saved statuses. */
+  setDocument(document: WorkflowDocument, saved?: ReadonlyMap<string, StepReport>): void {
     this.reports.clear();
     this.currentRun = undefined;
-    this.setSteps(document.steps);
+    this.setSteps(document.steps, saved);
   }
 
-  /** Forgets every status (a kernel restart): every step pending, no run. */
+  /** Forgets the kernel's statuses (a restart): every step as saved in the notebook, no run. */
   resetStatuses(): void {
     this.reports.clear();
-    this.currentRun = undefined;
+    if (this.currentRun && this.currentRun.status === undefined) {
+      this.currentRun = { ...this.currentRun, status: 'cancelled' };
+    }
     this.changedSignal.emit();
   }
 
   /** Takes the kernel's statuses (a `get-workflow` reply or a `workflow-changed` push). */
-  applyState(state: Pick<WorkflowState, 'statuses' | 'running'>): void {
+  applyState(state: Pick<WorkflowState, 'statuses'>): void {
     this.reports.clear();
     for (const [id, report] of Object.entries(state.statuses)) this.reports.set(id, report);
-    if (!state.running && this.currentRun && this.currentRun.status === undefined) {
-      // the kernel is idle: a run we did not see finish is over
-      this.currentRun = { ...this.currentRun, status: 'completed' };
-    }
     this.changedSignal.emit();
   }
 
-  /** Applies one run event. Returns the step it changed, if any. */
+  /** Applies one kernel event (a step's status). Returns the step it changed, if any. */
   applyEvent(event: RunEvent): StepView | undefined {
-    switch (event.type) {
-      case 'run-started': {
-        this.currentRun = {
-          runId: event.runId,
-          stepIds: [...event.stepIds],
-          done: 0,
-          startedAt: event.at,
-        };
-        for (const id of event.stepIds) {
-          const step = this.list.find((s) => s.id === id);
-          this.reports.set(id, {
-            stepId: id,
-            slug: step?.slug ?? '',
-            name: step?.name ?? step?.slug ?? id,
-            status: 'pending',
-          });
-        }
-        this.changedSignal.emit();
-        return undefined;
-      }
-      case 'step-status': {
-        const report: StepReport = { ...event };
-        delete (report as Partial<typeof event>).type;
-        delete (report as Partial<typeof event>).runId;
-        delete (report as Partial<typeof event>).at;
-        const before = this.reports.get(event.stepId)?.status;
-        this.reports.set(event.stepId, report);
-        const run = this.currentRun;
-        if (
-          run &&
-          run.runId === event.runId &&
-          isTerminal(event.status) &&
-          !(before && isTerminal(before))
-        ) {
-          run.done = Math.min(run.stepIds.length, run.done + 1);
-        }
-        const step = this.list.find((s) => s.id === event.stepId);
-        if (!step) {
-          this.changedSignal.emit();
-          return undefined;
-        }
-        const view: StepView = { step, status: report.status, report };
-        this.stepChangedSignal.emit(view);
-        this.changedSignal.emit();
-        return view;
-      }
-      case 'run-finished': {
-        const run = this.currentRun;
-        if (run && run.runId === event.runId) {
-          this.currentRun = { ...run, status: event.status, durationMs: event.durationMs };
-        }
-        this.changedSignal.emit();
-        return undefined;
-      }
+    if (event.type !== 'step-status') return undefined;
+    const report: StepReport = { ...event };
+    delete (report as Partial<typeof event>).type;
+    delete (report as Partial<typeof event>).runId;
+    delete (report as Partial<typeof event>).at;
+    this.reports.set(event.stepId, report);
+    const step = this.list.find((s) => s.id === event.stepId);
+    if (!step) {
+      this.changedSignal.emit();
+      return undefined;
     }
+    const view: StepView = { step, status: report.status, report };
+    this.stepChangedSignal.emit(view);
+    this.changedSignal.emit();
+    return view;
+  }
+
+  /** A panel run starts executing `cellIds`, of which `stepIds` are step cells. */
+  beginRun(cellIds: readonly string[], stepIds: readonly string[]): RunProgress {
+    this.currentRun = {
+      runId: `panel-${++runCounter}`,
+      cellIds: [...cellIds],
+      stepIds: [...stepIds],
+      done: 0,
+      startedAt: Date.now(),
+    };
+    this.changedSignal.emit();
+    return this.currentRun;
+  }
+
+  /** One cell of the current run finished executing (whatever the outcome). */
+  cellDone(runId: string): void {
+    const run = this.currentRun;
+    if (!run || run.runId !== runId || run.status !== undefined) return;
+    run.done = Math.min(run.cellIds.length, run.done + 1);
+    this.changedSignal.emit();
+  }
+
+  /** The current run ended. */
+  endRun(runId: string, status: RunStatus): void {
+    const run = this.currentRun;
+    if (!run || run.runId !== runId || run.status !== undefined) return;
+    this.currentRun = {
+      ...run,
+      done: run.cellIds.length,
+      status,
+      durationMs: Date.now() - run.startedAt,
+    };
+    this.changedSignal.emit();
   }
 
   /** Progress of the current run as a fraction in [0, 1] (0 without a run). */
   get progress(): number {
     const run = this.currentRun;
-    if (!run || run.stepIds.length === 0) return 0;
-    return run.done / run.stepIds.length;
+    if (!run || run.cellIds.length === 0) return 0;
+    return run.done / run.cellIds.length;
   }
 
   /** How many steps are in each status. */
@@ -215,7 +227,7 @@ export class WorkflowModel {
       skipped: 0,
       cancelled: 0,
     };
-    for (const step of this.list) out[this.reports.get(step.id)?.status ?? 'pending']++;
+    for (const step of this.list) out[this.view(step).status]++;
     return out;
   }
 }

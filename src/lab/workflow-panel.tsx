@@ -16,7 +16,7 @@ import { formatDuration, formatShape, type StepView } from './workflow-model';
 
 /** What the panel asks of the app. */
 export interface IWorkflowPanelActions {
-  run(mode: 'all' | 'from' | 'step', stepId?: string): void;
+  run(mode: 'all' | 'from' | 'step' | 'cells', target?: string | readonly string[]): void;
   cancel(): void;
   changeKernel(): void;
   /** Makes the step's cell the active cell and scrolls to it. */
@@ -97,6 +97,7 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       : undefined;
   const counts = model.counts;
   const labels = labelsOf(steps);
+  const missing = connected ? missingDefinitions(flow) : undefined;
   return (
     <div className="jp-fancyflow-WorkflowPanel-body">
       <h2 className="jp-fancyflow-WorkflowPanel-title">
@@ -116,6 +117,34 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       {flow.problem && (
         <div className="jp-fancyflow-Notice jp-mod-error" role="alert">
           {flow.problem}
+        </div>
+      )}
+      {missing && (
+        <div className="jp-fancyflow-Notice jp-fancyflow-MissingSteps" role="note">
+          <p>
+            This kernel has not registered {missing.slugs.map((s) => `“${s}”`).join(', ')} yet.
+            {missing.cells.length > 0
+              ? ' The notebook defines them in:'
+              : ' No cell of this notebook is known to define them: run the cell that does.'}
+          </p>
+          {missing.cells.length > 0 && (
+            <>
+              <ul>
+                {missing.cells.map((id) => (
+                  <li key={id}>
+                    <code>{flow.describeCell(id)}</code>
+                  </li>
+                ))}
+              </ul>
+              <button
+                className="jp-mod-styled jp-mod-accept"
+                disabled={running}
+                onClick={() => actions.run('cells', missing.cells)}
+              >
+                Run the cells that define them
+              </button>
+            </>
+          )}
         </div>
       )}
       <div className="jp-fancyflow-Toolbar">
@@ -138,15 +167,16 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
           {counts.completed > 0 && ` · ${counts.completed} completed`}
           {counts.failed > 0 && ` · ${counts.failed} failed`}
           {counts.skipped > 0 && ` · ${counts.skipped} skipped`}
+          {counts.cancelled > 0 && ` · ${counts.cancelled} cancelled`}
         </span>
       </div>
       {run && (
         <div className="jp-fancyflow-Progress" data-status={run.status ?? 'running'}>
-          <progress max={run.stepIds.length || 1} value={run.done} aria-label="Run progress" />
+          <progress max={run.cellIds.length || 1} value={run.done} aria-label="Run progress" />
           <span className="jp-fancyflow-Progress-text">
             {run.status === undefined
-              ? `Running: ${run.done} of ${run.stepIds.length} steps`
-              : `Run ${run.status}: ${run.done} of ${run.stepIds.length} steps in ${formatDuration(run.durationMs)}`}
+              ? `Running: ${run.done} of ${cellCount(run.cellIds.length)}`
+              : `Run ${run.status}: ${cellCount(run.cellIds.length)} in ${formatDuration(run.durationMs)}`}
           </span>
         </div>
       )}
@@ -190,6 +220,23 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
   );
 }
 
+function cellCount(n: number): string {
+  return n === 1 ? '1 cell' : `${n} cells`;
+}
+
+/** The slugs the workflow uses that the kernel lacks, and the cells known to define them. */
+function missingDefinitions(flow: INotebookFlow): { slugs: string[]; cells: string[] } | undefined {
+  const plan = flow.plan({ mode: 'all' });
+  const registered = new Set(flow.steps.map((s) => s.slug));
+  const slugs = [...new Set(flow.workflow.steps.map((s) => s.step.slug))].filter(
+    (slug) => !registered.has(slug),
+  );
+  if (slugs.length === 0) return undefined;
+  const definitions = flow.definitionsOf(slugs);
+  const cells = [...new Set(Object.values(definitions))].filter((id) => plan.cells.includes(id));
+  return { slugs, cells };
+}
+
 function labelsOf(steps: StepView[]): Map<string, string> {
   return new Map(
     steps.map((s, i) => [s.step.id, s.step.name ?? `${s.step.title ?? s.step.slug} [${i + 1}]`]),
@@ -216,6 +263,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
       className={`jp-fancyflow-StepRow${props.active ? ' jp-mod-active' : ''}`}
       data-step-id={step.id}
       data-status={view.status}
+      data-saved={view.saved ? 'true' : undefined}
       data-shape={view.status === 'completed' ? formatShape(report?.summary?.shape) : ''}
     >
       <div className="jp-fancyflow-StepRow-head">
@@ -228,7 +276,12 @@ function StepRow(props: IStepRowProps): React.ReactElement {
           {step.name ?? step.title ?? step.slug}
         </button>
         <code className="jp-fancyflow-StepRow-slug">{step.slug}</code>
-        <span className="jp-fancyflow-StatusBadge jp-mod-inline" data-status={view.status}>
+        <span
+          className="jp-fancyflow-StatusBadge jp-mod-inline"
+          data-status={view.status}
+          data-saved={view.saved ? 'true' : undefined}
+          title={view.saved ? 'As saved in the notebook: this kernel has not run it' : step.id}
+        >
           {badgeText(view)}
         </span>
       </div>
@@ -239,7 +292,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
           </span>
         )}
       </div>
-      {error && (view.status === 'failed' || view.status === 'skipped') && (
+      {error && view.status !== 'completed' && (
         <div className="jp-fancyflow-StepRow-error">{error.message}</div>
       )}
       <div className="jp-fancyflow-StepRow-actions">
@@ -247,7 +300,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
           className="jp-fancyflow-Button"
           disabled={!props.connected || props.running}
           onClick={() => actions.run('from', step.id)}
-          title="Run this step and every step after it"
+          title="Run this step's cell and every step cell after it (and any cell above them this kernel has not run yet)"
         >
           Run from here
         </button>
@@ -255,7 +308,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
           className="jp-fancyflow-Button"
           disabled={!props.connected || props.running}
           onClick={() => actions.run('step', step.id)}
-          title="Run only this step (its inputs come from the store)"
+          title="Run this step's cell (and any cell above it this kernel has not run yet)"
         >
           Run this step
         </button>

@@ -3,14 +3,17 @@
  * `fancyflow`), as zod schemas shared by both sides. Imports only zod and core types.
  *
  * Every request carries `v` (the protocol version) and a request `id`; the kernel answers each with
- * one `reply` (ok with a `result`, or not ok with a coded `error`). While a run goes on the kernel
+ * one `reply` (ok with a `result`, or not ok with a coded `error`). While a step runs the kernel
  * also sends `event` messages; when a cell changes the registry or the workflow it sends
  * `registry-changed` / `workflow-changed`. Replies and pushes go in `comm_msg` data.
+ *
+ * Nothing here runs code: steps run only when their cells execute (execute requests, the one
+ * queue of the kernel), and the front end interrupts a run with the kernel's own interrupt.
  */
 import { z } from 'zod';
 import type { FancyCell } from '../core/cell';
 import type { SerializedError } from '../core/errors';
-import type { RunEvent, RunReport, StepReport } from '../core/orchestrator';
+import type { RunEvent, StepReport } from '../core/orchestrator';
 import type { StepDescriptor } from '../core/step';
 import type { WorkflowDocument } from '../core/format';
 import type { Row } from '../core/table';
@@ -19,7 +22,7 @@ import type { Row } from '../core/table';
 export const COMM_TARGET = 'fancyflow';
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The MIME type of a FancyCell display. */
 export const CELL_MIME_TYPE = 'application/vnd.fancyflow.cell+json';
@@ -42,23 +45,6 @@ export const RequestSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('list-steps') }),
   /** The session's workflow, every step's latest status and the store's cells. */
   z.object({ ...base, type: z.literal('get-workflow') }),
-  /** Replaces the session's workflow (a notebook opened with a fresh kernel sends its saved one). */
-  z.object({
-    ...base,
-    type: z.literal('set-workflow'),
-    workflow: z.unknown(),
-    /** Ids of the notebook's cells: wiring to them is accepted even before they ran. */
-    knownCells: z.array(z.string().min(1)).optional(),
-  }),
-  /** Runs the workflow: all, from a step onwards, or one step. Replies with the run report. */
-  z.object({
-    ...base,
-    type: z.literal('run'),
-    mode: z.enum(['all', 'from', 'step']),
-    stepId: z.string().min(1).optional(),
-  }),
-  /** Cancels the current run (if any). */
-  z.object({ ...base, type: z.literal('cancel') }),
   /** A cell's FancyCell and the first rows (tables) or the value (JSON, truncated). */
   z.object({
     ...base,
@@ -82,22 +68,24 @@ export interface ResultMap {
   };
   'list-steps': { steps: StepDescriptor[] };
   'get-workflow': WorkflowState;
-  'set-workflow': WorkflowState;
-  run: RunReport;
-  cancel: { cancelled: boolean };
   preview: { cell: FancyCell; rows?: Row[]; value?: unknown; truncated: boolean };
 }
 
-/** The workflow as the panel shows it. */
+/** What the kernel knows of the notebook, for the panel. */
 export interface WorkflowState {
+  /** The step cells executed in this kernel, in execution order. */
   workflow: WorkflowDocument;
   /** stepId → the latest status (absent for steps never run in this kernel). */
   statuses: Record<string, StepReport>;
   cells: FancyCell[];
   /** cell name → cell id, for the readable names of cells. */
   names: Record<string, string>;
-  /** True while a run goes on. */
+  /** True while a step runs. */
   running: boolean;
+  /** Cell id → execution count, for every cell executed in this kernel. */
+  executed: Record<string, number>;
+  /** Slug → the cell whose execution registered the step in this kernel. */
+  definitions: Record<string, string>;
 }
 
 /** A reply to one request. */

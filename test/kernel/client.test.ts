@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { createSigner, type JsonObject, type JupyterMessage } from '../../src/kernel/wire';
-import { CELL_MIME_TYPE } from '../../src/protocol/messages';
+import { CELL_MIME_TYPE, PROTOCOL_VERSION } from '../../src/protocol/messages';
 import {
   exitOf,
   repoRoot,
@@ -77,7 +77,15 @@ async function commRequest(client: TestClient, data: unknown, ms = 20_000): Prom
 }
 
 function req(type: string, extra: JsonObject = {}): JsonObject {
-  return { v: 1, id: `r${++requestCounter}`, type, ...extra };
+  return { v: PROTOCOL_VERSION, id: `r${++requestCounter}`, type, ...extra };
+}
+
+/** The step-status events the kernel pushed for `stepId`, in order. */
+function stepEvents(client: TestClient, stepId: string): JsonObject[] {
+  return commMessages(client)
+    .filter((m) => m.type === 'event')
+    .map((m) => m.event as JsonObject)
+    .filter((e) => e.type === 'step-status' && e.stepId === stepId);
 }
 
 describe('fancyflow kernel over ZeroMQ', () => {
@@ -107,36 +115,53 @@ describe('fancyflow kernel over ZeroMQ', () => {
     }
   });
 
-  it('executes: execute_input, execute_result with the FancyCell display, counts', async () => {
+  it('executes: execute_input, execute_result, data values as named FancyCells, counts', async () => {
     const { reply, outputs } = await kernel.client.execute('6 * 7', { cellId: 'answer' });
     expect(reply.content.status).toBe('ok');
     const count = reply.content.execution_count as number;
     const input = ofType(outputs, 'execute_input')[0]!;
     expect(input.content).toMatchObject({ code: '6 * 7', execution_count: count });
-    const data = resultData(outputs);
-    expect(data['text/plain']).toBe('42');
-    expect(data['text/html']).toContain('jp-fancyflow-CellDisplay');
-    expect(data[CELL_MIME_TYPE]).toMatchObject({
-      cell: { id: 'answer', kind: 'json', summary: { type: 'number' } },
-    });
+    // a number is shown, not listed as a data cell
+    expect(resultData(outputs)).toEqual({ 'text/plain': '42' });
     expect(outputs[0]!.content.execution_state).toBe('busy');
     expect(outputs[outputs.length - 1]!.content.execution_state).toBe('idle');
 
+    const table = await kernel.client.execute(
+      'const readings = [{ t: 1, v: 2.5 }, { t: 2, v: 3 }];\nreadings',
+      { cellId: 'readings-cell' },
+    );
+    const data = resultData(table.outputs);
+    expect(data['text/html']).toContain('jp-fancyflow-CellDisplay');
+    expect(data[CELL_MIME_TYPE]).toMatchObject({
+      cell: { id: 'readings-cell', name: 'readings', kind: 'json', summary: { shape: [2] } },
+    });
+    const text = await kernel.client.execute('"a definition cell\'s string"', { cellId: 'str' });
+    expect(resultData(text.outputs)[CELL_MIME_TYPE]).toBeUndefined();
+
     const next = await kernel.client.execute('"again"');
-    expect(next.reply.content.execution_count).toBe(count + 1);
+    expect(next.reply.content.execution_count).toBe(count + 3);
     const silent = await kernel.client.execute('1 + 1', { content: { silent: true } });
-    expect(silent.reply.content.execution_count).toBe(count + 1);
+    expect(silent.reply.content.execution_count).toBe(count + 3);
     expect(ofType(silent.outputs, 'execute_result')).toHaveLength(0);
     expect(ofType(silent.outputs, 'execute_input')).toHaveLength(0);
   });
 
-  it('gives a Vega-Lite spec its own MIME type', async () => {
+  it('shows a Vega-Lite spec as a chart: its MIME type and a static SVG, no HTML card', async () => {
     const { outputs } = await kernel.client.execute(
-      '({ $schema: "https://vega.github.io/schema/vega-lite/v5.json", mark: "point", data: { values: [{ a: 1 }] } })',
+      '({ $schema: "https://vega.github.io/schema/vega-lite/v5.json", mark: "point", data: { values: [{ a: 1, b: 2 }, { a: 2, b: 3 }] }, encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } } })',
     );
-    expect(resultData(outputs)['application/vnd.vegalite.v5+json']).toMatchObject({
-      mark: 'point',
-    });
+    const data = resultData(outputs);
+    expect(data['application/vnd.vegalite.v5+json']).toMatchObject({ mark: 'point' });
+    expect(String(data['image/svg+xml'])).toMatch(/^<svg[^>]*>.*<path/s);
+    expect(data['text/html']).toBeUndefined();
+    // data it would have to fetch is refused, not loaded: the spec still shows, with a note
+    const remote = await kernel.client.execute(
+      '({ $schema: "https://vega.github.io/schema/vega-lite/v5.json", mark: "point", data: { url: "file:///etc/passwd" } })',
+    );
+    const remoteData = resultData(remote.outputs);
+    expect(remoteData['image/svg+xml']).toBeUndefined();
+    const notes = ofType(remote.outputs, 'stream').map((m) => String(m.content.text));
+    expect(notes.join('')).toContain('no static picture');
   });
 
   it('reports type errors and exceptions as error messages, without aborting the next request', async () => {
@@ -310,7 +335,10 @@ describe('fancyflow kernel over ZeroMQ', () => {
     expect(info.content.comms).toEqual({ [COMM_ID]: { target_name: 'fancyflow' } });
 
     const hello = await commRequest(c, req('hello'));
-    expect(hello).toMatchObject({ ok: true, result: { protocolVersion: 1, store: 'memory' } });
+    expect(hello).toMatchObject({
+      ok: true,
+      result: { protocolVersion: PROTOCOL_VERSION, store: 'memory' },
+    });
     // cells are stored already: a store the lab asks for now does not replace the memory store
     const keep = await commRequest(c, req('hello', { store: os.tmpdir() }));
     expect(keep).toMatchObject({ ok: true, result: { store: 'memory' } });
@@ -320,10 +348,12 @@ describe('fancyflow kernel over ZeroMQ', () => {
       [
         'import { z } from "zod";',
         'import { step, cell, cells } from "fancyflow";',
-        'const double = step({ slug: "double", inputs: { x: z.number() }, output: z.number() }, ({ x }) => x * 2);',
-        'const slow = step({ slug: "slow", inputs: {}, output: z.number() }, (_i, _c, { signal }) =>',
-        '  new Promise<number>((resolve, reject) => { const t = setTimeout(() => resolve(1), 5000); signal.addEventListener("abort", () => { clearTimeout(t); reject(new Error("stopped")); }); }));',
+        'const double = step({ slug: "double", inputs: { x: z.array(z.number()) }, output: z.array(z.number()) }, ({ x }) => x.map((v) => v * 2));',
+        'const fussy = step({ slug: "fussy", inputs: { x: z.array(z.number()) }, config: z.object({ max: z.number().default(100) }), output: z.array(z.number()) }, ({ x }, { max }) => { if (x.some((v) => v > max)) throw new Error(`a value is above ${max}`); return x; });',
+        'const slow = step({ slug: "slow", inputs: {}, output: z.array(z.number()) }, (_i, _c, { signal }) =>',
+        '  new Promise<number[]>((resolve, reject) => { const t = setTimeout(() => resolve([1]), 8000); signal.addEventListener("abort", () => { clearTimeout(t); reject(new Error("stopped")); }); }));',
       ].join('\n'),
+      { cellId: 'define' },
     );
     expect(define.reply.content.status).toBe('ok');
     const pushed = commMessages(c).filter((m) => m.type === 'registry-changed');
@@ -333,27 +363,27 @@ describe('fancyflow kernel over ZeroMQ', () => {
     );
     const steps = await commRequest(c, req('list-steps'));
     expect((steps.result as { steps: { slug: string }[] }).steps.map((s) => s.slug)).toEqual(
-      expect.arrayContaining(['double', 'slow']),
+      expect.arrayContaining(['double', 'fussy', 'slow']),
     );
 
-    // cells: a value, then steps wired to it by id and by name
-    await c.execute('21', { cellId: 'cell-a' });
+    // cells: a data value, then steps wired to it by id and by name
+    await c.execute('[21]', { cellId: 'cell-a' });
     const b = await c.execute('double({ x: cell("cell-a") }, {}, { name: "doubled" })', {
       cellId: 'cell-b',
     });
     expect(b.reply.content.status).toBe('ok');
-    expect(resultData(b.outputs)['text/plain']).toBe('42');
+    expect(resultData(b.outputs)['text/plain']).toBe('[ 42 ]');
     expect(resultData(b.outputs)[CELL_MIME_TYPE]).toMatchObject({
       cell: { id: 'cell-b', name: 'doubled', producedBy: { slug: 'double' } },
-      step: { status: 'completed' },
+      step: { status: 'completed', name: 'doubled' },
     });
     const changed = commMessages(c).filter((m) => m.type === 'workflow-changed');
     expect(changed.length).toBeGreaterThanOrEqual(1);
     const cc = await c.execute('double({ x: cell("doubled") })', { cellId: 'cell-c' });
-    expect(resultData(cc.outputs)['text/plain']).toBe('84');
+    expect(resultData(cc.outputs)['text/plain']).toBe('[ 84 ]');
     const unknown = await c.execute('cell("nope")');
     expect(unknown.reply.content).toMatchObject({ ename: 'FancyflowError' });
-    expect(String(unknown.reply.content.evalue)).toMatch(/MISSING_CELL.*doubled/);
+    expect(String(unknown.reply.content.evalue)).toMatch(/MISSING_CELL.*run the cell.*doubled/);
 
     // re-running a cell replaces its step in place
     const rerun = await c.execute(
@@ -362,106 +392,155 @@ describe('fancyflow kernel over ZeroMQ', () => {
     );
     expect(rerun.reply.content.status).toBe('ok');
     const state = (await commRequest(c, req('get-workflow'))).result as {
-      workflow: { steps: { id: string; title?: string }[] };
-      statuses: Record<string, { status: string }>;
+      workflow: { steps: { id: string; title?: string }[]; definitions: Record<string, string> };
+      statuses: Record<string, { status: string; name: string }>;
       names: Record<string, string>;
       cells: { id: string }[];
+      executed: Record<string, number>;
+      definitions: Record<string, string>;
     };
     expect(state.workflow.steps.map((s) => s.id)).toEqual(['cell-b', 'cell-c']);
     expect(state.workflow.steps[0]!.title).toBe('again');
-    expect(state.statuses['cell-b']!.status).toBe('completed');
-    expect(state.names).toEqual({ doubled: 'cell-b' });
+    expect(state.workflow.definitions).toEqual({ double: 'define' });
+    expect(state.definitions).toMatchObject({ double: 'define', fussy: 'define', slow: 'define' });
+    expect(Object.keys(state.executed)).toEqual(
+      expect.arrayContaining(['define', 'cell-a', 'cell-b', 'cell-c']),
+    );
+    expect(state.statuses['cell-b']).toMatchObject({ status: 'completed', name: 'doubled' });
+    expect(state.names).toMatchObject({ doubled: 'cell-b', readings: 'readings-cell' });
     expect(state.cells.map((x) => x.id)).toEqual(
       expect.arrayContaining(['cell-a', 'cell-b', 'cell-c']),
     );
-
-    // run (with events), preview
-    const before = commMessages(c).length;
-    const run = await commRequest(c, req('run', { mode: 'all' }));
-    expect(run).toMatchObject({ ok: true, result: { status: 'completed' } });
-    const events = commMessages(c)
-      .slice(before)
-      .filter((m) => m.type === 'event');
-    expect(events.map((e) => (e.event as { type: string }).type)).toEqual(
-      expect.arrayContaining(['run-started', 'step-status', 'run-finished']),
-    );
-    const from = await commRequest(c, req('run', { mode: 'from', stepId: 'cell-c' }));
-    expect((from.result as { steps: unknown[] }).steps).toHaveLength(1);
     const preview = await commRequest(c, req('preview', { cellId: 'cell-c' }));
-    expect(preview).toMatchObject({ ok: true, result: { cell: { id: 'cell-c' }, value: 84 } });
+    expect(preview).toMatchObject({ ok: true, result: { cell: { id: 'cell-c' }, value: [84] } });
     const missing = await commRequest(c, req('preview', { cellId: 'no-such-cell' }));
     expect(missing).toMatchObject({ ok: false, error: { code: 'DATUM_NOT_FOUND' } });
-    const noStep = await commRequest(c, req('run', { mode: 'step', stepId: 'no-such-step' }));
-    expect(noStep).toMatchObject({ ok: false, error: { code: 'UNKNOWN_STEP_ID' } });
 
-    // set-workflow: valid, then invalid documents
-    const document = {
-      formatVersion: 1,
-      steps: [
+    // a step that fails loses its old output, and a cell wired to it is skipped, not run on it
+    const checked = await c.execute('fussy({ x: cell("doubled") }, {}, { name: "checked" })', {
+      cellId: 'cell-d',
+    });
+    expect(checked.reply.content.status).toBe('ok');
+    const failing = await c.execute(
+      'fussy({ x: cell("doubled") }, { max: 10 }, { name: "checked" })',
+      {
+        cellId: 'cell-d',
+      },
+    );
+    expect(failing.reply.content).toMatchObject({ status: 'error', ename: 'FancyflowError' });
+    expect(String(failing.reply.content.evalue)).toContain('STEP_FAILED: Step "checked" (fussy)');
+    expect(stepEvents(c, 'cell-d').at(-1)).toMatchObject({ status: 'failed', name: 'checked' });
+    const downstream = await c.execute('double({ x: cell("checked") }, {}, { name: "after" })', {
+      cellId: 'cell-e',
+    });
+    expect(downstream.reply.content.status).toBe('error');
+    expect(String(downstream.reply.content.evalue)).toContain(
+      'DEPENDENCY_FAILED: Step "after" (double) was skipped: its input "x" comes from step "checked" (fussy), which did not complete',
+    );
+    expect(stepEvents(c, 'cell-e').at(-1)).toMatchObject({ status: 'skipped' });
+
+    // a batch (a run from the panel): after a failure, the queued step cells are marked skipped
+    const batch = [
+      c.message(
+        'execute_request',
+        { code: 'fussy({ x: cell("doubled") }, { max: 10 }, { name: "checked" })' },
+        { cellId: 'cell-d' },
+      ),
+      c.message(
+        'execute_request',
+        { code: 'double({ x: cell("checked") }, {}, { name: "after" })' },
+        { cellId: 'cell-e' },
+      ),
+      // a step cell this kernel never ran: JupyterLab sends its metadata with the request
+      c.message(
+        'execute_request',
+        { code: 'double({ x: cell("doubled") }, {}, { name: "never" })' },
         {
-          id: 'cell-b',
+          cellId: 'cell-f',
+          fancyflow: {
+            stepId: 'cell-f',
+            slug: 'double',
+            version: '1.0.0',
+            wiring: { x: 'cell-b' },
+            config: {},
+            name: 'never',
+          },
+        },
+      ),
+    ];
+    for (const m of batch) await c.send('shell', m);
+    expect((await c.reply(batch[0]!.header.msg_id)).content.status).toBe('error');
+    expect((await c.reply(batch[1]!.header.msg_id)).content.status).toBe('aborted');
+    expect((await c.reply(batch[2]!.header.msg_id)).content.status).toBe('aborted');
+    const skippedF = await c.waitFor(
+      (m) =>
+        m.header.msg_type === 'comm_msg' &&
+        ((m.content.data as JsonObject).event as JsonObject | undefined)?.stepId === 'cell-f',
+    );
+    expect((skippedF.content.data as JsonObject).event).toMatchObject({
+      status: 'skipped',
+      name: 'never',
+      error: {
+        code: 'DEPENDENCY_FAILED',
+        message: 'Not run: step "checked" (fussy) failed before it',
+      },
+    });
+    expect(stepEvents(c, 'cell-e').at(-1)).toMatchObject({ status: 'skipped' });
+
+    // an interrupt cancels the running step; the step cells queued behind it are cancelled
+    const slowMsg = c.message(
+      'execute_request',
+      { code: 'slow({}, {}, { name: "sleepy" })' },
+      {
+        cellId: 'cell-s',
+      },
+    );
+    const queuedMsg = c.message(
+      'execute_request',
+      { code: 'double({ x: cell("doubled") }, {}, { name: "queued" })' },
+      {
+        cellId: 'cell-q',
+        fancyflow: {
+          stepId: 'cell-q',
           slug: 'double',
           version: '1.0.0',
-          wiring: { x: 'cell-a' },
+          wiring: { x: 'cell-b' },
           config: {},
-          name: 'doubled',
+          name: 'queued',
         },
-        { id: 'cell-s', slug: 'slow', version: '1.0.0', wiring: {}, config: {} },
-      ],
-    };
-    const set = await commRequest(c, req('set-workflow', { workflow: document }));
-    expect(
-      (set.result as { workflow: { steps: { id: string }[] } }).workflow.steps.map((s) => s.id),
-    ).toEqual(['cell-b', 'cell-s']);
-    const badSlug = await commRequest(
-      c,
-      req('set-workflow', {
-        workflow: { ...document, steps: [{ ...document.steps[0], slug: 'nope' }] },
-      }),
+      },
     );
-    expect(badSlug).toMatchObject({ ok: false, error: { code: 'UNKNOWN_STEP' } });
-    const badDoc = await commRequest(
-      c,
-      req('set-workflow', { workflow: { formatVersion: 1, steps: 'x' } }),
-    );
-    expect(badDoc).toMatchObject({ ok: false, error: { code: 'INVALID_DOCUMENT' } });
-
-    // cancel a run that awaits a slow step
-    const runId = `r${++requestCounter}`;
-    const runMsg = await c.send(
-      'shell',
-      c.message('comm_msg', {
-        comm_id: COMM_ID,
-        data: { v: 1, id: runId, type: 'run', mode: 'all' },
-      }),
-    );
+    await c.send('shell', slowMsg);
+    await c.send('shell', queuedMsg);
     await c.waitFor(
       (m) =>
         m.header.msg_type === 'comm_msg' &&
-        (m.content.data as JsonObject).type === 'event' &&
-        (m.content.data as { event: { type: string; stepId?: string; status?: string } }).event
-          .stepId === 'cell-s' &&
-        (m.content.data as { event: { status?: string } }).event.status === 'running',
+        ((m.content.data as JsonObject).event as JsonObject | undefined)?.stepId === 'cell-s' &&
+        ((m.content.data as JsonObject).event as JsonObject).status === 'running',
     );
-    const cancel = await commRequest(c, req('cancel'));
-    expect(cancel).toMatchObject({ ok: true, result: { cancelled: true } });
-    const cancelled = await c.waitFor(
-      (m) =>
-        m.parent_header.msg_id === runMsg &&
-        (m.content.data as JsonObject | undefined)?.id === runId,
-    );
-    expect(cancelled.content.data).toMatchObject({ ok: true, result: { status: 'cancelled' } });
+    await c.request('control', 'interrupt_request');
+    expect((await c.reply(slowMsg.header.msg_id, 10_000)).content.status).toBe('error');
+    expect((await c.reply(queuedMsg.header.msg_id)).content.status).toBe('aborted');
+    expect(stepEvents(c, 'cell-s').at(-1)).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'CANCELLED', message: 'Step "sleepy" (slow) was cancelled' },
+    });
+    expect(stepEvents(c, 'cell-q').at(-1)).toMatchObject({
+      status: 'cancelled',
+      error: { message: 'Not run: the run was interrupted at step "sleepy" (slow)' },
+    });
 
     // malformed messages get coded PROTOCOL replies, never a crash
     for (const bad of [
       {},
-      { v: 1 },
-      { v: 1, id: 'm1', type: 'nope' },
-      { v: 2, id: 'm2', type: 'hello' },
+      { v: PROTOCOL_VERSION },
+      { v: PROTOCOL_VERSION, id: 'm1', type: 'nope' },
+      { v: 1, id: 'm2', type: 'hello' },
       'text',
       null,
-      { v: 1, id: 'm3', type: 'run', mode: 'sideways' },
-      { v: 1, id: 'm4', type: 'preview', cellId: 'x', rows: -1 },
+      { v: PROTOCOL_VERSION, id: 'm3', type: 'run', mode: 'all' },
+      { v: PROTOCOL_VERSION, id: 'm4', type: 'set-workflow', workflow: {} },
+      { v: PROTOCOL_VERSION, id: 'm5', type: 'preview', cellId: 'x', rows: -1 },
     ]) {
       const reply = await commRequest(c, bad);
       expect(reply, JSON.stringify(bad)).toMatchObject({
@@ -470,12 +549,10 @@ describe('fancyflow kernel over ZeroMQ', () => {
         error: { code: 'PROTOCOL' },
       });
     }
-    const runWithoutStep = await commRequest(c, req('run', { mode: 'step' }));
-    expect(runWithoutStep).toMatchObject({ ok: false, error: { code: 'PROTOCOL' } });
     expect((await commRequest(c, req('hello'))).ok).toBe(true);
   });
 
-  it('answers a comm request while a cell awaits a 2 s promise', async () => {
+  it('answers a comm request while a cell awaits a 2 s promise, and stays busy until it ends', async () => {
     const c = kernel.client;
     const cellMsg = await c.send(
       'shell',
@@ -484,10 +561,21 @@ describe('fancyflow kernel over ZeroMQ', () => {
       }),
     );
     await c.waitFor((m) => m.header.msg_type === 'stream' && m.parent_header.msg_id === cellMsg);
+    const seen = c.iopubMessages.length;
     const hello = await commRequest(c, req('hello'));
     expect(hello.ok).toBe(true);
     expect(c.replies.some((m) => m.parent_header.msg_id === cellMsg)).toBe(false);
+    // no `idle` while the cell still runs: a front end would show an idle kernel
+    await new Promise((r) => setTimeout(r, 200));
+    const idle = (m: JupyterMessage) =>
+      m.header.msg_type === 'status' && m.content.execution_state === 'idle';
+    expect(c.iopubMessages.slice(seen).filter(idle)).toHaveLength(0);
     expect((await c.reply(cellMsg)).content.status).toBe('ok');
+    const cellIdle = await c.waitFor((m) => idle(m) && m.parent_header.msg_id === cellMsg);
+    // the comm request's idle came first, the cell's last
+    const after = c.iopubMessages.slice(seen).filter(idle);
+    expect(after.at(-1)).toBe(cellIdle);
+    expect(after.length).toBeGreaterThanOrEqual(2);
   });
 
   it('closes comms and restarts with an empty memory store', async () => {
@@ -520,16 +608,15 @@ describe('fancyflow kernel over ZeroMQ', () => {
     const { outputs } = await client.execute('import { cells } from "fancyflow"; cells.length');
     expect(resultData(outputs)['text/plain']).toBe('0');
 
-    // the front end pushes the notebook's workflow into the fresh kernel and re-runs it
-    const document = JSON.parse(
-      readFileSync(path.join(repoRoot, 'examples', 'cars.workflow.json'), 'utf8'),
-    ) as {
-      steps: { id: string }[];
-    };
-    const set = await commRequest(client, req('set-workflow', { workflow: document }));
-    expect(set).toMatchObject({ ok: true });
-    const run = await commRequest(client, req('run', { mode: 'all' }), 60_000);
-    expect(run).toMatchObject({ ok: true, result: { status: 'completed' } });
+    // a notebook runs in a fresh kernel the way the panel runs it: its cells, in order
+    const notebook = JSON.parse(
+      readFileSync(path.join(repoRoot, 'examples', 'cars.ipynb'), 'utf8'),
+    ) as { cells: { id: string; cell_type: string; source: string | string[] }[] };
+    for (const cell of notebook.cells.filter((x) => x.cell_type === 'code')) {
+      const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+      const { reply } = await client.execute(source, { cellId: cell.id });
+      expect(reply.content.status, source).toBe('ok');
+    }
     const preview = await commRequest(client, req('preview', { cellId: 'cars', rows: 3 }));
     expect(preview).toMatchObject({
       ok: true,
