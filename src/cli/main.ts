@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerRun } from './commands/run';
 import { register as registerSteps } from './commands/steps';
 import { register as registerValidate } from './commands/validate';
+import { register as registerExport } from './commands/export';
 import { register as registerInstall } from './commands/install';
 import { register as registerKernel } from './commands/kernel';
 import { attachContext, processIO, type CliContext, type CliIO } from './context';
@@ -23,6 +24,7 @@ export type RegisterCommand = (program: Command) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerRun,
   registerValidate,
+  registerExport,
   registerSteps,
   registerInstall,
   registerKernel,

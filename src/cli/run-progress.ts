@@ -137,7 +137,13 @@ export function createRunProgress(
         return;
       }
       if (event.type !== 'step-status') return;
-      const index = positions.get(event.stepId) ?? 0;
+      let index = positions.get(event.stepId);
+      if (index === undefined) {
+        // a step the run did not announce (a notebook cell without saved step metadata)
+        index = positions.size;
+        positions.set(event.stepId, index);
+        total = Math.max(total, positions.size);
+      }
       if (event.status === 'running') {
         if (!live) return;
         running = { label: labelOf(event, index, total), startedAt: event.startedAt ?? now() };

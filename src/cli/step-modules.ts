@@ -3,8 +3,8 @@
  * to the document's folder) and the ones given with `--steps` (relative to the working directory).
  * Loading a module registers its steps in the default registry as a side effect of `step()`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { FancyflowError, isFancyflowError } from '../core';
 import { oneLine } from './report-error';
@@ -81,9 +81,42 @@ export function resolveStepModule(spec: string, baseDir: string): string {
   }
 }
 
+const TS_HOOK = Symbol.for('fancyflow.cli.typescriptModules');
+
+/**
+ * Lets `require` load TypeScript step modules (what `fancyflow export --steps-module` writes):
+ * transpiled, not type-checked, with `fancyflow`, `zod`, `arquero` and `apache-arrow` resolving
+ * to this package's copies as in a notebook. Once per process.
+ */
+function allowTypeScriptModules(): void {
+  const g = globalThis as { [TS_HOOK]?: boolean };
+  if (g[TS_HOOK]) return;
+  g[TS_HOOK] = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { installModuleAlias } =
+    require('../kernel/module-alias') as typeof import('../kernel/module-alias');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
+  installModuleAlias();
+  type Loader = (module: { _compile(code: string, file: string): void }, file: string) => void;
+  const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
+  extensions['.ts'] = (module, file) => {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
+    });
+    module._compile(outputText, file);
+  };
+}
+
 /**
  * Loads one step module. `fancyflow` is this package's root; anything else is resolved from
- * `baseDir` and loaded with `require`. Throws `MODULE_LOAD` naming the module and where it was named.
+ * `baseDir` and loaded with `require` (`.ts` files transpiled). Throws `MODULE_LOAD` naming the
+ * module and where it was named.
  */
 export function loadStepModule(spec: string, baseDir: string, origin: ModuleOrigin = {}): void {
   if (spec === PACKAGE_MODULE) {
@@ -102,6 +135,7 @@ export function loadStepModule(spec: string, baseDir: string, origin: ModuleOrig
     );
   }
   try {
+    if (resolved.endsWith('.ts')) allowTypeScriptModules();
     createRequire(resolved)(resolved);
   } catch (e) {
     throw moduleLoadError(spec, origin, e, resolved);

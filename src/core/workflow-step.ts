@@ -102,5 +102,7 @@ export function stepLabel(
   position?: number,
 ): string {
   const name = stepName(step, position);
-  return name === step.slug || name.startsWith(`${step.slug} #`) ? name : `"${name}" (${step.slug})`;
+  return name === step.slug || name.startsWith(`${step.slug} #`)
+    ? name
+    : `"${name}" (${step.slug})`;
 }

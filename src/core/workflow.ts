@@ -198,7 +198,7 @@ export class Workflow {
       workflow.list.push(createWorkflowStep(s));
     });
     workflow.list.forEach((step, i) => {
-      if (options.registry) checkAgainstRegistry(step, options.registry, `${base}/steps/${i}`);
+      if (options.registry) checkStep(step, options.registry, `${base}/steps/${i}`);
       workflow.checkWiring(step, i, workflow.known, `${base}/steps/${i}`);
     });
     return workflow;
@@ -372,11 +372,12 @@ function validateDocument(document: unknown, base: string): WorkflowDocument {
   return result.data;
 }
 
-function checkAgainstRegistry(
-  step: WorkflowStep,
-  registry: FunctionRegistry,
-  pointer: string,
-): void {
+/**
+ * Checks one step against a registry: its slug is registered, its wiring names the step's
+ * arguments, its config passes the config schema. Throws the coded error, with `pointer` (the
+ * step's JSON pointer) extended to the place.
+ */
+export function checkStep(step: WorkflowStep, registry: FunctionRegistry, pointer: string): void {
   const fn = registry.get(step.slug);
   if (!fn) {
     try {

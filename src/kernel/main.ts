@@ -8,11 +8,10 @@
 import '../index';
 import { readConnectionFile } from './connection';
 import { registerKernelOutputHost } from './display-api';
-import { displayBundle } from './displays';
 import { Kernel, type KernelExit } from './kernel';
 import { kernelLog } from './kernel-log';
-import { installModuleAlias } from './module-alias';
-import { currentOutput, installOutputCapture } from './output';
+import { currentOutput } from './output';
+import { installNotebookRuntime } from './runtime';
 
 /** Options of {@link startKernel}. */
 export interface StartKernelOptions {
@@ -28,32 +27,12 @@ export interface StartKernelOptions {
 /** Starts a kernel process's kernel; resolves with it once its sockets are bound. */
 export async function startKernel(options: StartKernelOptions): Promise<Kernel> {
   const connection = readConnectionFile(options.connectionFile);
-  installModuleAlias();
-  installOutputCapture();
+  installNotebookRuntime();
   const storeDir = options.storeDir ?? (process.env.FANCYFLOW_STORE || undefined);
   const kernel = await Kernel.start({
     connection,
     ...(storeDir === undefined ? {} : { storeDir }),
     ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }),
-  });
-  registerKernelOutputHost({
-    display(value, displayOptions) {
-      const sink = currentOutput();
-      if (!sink) return;
-      const bundle = displayBundle(value);
-      sink.display(
-        {
-          ...bundle,
-          ...(displayOptions.displayId === undefined
-            ? {}
-            : { transient: { display_id: displayOptions.displayId } }),
-        },
-        displayOptions.update === true,
-      );
-    },
-    clear(wait) {
-      currentOutput()?.clear(wait);
-    },
   });
   // SIGINT is how Jupyter interrupts this kernel (interrupt_mode "signal"): V8 stops a synchronous
   // loop (tslab runs cells with breakOnSigint) and this handler rejects a pending await.

@@ -5,6 +5,7 @@
  * through). A second copy would split the session's state (fancyflow) or make a notebook's tables
  * and schemas foreign to the steps (arquero, zod). A notebook folder needs no node_modules.
  */
+import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
@@ -46,23 +47,59 @@ function splitRequest(request: string): [string, string] {
   return [parts.slice(0, size).join('/'), parts.slice(size).join('/')];
 }
 
+/** A virtual path that must look absent (a nested copy of an aliased package: see below). */
+export const ABSENT = Symbol('absent');
+
+/** The folder of package `name` as Node would find it from `dir` (walking up), or undefined. */
+function findPackageDir(dir: string, name: string): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const candidate = path.join(current, 'node_modules', name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
 /**
- * Where `<anything>/node_modules/<aliased package>/<rest>` really is, or undefined for other
- * paths (the type checker probes such paths from the notebook's folder upwards).
+ * The type checker's view of an aliased package: it lives in the notebook's folder, at
+ * `<folder>/node_modules/<name>`, like a normal install, so declarations a cell emits name its
+ * types `zod`, `arquero` (never `fancyflow/node_modules/arquero`, which TypeScript refuses as not
+ * portable), and fancyflow's own types meet the notebook's through one copy.
+ *
+ * Returns the real file for such a virtual path, {@link ABSENT} for a nested copy of an aliased
+ * package inside a virtual one (the checker then walks up to the top-level virtual copy), or
+ * undefined for every other path.
  */
 export function forwardPackagePath(
   file: string,
   packages: ReadonlyMap<string, string> = aliases(),
-): string | undefined {
+): string | typeof ABSENT | undefined {
   const normalized = file.replace(/\\/g, '/');
-  const at = normalized.lastIndexOf('/node_modules/');
-  if (at < 0) return undefined;
-  const [name, rest] = splitRequest(normalized.slice(at + '/node_modules/'.length));
-  const target = packages.get(name);
-  if (target === undefined) return undefined;
-  const forwarded = rest === '' ? target : path.join(target, rest);
-  // the alias's own files (its dependencies) are not forwarded again
-  return normalized.startsWith(target.replace(/\\/g, '/')) ? undefined : forwarded;
+  const marker = '/node_modules/';
+  let real: string | undefined;
+  let remainder = '';
+  for (let at = normalized.indexOf(marker); at >= 0; at = normalized.indexOf(marker, at + 1)) {
+    const [name, rest] = splitRequest(normalized.slice(at + marker.length));
+    const target = packages.get(name);
+    if (target === undefined) continue;
+    if (`${normalized.slice(0, at)}${marker}${name}` === target.replace(/\\/g, '/')) continue;
+    real = target;
+    remainder = rest;
+    break;
+  }
+  if (real === undefined) return undefined;
+  for (;;) {
+    // the next node_modules folder inside the package, if any
+    const segments = remainder === '' ? [] : remainder.split('/');
+    const at = segments.indexOf('node_modules');
+    if (at < 0) return remainder === '' ? real : path.join(real, remainder);
+    const [name, rest] = splitRequest(segments.slice(at + 1).join('/'));
+    if (name === '') return path.join(real, remainder);
+    if (packages.has(name)) return ABSENT;
+    const found = findPackageDir(path.join(real, ...segments.slice(0, at)), name);
+    if (found === undefined) return ABSENT;
+    real = found;
+    remainder = rest;
+  }
 }
 
 let cached: Map<string, string> | undefined;
@@ -97,14 +134,22 @@ export function installModuleAlias(): void {
   const directoryExists = sys.directoryExists.bind(sys);
   const readFile = sys.readFile.bind(sys);
   const realpath = sys.realpath?.bind(sys);
-  const forward = (file: string): string => forwardPackagePath(file, packages) ?? file;
-  sys.fileExists = (file) => fileExists(forward(file));
-  sys.directoryExists = (dir) => directoryExists(forward(dir));
-  sys.readFile = (file, encoding) => readFile(forward(file), encoding);
-  // The real path makes the packages' own imports (zod from fancyflow's types, …) resolve to the
-  // same files as the notebook's, so their types are one and the same.
+  const forward = (file: string) => forwardPackagePath(file, packages);
+  sys.fileExists = (file) => {
+    const real = forward(file);
+    return real === ABSENT ? false : fileExists(real ?? file);
+  };
+  sys.directoryExists = (dir) => {
+    const real = forward(dir);
+    return real === ABSENT ? false : directoryExists(real ?? dir);
+  };
+  sys.readFile = (file, encoding) => {
+    const real = forward(file);
+    return real === ABSENT ? undefined : readFile(real ?? file, encoding);
+  };
+  // A virtual file is its own real path: the checker keeps it in the notebook's node_modules.
   sys.realpath = (file) => {
-    const forwarded = forward(file);
-    return realpath ? realpath(forwarded) : forwarded;
+    if (forward(file) !== undefined) return file;
+    return realpath ? realpath(file) : file;
   };
 }

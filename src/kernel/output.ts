@@ -91,6 +91,14 @@ export function runWithOutput<T>(sink: OutputSink, fn: () => T): T {
 }
 
 /**
+ * Forgets the latest request's sink, so output made outside any request goes to the process again
+ * (a headless notebook run between two cells, where the CLI prints its progress).
+ */
+export function releaseOutput(): void {
+  lastSink = undefined;
+}
+
+/**
  * The sink of the code running now; when a callback lost its context (native callbacks), the sink
  * of the latest request.
  */

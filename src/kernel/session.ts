@@ -45,6 +45,8 @@ import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-ce
 
 /** Options of a session. */
 export interface SessionOptions {
+  /** The store to use (the CLI opens it itself). Default: per `storeDir`. */
+  store?: DatumStore;
   /** A folder for a disk store (survives restarts). Default: a memory store. */
   storeDir?: string;
   /** The notebook's folder: a disk store path resolves against it. Default: the cwd. */
@@ -191,7 +193,7 @@ export class NotebookSession implements NotebookCellsHost {
   /** Opens the store and registers the session for `cell()` and `cells`. */
   static async create(options: SessionOptions = {}): Promise<NotebookSession> {
     const session = new NotebookSession(
-      await openSessionStore(options.storeDir),
+      options.store ?? (await openSessionStore(options.storeDir)),
       options.rootDir ?? process.cwd(),
       options.orchestrator,
     );

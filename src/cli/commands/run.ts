@@ -1,20 +1,27 @@
 /**
- * `fancyflow run <file>`: loads a workflow (document or notebook) and its step modules, runs it
- * with live progress on stderr and prints a summary table (or, with `--json`, the run report) on
- * stdout. Exit 0 when every step completed, 1 when one failed, 2 for invalid input, 130 on Ctrl-C.
+ * `fancyflow run <file>`: runs a workflow document (with the step modules it names) or a notebook
+ * (its code cells, in order, as Jupyter's Restart and Run All does), with live progress on stderr,
+ * and prints a summary table (or, with `--json`, the run report) on stdout. Exit 0 when every
+ * step completed, 1 when one failed, 2 for invalid input, 130 on Ctrl-C. Running a file runs its
+ * code, as `jupyter nbconvert --execute` does.
  */
 import type { Command } from 'commander';
 import {
+  NOTEBOOK_METADATA_KEY,
   Orchestrator,
   defaultRegistry,
   type DatumStore,
+  type RunEvent,
   type RunReport,
   type Workflow,
 } from '../../core';
-import { colorsFor, contextOf, type CliContext } from '../context';
+import { colorsFor, contextOf, type CliContext, type CliOutput } from '../context';
 import { prepareWorkflow, readWorkflowFile, type WorkflowSource } from '../load-workflow';
+import { isNotebookValue, readNotebook, type NotebookFile } from '../notebook-file';
+import { runNotebook } from '../notebook-run';
+import { loadPackageRoot, loadStepModules } from '../step-modules';
 import { MEMORY_STORE, flushStore, openStore } from '../open-store';
-import { ExitCode, reportError } from '../report-error';
+import { ExitCode, oneLine, reportError } from '../report-error';
 import { createRunProgress } from '../run-progress';
 import { formatFailures, formatRunSummary } from '../run-summary';
 
@@ -33,6 +40,18 @@ export function exitCodeOf(report: RunReport): number {
   return report.status === 'completed' ? ExitCode.OK : ExitCode.FAILED;
 }
 
+/** A report with each completed step's output fingerprint (for comparing runs). */
+function withFingerprints(report: RunReport, store: DatumStore): RunReport {
+  return {
+    ...report,
+    steps: report.steps.map((step) => {
+      const fingerprint =
+        step.status === 'completed' ? store.cell(step.stepId)?.fingerprint : undefined;
+      return fingerprint === undefined ? step : { ...step, fingerprint };
+    }),
+  };
+}
+
 /** Runs `fancyflow run` and returns its exit code. */
 export async function runWorkflowCommand(
   file: string,
@@ -41,10 +60,122 @@ export async function runWorkflowCommand(
 ): Promise<number> {
   const { io } = context;
   let source: WorkflowSource;
+  try {
+    source = readWorkflowFile(file, io.cwd);
+  } catch (e) {
+    reportError(io.stderr, e, { file, debug: options.debug ?? false });
+    return ExitCode.INVALID_INPUT;
+  }
+  return isNotebookValue(source.value)
+    ? runNotebookFile(file, source, options, context)
+    : runDocument(file, source, options, context);
+}
+
+/**
+ * The stream that writes to the process itself: notebook cells capture `process.stdout` and
+ * `process.stderr` for their output, which progress and reports must not go through.
+ */
+async function uncaptured(stream: CliOutput, name: 'stdout' | 'stderr'): Promise<CliOutput> {
+  if (stream !== process[name]) return stream;
+  const { writeToProcess } = await import('../../kernel/kernel-log');
+  return {
+    write: (text: string) => writeToProcess(name, text),
+    ...(stream.isTTY === undefined ? {} : { isTTY: stream.isTTY }),
+    ...(stream.columns === undefined ? {} : { columns: stream.columns }),
+  };
+}
+
+async function runNotebookFile(
+  file: string,
+  source: WorkflowSource,
+  options: RunCommandOptions,
+  context: CliContext,
+): Promise<number> {
+  const { io } = context;
+  const debug = options.debug ?? false;
+  const stdout = await uncaptured(io.stdout, 'stdout');
+  const stderr = await uncaptured(io.stderr, 'stderr');
+  let notebook: NotebookFile;
+  let store: DatumStore;
+  try {
+    notebook = readNotebook(source.value);
+    const opened = await openStore(options.store, io.cwd);
+    store = opened.store;
+    for (const warning of opened.warnings) stderr.write(warning + '\n');
+    loadPackageRoot();
+    loadStepModules(options.steps ?? [], io.cwd, { option: '--steps' });
+  } catch (e) {
+    reportError(stderr, e, { file, debug });
+    return ExitCode.INVALID_INPUT;
+  }
+  const progress = options.quiet
+    ? undefined
+    : createRunProgress(stderr, { color: colorsFor(stderr, io.env) });
+  progress?.onEvent({
+    type: 'run-started',
+    runId: 'notebook',
+    stepIds: notebook.cells
+      .filter((c) => c.type === 'code' && c.metadata[NOTEBOOK_METADATA_KEY] !== undefined)
+      .map((c) => c.id),
+    at: Date.now(),
+  });
+  let result;
+  try {
+    result = await runNotebook(notebook, {
+      file: source.path,
+      store,
+      log: stderr,
+      onInterrupt: (listener) => io.onInterrupt(listener),
+      // each step cell is a run of one step: the notebook's progress counts step cells
+      ...(progress
+        ? {
+            onEvent: (event: RunEvent) => {
+              if (event.type === 'step-status') progress.onEvent(event);
+            },
+          }
+        : {}),
+    });
+  } finally {
+    progress?.close();
+  }
+  let flushError: unknown;
+  try {
+    await flushStore(store);
+  } catch (e) {
+    flushError = e ?? new Error('flush failed');
+  }
+  const report = withFingerprints(result.report, store);
+  if (options.json) stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    stdout.write(formatRunSummary(report, { color: colorsFor(stdout, io.env) }));
+    if (result.notRun > 0) {
+      stdout.write(`${result.notRun} code cell${result.notRun === 1 ? '' : 's'} not run\n`);
+    }
+  }
+  if (result.failure) {
+    const { cell, ename, evalue } = result.failure;
+    const coded = /^([A-Z][A-Z_]+): ([\s\S]*)$/.exec(evalue);
+    const code = ename === 'FancyflowError' && coded ? coded[1] : ename;
+    const message = ename === 'FancyflowError' && coded ? coded[2]! : evalue;
+    stderr.write(`fancyflow: ${file}: ${code} at /cells/${cell.index}: ${oneLine(message)}\n`);
+  }
+  if (flushError !== undefined) {
+    reportError(stderr, flushError, { file, debug });
+    return report.status === 'cancelled' ? ExitCode.INTERRUPTED : ExitCode.FAILED;
+  }
+  return exitCodeOf(report);
+}
+
+async function runDocument(
+  file: string,
+  source: WorkflowSource,
+  options: RunCommandOptions,
+  context: CliContext,
+): Promise<number> {
+  const { io } = context;
   let store: DatumStore;
   let workflow: Workflow;
   try {
-    source = readWorkflowFile(file, io.cwd);
     const opened = await openStore(options.store, io.cwd);
     store = opened.store;
     for (const warning of opened.warnings) io.stderr.write(warning + '\n');
@@ -89,7 +220,7 @@ export async function runWorkflowCommand(
   }
 
   if (options.json) {
-    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    io.stdout.write(JSON.stringify(withFingerprints(report, store), null, 2) + '\n');
   } else {
     io.stdout.write(formatRunSummary(report, { color: colorsFor(io.stdout, io.env) }));
   }
@@ -113,8 +244,10 @@ export async function runWorkflowCommand(
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a workflow (.json document or .ipynb notebook) and print a summary')
-    .argument('<file>', 'a workflow document (.json) or a notebook (.ipynb) carrying one')
+    .description(
+      'run a workflow document (.json) or a notebook (.ipynb, every code cell in order) and print a summary',
+    )
+    .argument('<file>', 'a workflow document (.json) or a notebook (.ipynb)')
     .option(
       '--steps <module...>',
       'more step modules to load: paths relative to the working directory, or package names',
@@ -129,11 +262,19 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 every step completed, 1 a step failed, 2 invalid input, 130 interrupted (Ctrl-C).
+Running a file runs its code, as \`jupyter nbconvert --execute\` does: a notebook's cells, and the
+step modules a workflow document names. Check a file someone else wrote with \`fancyflow validate\`
+first: it runs nothing.
+
+A notebook runs the way Jupyter's "Restart Kernel and Run All Cells" does: in its folder, cell
+after cell, stopping at the first cell that fails; the report lists its step cells. It needs no
+fancyflow metadata, and steps its cells define with step() are found.
+
+Exit codes: 0 every step completed, 1 a step or cell failed, 2 invalid input, 130 interrupted (Ctrl-C).
 
 Examples:
   $ fancyflow run examples/cars.json
-  $ fancyflow run analysis.ipynb --store .fancyflow-store
+  $ fancyflow run analysis.ipynb --store .fancyflow-store --json
   $ fancyflow run workflow.json --steps ./my-steps.js --json > report.json`,
     )
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
