@@ -92,11 +92,11 @@ function allowTypeScriptModules(): void {
   const g = globalThis as { [TS_HOOK]?: boolean };
   if (g[TS_HOOK]) return;
   g[TS_HOOK] = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { installModuleAlias } =
-    require('../kernel/module-alias') as typeof import('../kernel/module-alias');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports -- the compiler is heavy: loaded for .ts only */
+  const alias = require('../kernel/module-alias') as typeof import('../kernel/module-alias');
   const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { installModuleAlias } = alias;
   installModuleAlias();
   type Loader = (module: { _compile(code: string, file: string): void }, file: string) => void;
   const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
