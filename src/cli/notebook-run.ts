@@ -13,17 +13,24 @@ import {
   NOTEBOOK_METADATA_KEY,
   CellMetadataSchema,
   type DatumStore,
+  type JsonValue,
   type RunEvent,
   type RunReport,
   type RunStatus,
   type StepReport,
 } from '../core';
+import type { WorkflowState } from '../protocol/messages';
 import type { CliOutput } from './context';
 import type { NotebookCell, NotebookFile } from './notebook-file';
+import { CollectingSink, type CellRecord } from './notebook-output';
 
 /** What a headless notebook run gives. */
 export interface NotebookRunResult {
   report: RunReport;
+  /** The session's state at the end (steps, statuses, definitions). */
+  state: WorkflowState;
+  /** What each cell that ran showed (when {@link NotebookRunOptions.collect} asked for it). */
+  records: Map<string, CellRecord>;
   /** The cell that failed and why, when one did (a step's failure included). */
   failure?: { cell: NotebookCell; ename: string; evalue: string };
   /** Code cells that did not run (after a failure or an interrupt). */
@@ -41,6 +48,8 @@ export interface NotebookRunOptions {
   log: CliOutput;
   /** Installs the Ctrl-C handler; the returned function removes it. */
   onInterrupt: (listener: () => void) => () => void;
+  /** Keep each cell's outputs (to write the executed notebook). Default false. */
+  collect?: boolean;
 }
 
 /** The step a code cell makes, according to its saved metadata (to report it when not run). */
@@ -90,14 +99,33 @@ export async function runNotebook(
   const code = notebook.cells.filter((c) => c.type === 'code' && c.source.trim() !== '');
   let failure: NotebookRunResult['failure'];
   let ran = 0;
+  const records = new Map<string, CellRecord>();
   try {
     // Jupyter starts kernels in the notebook's folder: relative paths in cells mean the same here.
     process.chdir(rootDir);
     for (const cell of code) {
       if (interrupted) break;
-      const sink = silentSink;
-      const run = await runWithOutput(sink, () => runner.run(cell.source, cell.id, ++ran));
+      const sink = options.collect ? new CollectingSink() : silentSink;
+      const count = ++ran;
+      const run = await runWithOutput(sink, () => runner.run(cell.source, cell.id, count));
       releaseOutput();
+      if (sink instanceof CollectingSink) {
+        for (const note of run.notes) sink.stream('stderr', `${note}\n`);
+        const outputs = sink.outputs;
+        if (run.result) {
+          outputs.push({
+            output_type: 'execute_result',
+            execution_count: count,
+            data: run.result.data as JsonValue,
+            metadata: run.result.metadata as JsonValue,
+          });
+        }
+        if (run.error) {
+          const { ename, evalue, traceback } = run.error;
+          outputs.push({ output_type: 'error', ename, evalue, traceback });
+        }
+        records.set(cell.id, { executionCount: count, outputs });
+      }
       if (run.error) {
         failure = { cell, ename: run.error.ename, evalue: run.error.evalue };
         if (run.error.ename === 'Interrupted' || run.error.evalue.startsWith('CANCELLED')) {
@@ -146,7 +174,7 @@ export async function runNotebook(
       durationMs: performance.now() - started,
       steps,
     };
-    return { report, ...(failure ? { failure } : {}), notRun: rest.length };
+    return { report, state, records, ...(failure ? { failure } : {}), notRun: rest.length };
   } finally {
     process.chdir(previousCwd);
     stopListening();

@@ -144,6 +144,10 @@ function summarize(value: unknown, { kind, adapter }: Classification): CellSumma
   const summary: CellSummary = { type: describeType(value) };
   if (Array.isArray(value)) summary.shape = [value.length];
   else if (kind === 'json' && typeof value === 'object' && value !== null) {
+    // a chart is a picture, not an object of N keys
+    const schema = (value as { $schema?: unknown }).$schema;
+    if (typeof schema === 'string' && schema.includes('vega-lite'))
+      return { type: 'Vega-Lite spec' };
     summary.shape = [Object.keys(value).length];
   }
   return summary;

@@ -62,6 +62,8 @@ export const ErrorCode = {
   MODULE_LOAD: 'MODULE_LOAD',
   /** A file could not be read. */
   FILE_READ: 'FILE_READ',
+  /** A file could not be written. */
+  FILE_WRITE: 'FILE_WRITE',
   /** A comm or kernel protocol message that does not match the protocol. */
   PROTOCOL: 'PROTOCOL',
   /** No fancyflow kernel answers (none, another kernel, restarting, dead), or a request timed out. */

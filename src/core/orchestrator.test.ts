@@ -228,7 +228,7 @@ describe('Orchestrator', () => {
       'cancelled',
     ]);
     expect(report.steps[2]!.error!.code).toBe('CANCELLED');
-    expect(report.steps[2]!.error!.message).toBe('Step slow #3 was cancelled');
+    expect(report.steps[2]!.error!.message).toBe('Step slow was cancelled');
     expect(report.steps[3]!.error!.code).toBe('CANCELLED');
     expect(store.resolve('sum')).toBe(10);
   });

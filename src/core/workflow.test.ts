@@ -79,6 +79,20 @@ describe('Workflow', () => {
     expect(back.toJSON().formatVersion).toBe(FORMAT_VERSION);
   });
 
+  it('reads format version 1 documents as version 2 (no step definitions)', () => {
+    const v1 = { formatVersion: 1, steps: [], modules: ['fancyflow'], metadata: { name: 'old' } };
+    const wf = Workflow.parse(v1);
+    expect(wf.toJSON()).toEqual({
+      formatVersion: 2,
+      steps: [],
+      modules: ['fancyflow'],
+      definitions: {},
+      metadata: { name: 'old' },
+    });
+    const v2 = Workflow.parse({ ...wf.toJSON(), definitions: { power: 'cell-3' } });
+    expect(v2.definitions).toEqual({ power: 'cell-3' });
+  });
+
   it('reads the workflow from a notebook, with pointers into its metadata', () => {
     const notebook = {
       nbformat: 4,
@@ -110,7 +124,7 @@ describe('Workflow', () => {
       ['no formatVersion', JSON.stringify({ steps: [] }), 'INVALID_DOCUMENT', '/formatVersion'],
       [
         'a future version',
-        doc([], { formatVersion: 2 }),
+        doc([], { formatVersion: 3 }),
         'UNSUPPORTED_FORMAT_VERSION',
         '/formatVersion',
       ],

@@ -19,6 +19,7 @@ import { plainText } from './displays';
 import { ExecuteEngine, type ExecutionError } from './engine';
 import { FancyflowComms } from './fancyflow-comm';
 import { History } from './history';
+import { LANGUAGE_INFO } from './language-info';
 import { kernelLog } from './kernel-log';
 import { IopubSink, runWithOutput, type OutputSink } from './output';
 import { kernelVersion, NotebookSession, type NotRunStep } from './session';
@@ -266,15 +267,7 @@ export class Kernel {
       protocol_version: PROTOCOL_VERSION,
       implementation: 'fancyflow',
       implementation_version: kernelVersion,
-      language_info: {
-        name: 'typescript',
-        version: ts.version,
-        mimetype: 'text/typescript',
-        file_extension: '.ts',
-        pygments_lexer: 'typescript',
-        codemirror_mode: { name: 'typescript', typescript: true },
-        nbconvert_exporter: 'script',
-      },
+      language_info: { ...LANGUAGE_INFO, codemirror_mode: { ...LANGUAGE_INFO.codemirror_mode } },
       banner: `fancyflow ${kernelVersion}: TypeScript ${ts.version} (tslab ${TSLAB_VERSION}) on Node.js ${process.version}`,
       help_links: [
         { text: 'fancyflow', url: 'https://github.com/fancyflow/fancyflow#readme' },

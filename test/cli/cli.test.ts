@@ -3,7 +3,7 @@
  * process, against the workflow files in `fixtures/`, asserting what it prints and its exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,12 +28,15 @@ const children = new Set<number>();
  */
 function fancyflow(
   args: string[],
-  options: { onStderr?: (text: string, pid: number) => void } = {},
+  options: {
+    onStderr?: (text: string, pid: number) => void;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: FIXTURES,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pid = child.pid!;
@@ -222,16 +225,64 @@ describe('fancyflow run', () => {
     ]);
   });
 
-  it('runs the workflow kept in a notebook', async () => {
+  it('runs a notebook as the program: its code cells in order, named steps in the report', async () => {
     const result = await fancyflow(['run', 'notebook.ipynb']);
     expect(result.code, result.stderr).toBe(0);
-    expect(row(result.stdout, 'numbers')?.slice(2)).toEqual([
+    expect(row(result.stdout, 'numbers')?.slice(1)).toEqual([
+      'test.numbers',
       'completed',
       expect.any(String),
       'array [4]',
     ]);
     expect(row(result.stdout, 'total')?.slice(1, 3)).toEqual(['test.sum', 'completed']);
-    const invalid = await fancyflow(['run', 'bad-notebook.ipynb']);
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^\[1\/2\] numbers \(test\.numbers\) completed in /),
+      expect.stringMatching(/^\[2\/2\] total \(test\.sum\) completed in /),
+    ]);
+  });
+
+  it('runs a notebook with no fancyflow metadata whose steps are defined in its cells', async () => {
+    const result = await fancyflow(['run', 'plain-notebook.ipynb', '--json', '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      status: string;
+      steps: { stepId: string; name: string; slug: string; status: string; fingerprint?: string }[];
+    };
+    expect(report.status).toBe('completed');
+    expect(report.steps.map((s) => [s.stepId, s.name, s.slug, s.status])).toEqual([
+      ['halved', 'halved', 'nb.halve', 'completed'],
+      ['quarter', 'quarter', 'nb.halve', 'completed'],
+    ]);
+    expect(report.steps[0]!.fingerprint).toMatch(/^[0-9a-f]{16,}$/);
+    // the same notebook gives the same fingerprints every time
+    const again = JSON.parse(
+      (await fancyflow(['run', 'plain-notebook.ipynb', '--json', '-q'])).stdout,
+    ) as typeof report;
+    expect(again.steps.map((s) => s.fingerprint)).toEqual(report.steps.map((s) => s.fingerprint));
+  });
+
+  it('stops at the first failing cell, as Run All does, and reports the steps after it not run', async () => {
+    const result = await fancyflow(['run', 'failing-notebook.ipynb']);
+    expect(result.code).toBe(1);
+    expect(row(result.stdout, 'numbers')?.[2]).toBe('completed');
+    expect(row(result.stdout, 'total')?.[2]).toBe('skipped');
+    expect(result.stdout).toMatch(/^1 code cell not run$/m);
+    expect(result.stderr).toMatch(
+      /^fancyflow: failing-notebook\.ipynb: TSError at \/cells\/2: 1:7 - Type 'string' is not assignable to type 'number'/m,
+    );
+    const json = JSON.parse(
+      (await fancyflow(['run', 'failing-notebook.ipynb', '--json', '-q'])).stdout,
+    ) as { status: string; steps: { name: string; status: string; error?: { message: string } }[] };
+    expect(json.status).toBe('failed');
+    expect(json.steps.find((s) => s.name === 'total')?.error?.message).toBe(
+      'Not run: cell [3] failed before it',
+    );
+  });
+
+  it('runs the notebook cells, not its saved metadata (which validate checks)', async () => {
+    const run = await fancyflow(['run', 'bad-notebook.ipynb', '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    const invalid = await fancyflow(['validate', 'bad-notebook.ipynb']);
     expectInvalid(
       invalid,
       'bad-notebook.ipynb',
@@ -294,7 +345,7 @@ describe('invalid input: exit 2 with one line naming the place', () => {
       'wrong-version.json',
       'UNSUPPORTED_FORMAT_VERSION',
       '/formatVersion',
-      /Format version 2 is not supported/,
+      /Format version 3 is not supported \(this build reads versions 1 and 2\)/,
     ],
     ['schema-violation.json', 'INVALID_DOCUMENT', '/steps/1/version', /expected string/],
     ['unknown-slug.json', 'UNKNOWN_STEP', '/steps/1/slug', /Unknown step "test\.scael"/],
@@ -308,21 +359,27 @@ describe('invalid input: exit 2 with one line naming the place', () => {
       '/modules/1',
       /Cannot load step module "\.\/no-such-steps\.js": Cannot find module/,
     ],
-    [
-      'broken-module.json',
-      'MODULE_LOAD',
-      '/modules/0',
-      /Cannot load step module "\.\/broken-steps\.js": this module is broken$/,
-    ],
   ])('%s → %s at %s', async (file, code, pointer, message) => {
-    // validate makes the same checks as run.
+    // validate makes the same checks as run, given the step modules (it never loads the file's own)
     const [run, validate] = await Promise.all([
       fancyflow(['run', file]),
-      fancyflow(['validate', file]),
+      fancyflow(['validate', file, '--steps', './steps.js']),
     ]);
     expect(expectInvalid(run, file, code, pointer)).toMatch(message);
-    expect(lines(validate.stderr)).toEqual(lines(run.stderr));
-    expect(validate.code).toBe(2);
+    expect(validate.code, validate.stderr).toBe(2);
+    expect(
+      lines(validate.stderr)[0]!.replace('Cannot find step module', 'Cannot load step module'),
+    ).toEqual(lines(run.stderr)[0]);
+  });
+
+  it('a module that throws when loaded fails run, and validate does not load it', async () => {
+    const run = await fancyflow(['run', 'broken-module.json']);
+    expect(expectInvalid(run, 'broken-module.json', 'MODULE_LOAD', '/modules/0')).toMatch(
+      /Cannot load step module "\.\/broken-steps\.js": this module is broken$/,
+    );
+    const validate = await fancyflow(['validate', 'broken-module.json']);
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(validate.stdout).toMatch(/not checked, because validate runs none of the file's code/);
   });
 
   it('a --steps module that fails to load', async () => {
@@ -360,16 +417,92 @@ describe('invalid input: exit 2 with one line naming the place', () => {
 
 describe('fancyflow validate', () => {
   it('says ok with the number of steps, for documents and notebooks', async () => {
-    const doc = await fancyflow(['validate', 'workflow.json']);
+    const doc = await fancyflow(['validate', 'workflow.json', '--steps', './steps.js']);
     expect(doc).toMatchObject({ code: 0, stdout: 'ok: 3 steps\n', stderr: '' });
-    const notebook = await fancyflow(['validate', 'notebook.ipynb']);
+    const notebook = await fancyflow(['validate', 'notebook.ipynb', '--steps', './steps.js']);
     expect(notebook).toMatchObject({ code: 0, stdout: 'ok: 2 steps\n' });
+    const plain = await fancyflow(['validate', 'plain-notebook.ipynb']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(
+      /^ok: a notebook with 5 code cells; it carries no saved fancyflow workflow/,
+    );
   });
 
   it('does not run the steps', async () => {
     // failing.json is valid: its failure happens only when run.
-    const result = await fancyflow(['validate', 'failing.json']);
+    const result = await fancyflow(['validate', 'failing.json', '--steps', './steps.js']);
     expect(result).toMatchObject({ code: 0, stdout: 'ok: 4 steps\n', stderr: '' });
+  });
+
+  it('runs none of the code a document names: its steps are reported not checked', async () => {
+    scratch ??= mkdtempSync(path.join(tmpdir(), 'fancyflow-cli-'));
+    const marker = path.join(scratch, 'validate-marker');
+    const env = { FANCYFLOW_MARKER: marker };
+    const validate = await fancyflow(['validate', 'hostile-modules.json'], { env });
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(validate.stdout).toBe(
+      'ok: 1 step (0 checked; not checked, because validate runs none of the file\'s code: test.numbers (from module "./writes-marker.js"); pass --steps <module> to check them)\n',
+    );
+    expect(existsSync(marker)).toBe(false);
+    // a notebook's cells are not run either: its cell-defined steps are named
+    const notebook = await fancyflow(['validate', 'notebook.ipynb'], { env });
+    expect(notebook.stdout).toMatch(
+      /not checked.*test\.numbers \(defined in notebook cell setup\)/,
+    );
+    // run does run it, as documented
+    const run = await fancyflow(['run', 'hostile-modules.json', '-q'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('fancyflow export', () => {
+  it('writes a notebook’s workflow and its cell-defined steps as a module that run loads', async () => {
+    scratch ??= mkdtempSync(path.join(tmpdir(), 'fancyflow-cli-'));
+    const out = path.join(scratch, 'export');
+    const refused = await fancyflow(['export', 'notebook.ipynb', '-o', path.join(out, 'wf.json')]);
+    expect(refused.code).toBe(2);
+    expect(lines(refused.stderr)).toEqual([
+      expect.stringMatching(
+        /^fancyflow: notebook\.ipynb: UNKNOWN_STEP at \/metadata\/fancyflow\/definitions\/test\.numbers: Step "test\.numbers" is defined in cell 2 of the notebook.*--steps-module/,
+      ),
+    ]);
+    const exported = await fancyflow([
+      'export',
+      'notebook.ipynb',
+      '-o',
+      path.join(out, 'wf.json'),
+      '--steps-module',
+      path.join(out, 'steps', 'notebook-steps.ts'),
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const document = JSON.parse(readFileSync(path.join(out, 'wf.json'), 'utf8')) as {
+      formatVersion: number;
+      modules: string[];
+      definitions: Record<string, string>;
+      steps: { id: string }[];
+    };
+    expect(document).toMatchObject({
+      formatVersion: 2,
+      modules: ['fancyflow', './steps/notebook-steps.ts'],
+      definitions: {},
+    });
+    const module = readFileSync(path.join(out, 'steps', 'notebook-steps.ts'), 'utf8');
+    expect(module).toContain("import './steps.js';");
+    // the exported module imports steps.js relative to itself: put it beside
+    writeFileSync(
+      path.join(out, 'steps', 'steps.js'),
+      readFileSync(path.join(FIXTURES, 'steps.js'), 'utf8').replace(
+        "path.resolve(__dirname, '..', '..', '..')",
+        JSON.stringify(ROOT),
+      ),
+    );
+    const fromDocument = await fancyflow(['run', path.join(out, 'wf.json'), '--json', '-q']);
+    expect(fromDocument.code, fromDocument.stderr).toBe(0);
+    const fromNotebook = await fancyflow(['run', 'notebook.ipynb', '--json', '-q']);
+    const fingerprints = (text: string) =>
+      (JSON.parse(text) as { steps: { fingerprint: string }[] }).steps.map((s) => s.fingerprint);
+    expect(fingerprints(fromDocument.stdout)).toEqual(fingerprints(fromNotebook.stdout));
   });
 });
 
@@ -435,7 +568,14 @@ describe('fancyflow run --store <dir>', () => {
     const second = await fancyflow(['run', 'reuse.json', '--store', storeDir]);
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(row(second.stdout, 'check')?.[2]).toBe('completed');
-    const validate = await fancyflow(['validate', 'reuse.json', '--store', storeDir]);
+    const validate = await fancyflow([
+      'validate',
+      'reuse.json',
+      '--store',
+      storeDir,
+      '--steps',
+      './steps.js',
+    ]);
     expect(validate).toMatchObject({ code: 0, stdout: 'ok: 2 steps\n' });
   });
 });

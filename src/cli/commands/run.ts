@@ -6,11 +6,14 @@
  * code, as `jupyter nbconvert --execute` does.
  */
 import type { Command } from 'commander';
+import * as path from 'node:path';
 import {
+  FancyflowError,
   NOTEBOOK_METADATA_KEY,
   Orchestrator,
   defaultRegistry,
   type DatumStore,
+  type JsonValue,
   type RunEvent,
   type RunReport,
   type Workflow,
@@ -18,6 +21,7 @@ import {
 import { colorsFor, contextOf, type CliContext, type CliOutput } from '../context';
 import { prepareWorkflow, readWorkflowFile, type WorkflowSource } from '../load-workflow';
 import { isNotebookValue, readNotebook, type NotebookFile } from '../notebook-file';
+import { executedNotebook, writeNotebookFile } from '../notebook-output';
 import { runNotebook } from '../notebook-run';
 import { loadPackageRoot, loadStepModules } from '../step-modules';
 import { MEMORY_STORE, flushStore, openStore } from '../open-store';
@@ -29,6 +33,8 @@ import { formatFailures, formatRunSummary } from '../run-summary';
 export interface RunCommandOptions {
   steps?: string[];
   store?: string;
+  /** A notebook run writes the executed notebook here. */
+  output?: string;
   json?: boolean;
   quiet?: boolean;
   debug?: boolean;
@@ -124,6 +130,7 @@ async function runNotebookFile(
     result = await runNotebook(notebook, {
       file: source.path,
       store,
+      collect: options.output !== undefined,
       log: stderr,
       onInterrupt: (listener) => io.onInterrupt(listener),
       // each step cell is a run of one step: the notebook's progress counts step cells
@@ -145,6 +152,27 @@ async function runNotebookFile(
     flushError = e ?? new Error('flush failed');
   }
   const report = withFingerprints(result.report, store);
+  if (options.output !== undefined) {
+    const target = path.resolve(io.cwd, options.output);
+    try {
+      const { KERNELSPEC, LANGUAGE_INFO } = await import('../../kernel/language-info');
+      const executed = executedNotebook(
+        source.value as Record<string, unknown>,
+        result.records,
+        result.state,
+        {
+          kernelspec: { ...KERNELSPEC },
+          languageInfo: JSON.parse(JSON.stringify(LANGUAGE_INFO)) as JsonValue,
+        },
+      );
+      writeNotebookFile(target, executed);
+    } catch (e) {
+      flushError ??= new FancyflowError('FILE_WRITE', `Cannot write ${target}: ${String(e)}`, {
+        details: { path: target },
+        cause: e,
+      });
+    }
+  }
   if (options.json) stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
     stdout.write(formatRunSummary(report, { color: colorsFor(stdout, io.env) }));
@@ -256,6 +284,10 @@ export function register(program: Command): void {
       '--store <store>',
       `where cells are kept: "${MEMORY_STORE}" or a directory`,
       MEMORY_STORE,
+    )
+    .option(
+      '-o, --output <notebook>',
+      'a notebook run: write the executed notebook there (outputs, step statuses, workflow)',
     )
     .option('--json', 'print the run report as JSON instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')

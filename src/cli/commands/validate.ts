@@ -6,8 +6,10 @@
  * (its `modules`, or cells of the notebook) are reported as not checked, never loaded.
  * Exit 0 with `ok: …`, or 2 with a one-line message.
  */
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
+  FancyflowError,
   Workflow,
   checkStep,
   defaultRegistry,
@@ -19,7 +21,12 @@ import { readWorkflowFile } from '../load-workflow';
 import { isNotebookValue, readNotebook } from '../notebook-file';
 import { MEMORY_STORE, openStore } from '../open-store';
 import { ExitCode, reportError } from '../report-error';
-import { PACKAGE_MODULE, loadPackageRoot, loadStepModules } from '../step-modules';
+import {
+  PACKAGE_MODULE,
+  loadPackageRoot,
+  loadStepModules,
+  resolveStepModule,
+} from '../step-modules';
 
 /** The options of `fancyflow validate`. */
 export interface ValidateCommandOptions {
@@ -73,6 +80,19 @@ export async function validateCommand(
     loadPackageRoot();
     loadStepModules(options.steps ?? [], io.cwd, { option: '--steps' });
     const registry = defaultRegistry();
+    // the document's modules must exist (found, not loaded)
+    workflow.modules.forEach((spec, i) => {
+      if (spec === PACKAGE_MODULE) return;
+      try {
+        resolveStepModule(spec, path.dirname(source.path));
+      } catch (e) {
+        const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+        throw new FancyflowError('MODULE_LOAD', `Cannot find step module "${spec}": ${reason}`, {
+          details: { module: spec, pointer: `${source.base}/modules/${i}` },
+          cause: e,
+        });
+      }
+    });
     const foreign = workflow.modules.filter((m) => m !== PACKAGE_MODULE);
     const unchecked: Unchecked[] = [];
     workflow.steps.forEach((step, i) => {
