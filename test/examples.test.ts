@@ -18,6 +18,7 @@ import {
   type SerializedStep,
   type VegaLiteSpec,
 } from '../src';
+import { LANGUAGE_INFO } from '../src/kernel/language-info';
 
 const examples = path.join(__dirname, '..', 'examples');
 const jsonPath = path.join(examples, 'cars.workflow.json');
@@ -127,8 +128,18 @@ describe('examples/cars.ipynb', () => {
   const notebook = JSON.parse(notebookText) as {
     nbformat: number;
     nbformat_minor: number;
-    metadata: { kernelspec: unknown; fancyflow: { steps: SerializedStep[] } };
-    cells: { cell_type: string; id: string; source: string[]; metadata: { fancyflow?: unknown } }[];
+    metadata: {
+      kernelspec: unknown;
+      language_info: unknown;
+      fancyflow: { steps: SerializedStep[] };
+    };
+    cells: {
+      cell_type: string;
+      id: string;
+      source: string[];
+      metadata: { fancyflow?: unknown };
+      outputs: { output_type: string; data: Record<string, unknown> }[];
+    }[];
   };
 
   test('carries the same workflow as the JSON document, with step ids = code cell ids', () => {
@@ -157,12 +168,15 @@ describe('examples/cars.ipynb', () => {
       const s = fromNotebook.steps[i]!;
       expect(c.cell_type).toBe('code');
       const meta = CellMetadataSchema.parse(c.metadata.fancyflow);
-      expect(meta).toEqual({
+      expect(meta).toMatchObject({
         stepId: s.id,
         slug: s.slug,
         version: s.version,
         wiring: s.wiring,
         config: s.config,
+        name: s.name,
+        status: 'completed',
+        outputCellId: s.id,
       });
       // the code a user would write: the step, its name, and cell('<name>') for each input
       const source = c.source.join('');
@@ -172,6 +186,19 @@ describe('examples/cars.ipynb', () => {
         expect(source).toContain(`cell('${fromNotebook.get(cellId)!.name}')`);
       }
     }
+    // saved from a run: every output agrees with its cell's status (and shows in any viewer)
+    const shapeText = (shape: number[]) => `${shape[0]} rows × ${shape[1]} columns`;
+    for (const c of stepCells) {
+      const meta = CellMetadataSchema.parse(c.metadata.fancyflow);
+      const result = c.outputs.find((o) => o.output_type === 'execute_result')!;
+      if (meta.outputShape?.length === 2) {
+        expect(result.data['text/html']).toContain(shapeText(meta.outputShape));
+      }
+    }
+    const chart = stepCells.at(-1)!.outputs[0]!.data;
+    expect(String(chart['image/svg+xml'])).toMatch(/^<svg/);
+    expect(chart['text/html']).toBeUndefined();
+    expect(notebook.metadata.language_info).toEqual(JSON.parse(JSON.stringify(LANGUAGE_INFO)));
     const code = notebook.cells.filter((c) => c.cell_type === 'code').map((c) => c.source.join(''));
     expect(code[0]).toBe("import { steps, cell } from 'fancyflow';");
     expect(Object.keys(steps)).toEqual(

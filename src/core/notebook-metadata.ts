@@ -11,6 +11,7 @@ import {
   CellMetadataSchema,
   FORMAT_VERSION,
   WorkflowDocumentSchema,
+  migrateDocument,
   type CellMetadata,
   type WorkflowDocument,
 } from './format';
@@ -56,7 +57,7 @@ export function readCellMetadata(value: unknown): CellMetadata | undefined {
 /** A notebook's workflow document, or undefined when the value is absent or not valid. */
 export function readNotebookWorkflow(value: unknown): WorkflowDocument | undefined {
   if (value === undefined || value === null) return undefined;
-  const parsed = WorkflowDocumentSchema.safeParse(value);
+  const parsed = WorkflowDocumentSchema.safeParse(migrateDocument(value));
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -187,7 +188,9 @@ export function applyStepReport(metadata: CellMetadata, report: StepReport): Cel
     delete out.durationMs;
     return out;
   }
-  if (report.durationMs !== undefined) out.durationMs = Math.max(0, report.durationMs);
+  // tenths of a millisecond: more digits are noise in a saved file
+  if (report.durationMs !== undefined)
+    out.durationMs = Math.max(0, Math.round(report.durationMs * 10) / 10);
   else delete out.durationMs;
   if (report.status === 'completed') {
     out.outputCellId = report.outputCellId ?? metadata.stepId;
