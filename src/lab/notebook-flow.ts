@@ -30,11 +30,11 @@ import {
   type CellSnapshot,
 } from './cell-metadata';
 import {
-  accessFor,
   generateStepCode,
   jsonEqual,
   parseStepCode,
   replaceConfig,
+  setWiring,
   uniqueName,
   withDefaults,
   withoutDefaults,
@@ -438,7 +438,6 @@ export class NotebookFlow implements INotebookFlow {
     const config = withDefaults(options.config ?? {}, step.config);
     const call = {
       slug,
-      via: accessFor(step),
       wiring,
       config: withoutDefaults(config, step.config),
       name,
@@ -465,7 +464,9 @@ export class NotebookFlow implements INotebookFlow {
     if (!cell || !previous || previous.customCode) return;
     const step = this.stepList.find((s) => s.slug === previous.slug);
     const full = withDefaults(config, step?.config);
-    const code = replaceConfig(cell.sharedModel.getSource(), withoutDefaults(full, step?.config));
+    const code = replaceConfig(cell.sharedModel.getSource(), withoutDefaults(full, step?.config), {
+      schema: step?.config,
+    });
     if (code === undefined) {
       this.writeMetadata(cellId, markCustomCode(previous));
       return;
@@ -486,8 +487,9 @@ export class NotebookFlow implements INotebookFlow {
     const wiring = { ...parsed.call.wiring };
     if (reference) wiring[argument] = reference;
     else delete wiring[argument];
-    const body = generateStepCode({ ...parsed.call, wiring });
-    cell.sharedModel.setSource([...parsed.imports, body].join('\n'));
+    const code = setWiring(cell.sharedModel.getSource(), argument, reference);
+    if (code !== undefined && code !== cell.sharedModel.getSource())
+      cell.sharedModel.setSource(code);
     const step = this.stepList.find((s) => s.slug === previous.slug);
     const names = nameIndex(this.snapshots(), this.state?.names);
     this.writeMetadata(
