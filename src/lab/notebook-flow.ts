@@ -21,7 +21,6 @@ import {
   nameIndex,
   readCellMetadata,
   readNotebookWorkflow,
-  referenceFor,
   sameWorkflow,
   stepCells,
   updateFromReport,
@@ -29,6 +28,7 @@ import {
   workflowFromCells,
   type CellSnapshot,
 } from './cell-metadata';
+import { cellChoices, choiceCell, preferredChoice, type StepInputDescriptor } from './cell-choices';
 import {
   generateStepCode,
   jsonEqual,
@@ -379,37 +379,12 @@ export class NotebookFlow implements INotebookFlow {
 
   // ---- actions -------------------------------------------------------------------------------
 
-  cellChoices(index: number): ICellChoice[] {
-    const cells = this.cellModels;
-    const snapshots = this.snapshots();
-    const names = nameIndex(snapshots, this.state?.names);
-    const stored = new Set((this.state?.cells ?? []).map((c) => c.id));
-    const out: ICellChoice[] = [];
-    for (let i = Math.min(index, cells.length - 1); i >= 0; i--) {
-      const cell = cells[i]!;
-      if (cell.type !== 'code') continue;
-      const metadata = readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY));
-      const reference = referenceFor(cell.id, names);
-      if (metadata) {
-        const step = this.stepList.find((s) => s.slug === metadata.slug);
-        const title = metadata.title ?? step?.title ?? metadata.slug;
-        out.push({
-          cellId: cell.id,
-          reference,
-          label: metadata.name ? `${metadata.name} (${title})` : `${title} [${i + 1}]`,
-          isStep: true,
-        });
-      } else if (stored.has(cell.id) || reference !== cell.id) {
-        const firstLine = cell.sharedModel.getSource().split('\n')[0]!.slice(0, 40);
-        out.push({
-          cellId: cell.id,
-          reference,
-          label: reference !== cell.id ? reference : `[${i + 1}] ${firstLine}`,
-          isStep: false,
-        });
-      }
-    }
-    return out;
+  cellChoices(index: number, input?: StepInputDescriptor): ICellChoice[] {
+    return cellChoices(
+      { cells: this.cellModels.map(choiceCell), kernel: this.state, steps: this.stepList },
+      index,
+      input,
+    );
   }
 
   async insertStep(slug: string, options: IInsertOptions = {}): Promise<string> {
@@ -424,11 +399,10 @@ export class NotebookFlow implements INotebookFlow {
     }
     const below = options.belowIndex ?? notebook.activeCellIndex;
     const index = Math.max(0, Math.min(below + 1, model.cells.length));
-    const choices = this.cellChoices(index - 1);
     const wiring: Record<string, string> = {};
-    const fallback = choices.find((c) => c.isStep) ?? choices[0];
     for (const [argument, input] of Object.entries(step.inputs)) {
       const chosen = options.wiring?.[argument];
+      const fallback = chosen ? undefined : preferredChoice(this.cellChoices(index - 1, input));
       if (chosen) wiring[argument] = chosen;
       else if (!input.optional && fallback) wiring[argument] = fallback.reference;
     }
