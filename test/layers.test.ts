@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 const src = path.resolve(__dirname, '..', 'src');
 const ALLOWED_LAYERS = ['lab', 'core', 'protocol'];
-const ALLOWED_PACKAGES = /^(@jupyterlab\/|@lumino\/|@rjsf\/|react$|react-dom$|zod$|zod\/)/;
+const ALLOWED_PACKAGES =
+  /^(@jupyterlab\/|@lumino\/|@rjsf\/|@lezer\/(common|javascript)$|react$|react-dom$|zod$|zod\/)/;
 
 function resolveLocal(from: string, specifier: string): string {
   const base = path.resolve(path.dirname(from), specifier);

@@ -15,7 +15,7 @@ let dir: string;
 
 const consumer = `
 import { z } from 'zod';
-import { step, table, Workflow, Orchestrator, MemoryDatumStore, isFancyflowError, FancyflowError } from 'fancyflow';
+import { step, steps, table, Workflow, Orchestrator, MemoryDatumStore, isFancyflowError, FancyflowError } from 'fancyflow';
 import type { FancyCell, RunReport, WorkflowStep } from 'fancyflow';
 
 const double = step(
@@ -27,6 +27,15 @@ const rows = step(
   (row) => ({ b: (row.a ?? 0) + 1 }),
 );
 type Config = z.infer<typeof double.contracts.config>;
+// every registered step through steps: the standard ones typed precisely, others generally
+const viaSteps: WorkflowStep[] = [
+  steps.consumer_double({ x: 'input' }, { k: 4 }),
+  steps.power_to_weight({ cars: 'cars' }, { factor: 2 }, { name: 'ptw' }),
+  steps['slug-with-dash']({}),
+  steps.limit({ table: 'x' }, { n: 5 }),
+];
+// @ts-expect-error limit's n is a number
+steps.limit({ table: 'x' }, { n: 'five' });
 const s: WorkflowStep = double({ x: 'input' }, { k: 3 }, { id: 'doubled' });
 const wf: Workflow = new Workflow({ known: () => true }).add(s);
 const store = new MemoryDatumStore();
@@ -34,7 +43,7 @@ const cell: FancyCell = store.persist(21, { cellId: 'input' });
 const report: Promise<RunReport> = new Orchestrator({ store }).run(wf);
 const n: number = ${'`${cell.id}`'}.length;
 const e: unknown = new FancyflowError('STEP_FAILED', 'x');
-if (isFancyflowError(e)) void [e.code, n, rows.slug];
+if (isFancyflowError(e)) void [e.code, n, rows.slug, viaSteps];
 export { report, type Config };
 `;
 

@@ -38,8 +38,11 @@ function isInstalled(name) {
   try {
     require.resolve(`${name}/package.json`, { paths: [ROOT] });
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    // Installed, but its `exports` map hides package.json (@codemirror/*, @lezer/*): it must be
+    // shared all the same, as JupyterLab shares it, or a prebuilt extension that consumes it
+    // (`import: false`) finds no provider ("Shared module @lezer/common doesn't exist").
+    return e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
   }
 }
 

@@ -6,26 +6,35 @@
  *
  *     steps.drop_nulls({ table: cell('clean') }, { threshold: 0.5 }, { name: 'drop_nulls_1' })
  *
- * Standard-library steps (module `fancyflow`) are reached as `steps.<slug>`, others through the
- * registry (`defaultRegistry().require('<slug>')`). An input is wired with `cell('<name or cell id>')`.
+ * Every registered step is reached as `steps.<slug>` (`steps['<slug>']` when the slug is not an
+ * identifier); an input is wired with `cell('<name or cell id>')`. Code is read with a real parser
+ * (./code-reader.ts) and edited by source ranges (./code-edit.ts): a form edit rewrites only the
+ * config argument's changed parts, a wiring change only that input's reference, and the rest of
+ * the cell (other statements, comments, formatting) stays as the user wrote it.
  */
+import { jsonEqual } from '../core/notebook-metadata';
 import type { JsonValue } from '../core/errors';
-import type { StepDescriptor } from '../core/step';
+import {
+  applyEdits,
+  columnOf,
+  lineIndent,
+  literalEdits,
+  replaceNode,
+  restructureObject,
+} from './code-edit';
+import { jsonOf, readStepCall } from './code-reader';
 import {
   isIdentifierName,
   printLiteral,
+  printLiteralBlock,
   quote,
   raw,
-  readStatements,
-  ReadError,
-  toJson,
-  type ExpressionNode,
   type LiteralValue,
 } from './js-literal';
 
 /** The names generated code uses; they must match what the package root exports. */
 export interface CodeNames {
-  /** The object holding the standard steps. Default `steps`. */
+  /** The object holding every registered step. Default `steps`. */
   steps: string;
   /** The function that refers to a cell by name or id. Default `cell`. */
   cell: string;
@@ -35,7 +44,7 @@ export interface CodeNames {
   packageName: string;
 }
 
-/** The names of the package root (`import { steps, cell, defaultRegistry } from 'fancyflow'`). */
+/** The names of the package root (`import { steps, cell } from 'fancyflow'`). */
 export const DEFAULT_CODE_NAMES: CodeNames = {
   steps: 'steps',
   cell: 'cell',
@@ -49,8 +58,8 @@ export const MAX_LINE = 88;
 /** What a step cell's code says: which step, wired how, with which config and call options. */
 export interface StepCall {
   slug: string;
-  /** `steps`: `steps.<slug>`; `registry`: `defaultRegistry().require('<slug>')`. */
-  via: 'steps' | 'registry';
+  /** @deprecated Every step is reached as `steps.<slug>`; the value is ignored. */
+  via?: 'steps' | 'registry';
   /** Argument → the cell reference written in `cell('…')` (a readable name or a cell id). */
   wiring: Record<string, string>;
   /** The config as written (fields left out take their defaults). */
@@ -61,9 +70,13 @@ export interface StepCall {
   title?: string;
 }
 
-/** How a step is reached from cell code: standard-library steps through `steps`. */
-export function accessFor(step: Pick<StepDescriptor, 'module'>): StepCall['via'] {
-  return step.module === 'fancyflow' ? 'steps' : 'registry';
+/**
+ * How a step is reached from cell code.
+ *
+ * @deprecated Every registered step is reached as `steps.<slug>`: this returns `'steps'`.
+ */
+export function accessFor(_step?: unknown): 'steps' {
+  return 'steps';
 }
 
 /** The import line that brings the names generated code uses into scope. */
@@ -72,13 +85,47 @@ export function importLine(names: CodeNames = DEFAULT_CODE_NAMES, registry = fal
   return `import { ${list.join(', ')} } from ${quote(names.packageName)};`;
 }
 
-function callee(call: StepCall, names: CodeNames): string {
-  if (call.via === 'steps') {
-    return isIdentifierName(call.slug)
-      ? `${names.steps}.${call.slug}`
-      : `${names.steps}[${quote(call.slug)}]`;
+/** `steps.<slug>`, or `steps['<slug>']` when the slug is not an identifier (`my-step`, `a.b`). */
+export function stepAccess(slug: string, names: CodeNames = DEFAULT_CODE_NAMES): string {
+  return isIdentifierName(slug) ? `${names.steps}.${slug}` : `${names.steps}[${quote(slug)}]`;
+}
+
+type Schema = Record<string, unknown> | undefined;
+
+function fieldsOf(schema: Schema): Record<string, unknown> | undefined {
+  const props = schema?.['properties'];
+  return typeof props === 'object' && props !== null
+    ? (props as Record<string, unknown>)
+    : undefined;
+}
+
+function defaultOf(field: unknown): { value: JsonValue } | undefined {
+  return typeof field === 'object' && field !== null && 'default' in field
+    ? { value: (field as { default: JsonValue }).default }
+    : undefined;
+}
+
+const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+/** The config without fields whose value is `undefined` (a cleared form field). */
+export function definedFields(
+  config: Record<string, JsonValue | undefined>,
+): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value !== undefined) defineField(out, key, value);
   }
-  return `${names.registry}().require(${quote(call.slug)})`;
+  return out;
+}
+
+function defineField(target: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  // defineProperty: a `__proto__` key stays a plain key
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**
@@ -87,16 +134,16 @@ function callee(call: StepCall, names: CodeNames): string {
  */
 export function withoutDefaults(
   config: Record<string, JsonValue>,
-  schema: Record<string, unknown> | undefined,
+  schema: Schema,
 ): Record<string, JsonValue> {
-  const props = schema?.['properties'];
-  if (typeof props !== 'object' || props === null) return { ...config };
+  const props = fieldsOf(schema);
+  if (!props) return definedFields(config);
   const out: Record<string, JsonValue> = {};
   for (const [key, value] of Object.entries(config)) {
-    const field = (props as Record<string, unknown>)[key];
-    const hasDefault = typeof field === 'object' && field !== null && 'default' in field;
-    if (hasDefault && jsonEqual((field as { default: unknown }).default, value)) continue;
-    out[key] = value;
+    if (value === undefined) continue;
+    const found = defaultOf(props[key]);
+    if (found && jsonEqual(found.value, value)) continue;
+    defineField(out, key, value);
   }
   return out;
 }
@@ -104,57 +151,72 @@ export function withoutDefaults(
 /** The config with the schema's top-level defaults filled in where a field is absent. */
 export function withDefaults(
   config: Record<string, JsonValue>,
-  schema: Record<string, unknown> | undefined,
+  schema: Schema,
 ): Record<string, JsonValue> {
-  const props = schema?.['properties'];
-  if (typeof props !== 'object' || props === null) return { ...config };
+  const given = definedFields(config);
+  const props = fieldsOf(schema);
+  if (!props) return given;
   const out: Record<string, JsonValue> = {};
-  for (const [key, field] of Object.entries(props as Record<string, unknown>)) {
-    if (key in config) continue;
-    if (typeof field === 'object' && field !== null && 'default' in field) {
-      out[key] = structuredCloneJson((field as { default: JsonValue }).default);
-    }
+  for (const [key, field] of Object.entries(props)) {
+    if (hasOwn(given, key)) continue;
+    const found = defaultOf(field);
+    if (found) defineField(out, key, structuredCloneJson(found.value));
   }
-  return { ...out, ...config };
+  for (const [key, value] of Object.entries(given)) defineField(out, key, value);
+  return out;
 }
 
 function structuredCloneJson(value: JsonValue): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
-/** Deep equality of JSON values (object key order ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+/** Deep equality of JSON values (object key order ignored; `1` and `'1'` differ). */
+export { jsonEqual };
+
+/**
+ * The config to write in code when the form says `next`, given what the code says (`written`):
+ * a field whose effective value (defaults applied) did not change keeps its written form (written
+ * or left out, as the user had it); a changed field is written; a field the form left out is left
+ * out of the code too, so its default applies.
+ */
+export function configForCode(
+  written: Record<string, JsonValue>,
+  next: Record<string, JsonValue>,
+  schema: Schema,
+): Record<string, JsonValue> {
+  const given = definedFields(next);
+  const before = withDefaults(written, schema);
+  const after = withDefaults(given, schema);
+  const out: Record<string, JsonValue> = {};
+  for (const key of new Set([...Object.keys(written), ...Object.keys(after)])) {
+    if (jsonEqual(before[key], after[key])) {
+      if (hasOwn(written, key)) defineField(out, key, written[key]!);
+    } else if (hasOwn(given, key)) {
+      defineField(out, key, given[key]!);
+    }
   }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every(
-    (k) =>
-      Object.prototype.hasOwnProperty.call(b, k) &&
-      jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-  );
+  return out;
 }
 
-/** Options of {@link generateStepCode}. */
+/** Options of {@link generateStepCode} and the editing functions. */
 export interface GenerateOptions {
   names?: CodeNames;
   /** Starts the code with the import line (for a notebook that does not import fancyflow yet). */
   withImport?: boolean;
-  /** Maximum line length before the call is broken up. Default {@link MAX_LINE}. */
+  /** Maximum line length before a call or a literal is broken up. Default {@link MAX_LINE}. */
   maxLine?: number;
+  /**
+   * The step's config JSON Schema. With it, {@link replaceConfig} compares values with defaults
+   * applied, so a field the user did not change keeps its written form.
+   */
+  schema?: Record<string, unknown>;
 }
 
 /**
  * The code of a step cell.
  *
  * @example
- * generateStepCode({ slug: 'drop_nulls', via: 'steps', wiring: { table: 'clean' },
+ * generateStepCode({ slug: 'drop_nulls', wiring: { table: 'clean' },
  *   config: { threshold: 0.5 }, name: 'drop_nulls_1' });
  * // steps.drop_nulls({ table: cell('clean') }, { threshold: 0.5 }, { name: 'drop_nulls_1' })
  */
@@ -162,21 +224,23 @@ export function generateStepCode(call: StepCall, options: GenerateOptions = {}):
   const names = options.names ?? DEFAULT_CODE_NAMES;
   const maxLine = options.maxLine ?? MAX_LINE;
   const wiring: Record<string, LiteralValue> = {};
-  for (const [arg, ref] of Object.entries(call.wiring))
+  for (const [arg, ref] of Object.entries(call.wiring)) {
     wiring[arg] = raw(`${names.cell}(${quote(ref)})`);
+  }
   const callOptions: Record<string, JsonValue> = {};
   if (call.name !== undefined) callOptions['name'] = call.name;
   if (call.title !== undefined) callOptions['title'] = call.title;
+  const config = definedFields(call.config);
   const args = [printLiteral(wiring)];
-  const hasConfig = Object.keys(call.config).length > 0;
+  const hasConfig = Object.keys(config).length > 0;
   const hasOptions = Object.keys(callOptions).length > 0;
-  if (hasConfig || hasOptions) args.push(printLiteral(call.config));
+  if (hasConfig || hasOptions) args.push(printLiteral(config));
   if (hasOptions) args.push(printLiteral(callOptions));
-  const head = callee(call, names);
+  const head = stepAccess(call.slug, names);
   const oneLine = `${head}(${args.join(', ')})`;
   const body =
     oneLine.length <= maxLine ? oneLine : `${head}(\n${args.map((a) => `  ${a},`).join('\n')}\n)`;
-  return options.withImport ? `${importLine(names, call.via === 'registry')}\n${body}` : body;
+  return options.withImport ? `${importLine(names)}\n${body}` : body;
 }
 
 /** The result of reading a cell's code. */
@@ -184,120 +248,41 @@ export type ParsedStepCode =
   | {
       ok: true;
       call: StepCall;
-      /** The import lines the code starts with, as written. */ imports: string[];
+      /** The cell's import declarations, as written. */
+      imports: string[];
     }
   | { ok: false; reason: string };
 
-const IMPORT_LINE = /^\s*import\s+(?:type\s+)?\{[^}]*\}\s+from\s+(['"])[^'"\n]+\1\s*;?[ \t]*$/gm;
-
 /**
- * Reads a step cell's code back into a {@link StepCall}, when the code still has the generated
- * shape (import lines, comments, white space, line breaks and a trailing `;` may differ). Returns
- * `{ ok: false }` for anything else (custom code): never throws.
+ * Reads a step cell's code back into a {@link StepCall}: the cell holds exactly one top-level
+ * statement `steps.<slug>(wiring, config?, options?)` whose arguments are JSON literals (inputs
+ * wired with `cell('…')`), anywhere among other statements. Returns `{ ok: false }` for anything
+ * else (custom code): never throws.
  */
 export function parseStepCode(code: string, names: CodeNames = DEFAULT_CODE_NAMES): ParsedStepCode {
-  const imports: string[] = [];
-  const rest = code.replace(IMPORT_LINE, (line) => {
-    imports.push(line.trim());
-    return '';
-  });
-  let statements: ExpressionNode[];
-  try {
-    statements = readStatements(rest);
-  } catch (e) {
-    return { ok: false, reason: e instanceof ReadError ? e.message : String(e) };
-  }
-  if (statements.length !== 1) {
-    return { ok: false, reason: `expected one step call, found ${statements.length} statements` };
-  }
-  try {
-    return { ok: true, call: readCall(statements[0]!, names), imports };
-  } catch (e) {
-    return { ok: false, reason: e instanceof ReadError ? e.message : String(e) };
-  }
-}
-
-function readCall(node: ExpressionNode, names: CodeNames): StepCall {
-  if (node.type !== 'call') throw new ReadError('not a call');
-  const { slug, via } = readCallee(node.callee, names);
-  const [wiringNode, configNode, optionsNode, ...extra] = node.args;
-  if (extra.length > 0) throw new ReadError('too many arguments');
-  if (!wiringNode || wiringNode.type !== 'object')
-    throw new ReadError('the wiring is not an object literal');
+  const read = readStepCall(code, names);
+  if (!read.ok) return read;
+  const source = read.source;
   const wiring: Record<string, string> = {};
-  for (const [arg, ref] of wiringNode.entries) wiring[arg] = readReference(ref, names);
-  let config: Record<string, JsonValue> = {};
-  if (configNode) {
-    const value = toJson(configNode);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ReadError('the config is not an object literal');
-    }
-    config = value;
+  for (const entry of source.wiring.entries) {
+    Object.defineProperty(wiring, entry.key, {
+      value: entry.value.reference,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  const call: StepCall = { slug, via, wiring, config };
-  if (optionsNode) {
-    const value = toJson(optionsNode);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ReadError('the options are not an object literal');
-    }
-    for (const [key, v] of Object.entries(value)) {
-      if ((key !== 'name' && key !== 'title') || typeof v !== 'string') {
-        throw new ReadError(`unsupported call option "${key}"`);
-      }
-      call[key] = v;
+  const call: StepCall = {
+    slug: source.slug,
+    wiring,
+    config: source.config ? (jsonOf(source.config) as Record<string, JsonValue>) : {},
+  };
+  for (const entry of source.options?.entries ?? []) {
+    if (entry.value.type === 'scalar' && typeof entry.value.value === 'string') {
+      call[entry.key as 'name' | 'title'] = entry.value.value;
     }
   }
-  return call;
-}
-
-function readCallee(node: ExpressionNode, names: CodeNames): Pick<StepCall, 'slug' | 'via'> {
-  if (
-    node.type === 'member' &&
-    node.object.type === 'identifier' &&
-    node.object.name === names.steps
-  ) {
-    return { slug: node.property, via: 'steps' };
-  }
-  if (
-    node.type === 'call' &&
-    node.callee.type === 'member' &&
-    isRegistry(node.callee.object, names) &&
-    (node.callee.property === 'require' || node.callee.property === 'get') &&
-    node.args.length === 1 &&
-    node.args[0]!.type === 'literal' &&
-    typeof node.args[0]!.value === 'string'
-  ) {
-    return { slug: node.args[0]!.value, via: 'registry' };
-  }
-  throw new ReadError('the callee is not a step');
-}
-
-/** `defaultRegistry()` (or a variable of that name holding the registry). */
-function isRegistry(node: ExpressionNode, names: CodeNames): boolean {
-  if (node.type === 'identifier') return node.name === names.registry;
-  return (
-    node.type === 'call' &&
-    node.args.length === 0 &&
-    node.callee.type === 'identifier' &&
-    node.callee.name === names.registry
-  );
-}
-
-function readReference(node: ExpressionNode, names: CodeNames): string {
-  if (node.type === 'literal' && typeof node.value === 'string' && node.value.length > 0)
-    return node.value;
-  if (
-    node.type === 'call' &&
-    node.callee.type === 'identifier' &&
-    node.callee.name === names.cell &&
-    node.args.length === 1 &&
-    node.args[0]!.type === 'literal' &&
-    typeof node.args[0]!.value === 'string' &&
-    node.args[0]!.value.length > 0
-  ) {
-    return node.args[0]!.value;
-  }
-  throw new ReadError('an input is not wired with cell(…)');
+  return { ok: true, call, imports: source.imports };
 }
 
 /**
@@ -313,16 +298,70 @@ export function uniqueName(slug: string, taken: ReadonlySet<string>): string {
 }
 
 /**
- * The code with its config replaced (form edit → code), keeping the code's wiring, name, title and
- * import line. Returns undefined when the code is custom (not in the generated shape).
+ * The code with its config replaced (form edit → code). Only the config argument changes, and in
+ * it only what differs: unchanged entries keep their text and comments; everything else in the
+ * cell stays as written. With `options.schema`, `config` is compared with defaults applied (see
+ * {@link configForCode}). Returns the code itself when nothing changes, and undefined when the
+ * code is custom (not a step cell the reader understands).
  */
 export function replaceConfig(
   code: string,
   config: Record<string, JsonValue>,
   options: GenerateOptions = {},
 ): string | undefined {
-  const parsed = parseStepCode(code, options.names);
-  if (!parsed.ok) return undefined;
-  const body = generateStepCode({ ...parsed.call, config }, { ...options, withImport: false });
-  return [...parsed.imports, body].join('\n');
+  const names = options.names ?? DEFAULT_CODE_NAMES;
+  const maxLine = options.maxLine ?? MAX_LINE;
+  const read = readStepCall(code, names);
+  if (!read.ok) return undefined;
+  const source = read.source;
+  const written = source.config ? (jsonOf(source.config) as Record<string, JsonValue>) : {};
+  const next = options.schema
+    ? configForCode(written, config, options.schema)
+    : definedFields(config);
+  if (source.config) return applyEdits(code, literalEdits(code, source.config, next, maxLine));
+  if (Object.keys(next).length === 0) return code;
+  // no config argument yet: it goes right after the wiring
+  const wiring = source.args[0]!;
+  const column = columnOf(code, wiring.to) + 2;
+  const printed = printLiteralBlock(next, {
+    indent: lineIndent(code, wiring.from),
+    column,
+    maxLine,
+  });
+  return applyEdits(code, [{ from: wiring.to, to: wiring.to, insert: `, ${printed}` }]);
+}
+
+/**
+ * The code with one input wired to `reference` (a cell name or id), or unwired when `reference`
+ * is empty: only that input's reference changes (or its entry is added or removed). Returns
+ * undefined when the code is custom.
+ */
+export function setWiring(
+  code: string,
+  argument: string,
+  reference: string,
+  options: GenerateOptions = {},
+): string | undefined {
+  const names = options.names ?? DEFAULT_CODE_NAMES;
+  const maxLine = options.maxLine ?? MAX_LINE;
+  const read = readStepCall(code, names);
+  if (!read.ok) return undefined;
+  const wiring = read.source.wiring;
+  const entry = wiring.entries.find((e) => e.key === argument);
+  const ref = raw(`${names.cell}(${quote(reference)})`);
+  if (entry) {
+    if (!reference) {
+      const edits = restructureObject(code, wiring, new Set([argument]), [], maxLine);
+      return applyEdits(code, edits ?? [{ from: wiring.from, to: wiring.to, insert: '{}' }]);
+    }
+    if (entry.value.reference === reference) return code;
+    const insert = entry.value.style === 'string' ? quote(reference) : printLiteral(ref);
+    return applyEdits(code, [{ from: entry.value.from, to: entry.value.to, insert }]);
+  }
+  if (!reference) return code;
+  const edits =
+    wiring.entries.length > 0
+      ? restructureObject(code, wiring, new Set(), [{ key: argument, value: ref }], maxLine)!
+      : [replaceNode(code, wiring, { [argument]: ref }, maxLine)];
+  return applyEdits(code, edits);
 }

@@ -4,6 +4,9 @@
  * meta-schema), `$defs` kept as `definitions`, and a title for fields that lack one. Pure.
  */
 
+import type { JsonValue } from '../core/errors';
+import { literalKinds, resolveRef, stripUndefinedDeep } from './form-values';
+
 type Schema = Record<string, unknown>;
 
 function isSchema(value: unknown): value is Schema {
@@ -82,4 +85,60 @@ export function pruneFormData<T extends Record<string, unknown>>(
     out[key] = value;
   }
   return out as T;
+}
+
+/** The name under which the config form registers its literal field (see ./literal-field.tsx). */
+export const LITERAL_FIELD = 'fancyflowLiteral';
+
+/** A uiSchema node (RJSF): `ui:*` options and the uiSchema of nested fields. */
+export interface UiSchema {
+  [key: string]: unknown;
+}
+
+/**
+ * The form's uiSchema: fields that accept several JSON types (see `literalKinds`) use the literal
+ * field instead of RJSF's "choose a type" dropdown; empty scalar fields show their default as a
+ * placeholder. Nested objects and array items are covered too.
+ */
+export function formUiSchema(schema: Schema): UiSchema {
+  const root = schema;
+  const visit = (raw: Schema, depth: number): UiSchema | undefined => {
+    if (depth > 8) return undefined;
+    const s = resolveRef(raw, root);
+    if (literalKinds(s, root) !== undefined) {
+      return { 'ui:field': LITERAL_FIELD, 'ui:fieldReplacesAnyOrOneOf': true };
+    }
+    const out: UiSchema = {};
+    const def = s['default'];
+    if (def !== undefined && (typeof def !== 'object' || def === null)) {
+      out['ui:placeholder'] = String(def);
+    }
+    const properties = s['properties'];
+    if (isSchema(properties)) {
+      for (const [name, field] of Object.entries(properties)) {
+        const child = isSchema(field) ? visit(field, depth + 1) : undefined;
+        if (child && Object.keys(child).length > 0) out[name] = child;
+      }
+    }
+    const items = s['items'];
+    if (isSchema(items)) {
+      const child = visit(items, depth + 1);
+      if (child && Object.keys(child).length > 0) out['items'] = child;
+    }
+    return out;
+  };
+  return visit(schema, 0) ?? {};
+}
+
+/**
+ * The config a form edit means: fields the user emptied are left out (their default applies), as
+ * are the empty lists and objects the form adds on its own for optional fields (see
+ * {@link pruneFormData}); everything else is kept exactly as the form holds it.
+ */
+export function configFromForm(
+  formData: Record<string, unknown>,
+  previous: Record<string, JsonValue>,
+  schema: Schema,
+): Record<string, JsonValue> {
+  return pruneFormData(stripUndefinedDeep(formData), previous, schema);
 }

@@ -25,7 +25,6 @@ import {
   nameIndex,
   readCellMetadata,
   readNotebookWorkflow,
-  referenceFor,
   sameWorkflow,
   savedReport,
   stepCells,
@@ -35,12 +34,14 @@ import {
   type CellSnapshot,
   type StepOrigins,
 } from './cell-metadata';
+import { cellChoices, choiceCell, preferredChoice, type StepInputDescriptor } from './cell-choices';
 import {
   generateStepCode,
   importLine,
   jsonEqual,
   parseStepCode,
   replaceConfig,
+  setWiring,
   uniqueName,
   withDefaults,
   withoutDefaults,
@@ -566,37 +567,12 @@ export class NotebookFlow implements INotebookFlow {
 
   // ---- editing -------------------------------------------------------------------------------
 
-  cellChoices(index: number): ICellChoice[] {
-    const cells = this.cellModels;
-    const snapshots = this.snapshots();
-    const names = nameIndex(snapshots, this.state?.names);
-    const stored = new Set((this.state?.cells ?? []).map((c) => c.id));
-    const out: ICellChoice[] = [];
-    for (let i = Math.min(index, cells.length - 1); i >= 0; i--) {
-      const cell = cells[i]!;
-      if (cell.type !== 'code') continue;
-      const metadata = readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY));
-      const reference = referenceFor(cell.id, names);
-      if (metadata) {
-        const step = this.stepList.find((s) => s.slug === metadata.slug);
-        const title = metadata.title ?? step?.title ?? metadata.slug;
-        out.push({
-          cellId: cell.id,
-          reference,
-          label: metadata.name ? `${metadata.name} (${title})` : `${title} [${i + 1}]`,
-          isStep: true,
-        });
-      } else if (stored.has(cell.id) || reference !== cell.id) {
-        const firstLine = cell.sharedModel.getSource().split('\n')[0]!.slice(0, 40);
-        out.push({
-          cellId: cell.id,
-          reference,
-          label: reference !== cell.id ? reference : `[${i + 1}] ${firstLine}`,
-          isStep: false,
-        });
-      }
-    }
-    return out;
+  cellChoices(index: number, input?: StepInputDescriptor): ICellChoice[] {
+    return cellChoices(
+      { cells: this.cellModels.map(choiceCell), kernel: this.state, steps: this.stepList },
+      index,
+      input,
+    );
   }
 
   /**
@@ -639,11 +615,10 @@ export class NotebookFlow implements INotebookFlow {
       });
       index++;
     }
-    const choices = this.cellChoices(index - 1);
     const wiring: Record<string, string> = {};
-    const fallback = choices.find((c) => c.isStep) ?? choices[0];
     for (const [argument, input] of Object.entries(step.inputs)) {
       const chosen = options.wiring?.[argument];
+      const fallback = chosen ? undefined : preferredChoice(this.cellChoices(index - 1, input));
       if (chosen) wiring[argument] = chosen;
       else if (!input.optional && fallback) wiring[argument] = fallback.reference;
     }
@@ -653,7 +628,6 @@ export class NotebookFlow implements INotebookFlow {
     const config = withDefaults(options.config ?? {}, step.config);
     const call = {
       slug,
-      via: 'steps' as const,
       wiring,
       config: withoutDefaults(config, step.config),
       name,
@@ -678,7 +652,9 @@ export class NotebookFlow implements INotebookFlow {
     if (!cell || !previous || previous.customCode) return;
     const step = this.stepList.find((s) => s.slug === previous.slug);
     const full = withDefaults(config, step?.config);
-    const code = replaceConfig(cell.sharedModel.getSource(), withoutDefaults(full, step?.config));
+    const code = replaceConfig(cell.sharedModel.getSource(), withoutDefaults(full, step?.config), {
+      schema: step?.config,
+    });
     if (code === undefined) {
       this.writeMetadata(cellId, markCustomCode(previous));
       return;
@@ -699,8 +675,9 @@ export class NotebookFlow implements INotebookFlow {
     const wiring = { ...parsed.call.wiring };
     if (reference) wiring[argument] = reference;
     else delete wiring[argument];
-    const body = generateStepCode({ ...parsed.call, wiring });
-    cell.sharedModel.setSource([...parsed.imports, body].join('\n'));
+    const code = setWiring(cell.sharedModel.getSource(), argument, reference);
+    if (code !== undefined && code !== cell.sharedModel.getSource())
+      cell.sharedModel.setSource(code);
     const step = this.stepList.find((s) => s.slug === previous.slug);
     const names = nameIndex(this.snapshots(), this.state?.names);
     this.writeMetadata(

@@ -9,7 +9,10 @@ import {
   describeContract,
   filterSteps,
   groupSteps,
+  matchRank,
   queryTerms,
+  rankSteps,
+  SEARCH_RESULTS,
 } from './palette-model';
 
 function registryWithSteps(): StepDescriptor[] {
@@ -114,6 +117,54 @@ describe('palette filtering and grouping', () => {
   });
 });
 
+describe('search ranking', () => {
+  // the standard library's steps that mention "limit" somewhere
+  const descriptor = (slug: string, title: string, description: string, category: string) =>
+    ({ slug, title, description, category }) as StepDescriptor;
+  const library = [
+    descriptor(
+      'chart',
+      'Chart',
+      'At most maxRows rows are inlined (a limit of 5000).',
+      'Visualize',
+    ),
+    descriptor('describe', 'Describe', 'Summary statistics, within a row limit.', 'Inspect'),
+    descriptor('limit', 'Limit rows', 'Keeps n rows after an offset.', 'Transform'),
+    descriptor('limit_groups', 'Top groups', 'The first groups.', 'Transform'),
+    descriptor('cap', 'Rate limiter', 'Slows down.', 'Transform'),
+    descriptor('sample', 'Sample rows', 'Random rows up to a limit.', 'Transform'),
+    descriptor('read_csv', 'Read CSV', 'Reads a file (no size limit).', 'Input/Output'),
+    descriptor('limiting', 'Edge limiting', 'x', 'Clean'),
+  ];
+
+  it('exact slug, then slug prefix, then title, then description or category', () => {
+    expect(rankSteps(library, 'limit').map((s) => s.slug)).toEqual([
+      'limit', // the slug itself
+      'limiting', // slugs that start with it (by title: Edge limiting, Top groups)
+      'limit_groups',
+      'cap', // a title word that starts with it
+      'chart', // only the description (by title)
+      'describe',
+      'read_csv',
+      'sample',
+    ]);
+    expect(matchRank(library[2]!, 'LIMIT')).toBe(0);
+    expect(matchRank(library[2]!, 'limit rows')).toBe(0); // the title
+    expect(matchRank(library[0]!, 'visualize')).toBe(4); // the category
+    expect(matchRank(library[0]!, 'nothing')).toBe(-1);
+  });
+
+  it('the palette lists the ranked matches as one list', () => {
+    const model = new PaletteModel();
+    model.setSteps(library);
+    model.query = 'limit';
+    expect(model.groups).toHaveLength(1);
+    expect(model.groups[0]!.steps[0]!.slug).toBe('limit');
+    model.query = 'zzz';
+    expect(model.groups).toEqual([]);
+  });
+});
+
 describe('PaletteModel', () => {
   it('filters as the query changes and tells the view', () => {
     const model = new PaletteModel();
@@ -121,8 +172,10 @@ describe('PaletteModel', () => {
     model.changed.connect(() => changes++);
     model.setSteps(registryWithSteps());
     expect(model.matchCount).toBe(4);
+    expect(model.searching).toBe(false);
     model.query = 'clean';
-    expect(model.groups.map((g) => g.category)).toEqual(['Clean']);
+    expect(model.searching).toBe(true);
+    expect(model.groups.map((g) => g.category)).toEqual([SEARCH_RESULTS]);
     expect(model.matchCount).toBe(2);
     model.query = 'clean';
     expect(changes).toBe(2);

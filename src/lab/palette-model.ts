@@ -4,6 +4,9 @@
  *
  * Filtering 1,000 steps must stay far below a frame: each step's search text is lower-cased once
  * when the steps arrive, and a keystroke only runs `includes` over those strings.
+ *
+ * With a query the matches are one list, best first (see {@link matchRank}): `limit` finds the
+ * `limit` step before the steps that only mention limits in their descriptions.
  */
 import { Signal, type ISignal } from '@lumino/signaling';
 import type { StepDescriptor } from '../core/step';
@@ -18,7 +21,13 @@ interface IndexedStep {
   step: StepDescriptor;
   /** title, slug, description and category, lower-cased, separated by newlines. */
   haystack: string;
+  /** The slug and the title, lower-cased. */
+  slug: string;
+  title: string;
 }
+
+/** The heading of the palette's single list of search results. */
+export const SEARCH_RESULTS = 'Best matches';
 
 /** The terms of a query: lower-cased, split on white space, empty terms dropped. */
 export function queryTerms(query: string): string[] {
@@ -46,6 +55,62 @@ export function filterSteps(steps: readonly StepDescriptor[], query: string): St
 function matchesTerms(haystack: string, terms: readonly string[]): boolean {
   for (const term of terms) if (!haystack.includes(term)) return false;
   return true;
+}
+
+function indexStep(step: StepDescriptor): IndexedStep {
+  return {
+    step,
+    haystack: searchText(step),
+    slug: step.slug.toLowerCase(),
+    title: step.title.toLowerCase(),
+  };
+}
+
+/**
+ * How well a step matches the query terms (lower is better), or -1 when it does not match every
+ * term: 0 the slug (or the title) is the query; 1 the slug starts with it; 2 the title's words
+ * start with the terms; 3 the slug or title contain them; 4 only the description or category do.
+ */
+function rankOf(indexed: IndexedStep, terms: readonly string[]): number {
+  if (!matchesTerms(indexed.haystack, terms)) return -1;
+  const { slug, title } = indexed;
+  const spaced = terms.join(' ');
+  const joined = terms.join('_');
+  if (slug === spaced || slug === joined || title === spaced) return 0;
+  if (slug.startsWith(spaced) || slug.startsWith(joined)) return 1;
+  const words = title.split(/[^a-z0-9]+/);
+  if (terms.every((t) => words.some((w) => w.startsWith(t)))) return 2;
+  if (terms.every((t) => slug.includes(t) || title.includes(t))) return 3;
+  return 4;
+}
+
+/** {@link rankOf} for one step and a free-text query. */
+export function matchRank(step: StepDescriptor, query: string): number {
+  return rankOf(indexStep(step), queryTerms(query));
+}
+
+function ranked(indexed: readonly IndexedStep[], terms: readonly string[]): StepDescriptor[] {
+  const hits: { step: StepDescriptor; rank: number }[] = [];
+  for (const i of indexed) {
+    const rank = rankOf(i, terms);
+    if (rank >= 0) hits.push({ step: i.step, rank });
+  }
+  const byText = collator.compare;
+  hits.sort(
+    (a, b) =>
+      a.rank - b.rank || byText(a.step.title, b.step.title) || byText(a.step.slug, b.step.slug),
+  );
+  return hits.map((h) => h.step);
+}
+
+/**
+ * The steps matching every term of `query`, best first (see {@link matchRank}); ties by title.
+ * An empty query keeps every step, in the input order.
+ */
+export function rankSteps(steps: readonly StepDescriptor[], query: string): StepDescriptor[] {
+  const terms = queryTerms(query);
+  if (terms.length === 0) return [...steps];
+  return ranked(steps.map(indexStep), terms);
 }
 
 // one collator: `localeCompare` with options builds a new one on every call (100× slower)
@@ -168,7 +233,7 @@ export class PaletteModel {
 
   /** Replaces the steps (a `list-steps` reply or a `registry-changed` push). */
   setSteps(steps: readonly StepDescriptor[]): void {
-    this.indexed = steps.map((step) => ({ step, haystack: searchText(step) }));
+    this.indexed = steps.map(indexStep);
     this.cachedGroups = undefined;
     this.changedSignal.emit();
   }
@@ -204,18 +269,29 @@ export class PaletteModel {
     this.changedSignal.emit();
   }
 
-  /** The steps matching the query, grouped by category. */
+  /**
+   * Without a query, every step grouped by category; with one, the matching steps as one group
+   * ({@link SEARCH_RESULTS}), best match first.
+   */
   get groups(): PaletteGroup[] {
     if (!this.cachedGroups) {
       const terms = queryTerms(this.currentQuery);
-      const matching =
-        terms.length === 0
-          ? this.indexed.map((i) => i.step)
-          : this.indexed.filter((i) => matchesTerms(i.haystack, terms)).map((i) => i.step);
-      this.cachedCount = matching.length;
-      this.cachedGroups = groupSteps(matching);
+      if (terms.length === 0) {
+        this.cachedCount = this.indexed.length;
+        this.cachedGroups = groupSteps(this.indexed.map((i) => i.step));
+      } else {
+        const matching = ranked(this.indexed, terms);
+        this.cachedCount = matching.length;
+        this.cachedGroups =
+          matching.length === 0 ? [] : [{ category: SEARCH_RESULTS, steps: matching }];
+      }
     }
     return this.cachedGroups;
+  }
+
+  /** True when the groups are search results (a query is set). */
+  get searching(): boolean {
+    return queryTerms(this.currentQuery).length > 0;
   }
 
   /** How many steps match the query. */

@@ -12,6 +12,7 @@ import {
   canOfferKernelChange,
   type ConnectionStatus,
 } from './connection-status';
+import { choiceText, preferredChoice } from './cell-choices';
 import { configFields, describeContract, PaletteModel, type PaletteGroup } from './palette-model';
 import type { INotebookFlow, INotebookFlows } from './tokens';
 
@@ -131,7 +132,13 @@ function PaletteView(props: IPaletteViewProps): React.ReactElement {
         </div>
       )}
       {!message && (
-        <PaletteGroups groups={groups} query={model.query} flow={flow} actions={actions} />
+        <PaletteGroups
+          groups={groups}
+          query={model.query}
+          searching={model.searching}
+          flow={flow}
+          actions={actions}
+        />
       )}
     </div>
   );
@@ -143,6 +150,8 @@ export const PAGE_SIZE = 40;
 interface IPaletteGroupsProps {
   groups: PaletteGroup[];
   query: string;
+  /** The groups are one ranked list of search results: cards show their category. */
+  searching: boolean;
   flow: INotebookFlow | null;
   actions: IPaletteActions;
 }
@@ -177,7 +186,13 @@ function PaletteGroups(props: IPaletteGroupsProps): React.ReactElement {
         <section key={group.category} className="jp-fancyflow-Palette-group">
           <h3 className="jp-fancyflow-Palette-category">{group.category}</h3>
           {group.steps.map((step) => (
-            <StepCard key={step.slug} step={step} flow={flow} actions={actions} />
+            <StepCard
+              key={step.slug}
+              step={step}
+              flow={flow}
+              actions={actions}
+              showCategory={props.searching}
+            />
           ))}
         </section>
       ))}
@@ -194,6 +209,7 @@ interface IStepCardProps {
   step: StepDescriptor;
   flow: INotebookFlow | null;
   actions: IPaletteActions;
+  showCategory?: boolean;
 }
 
 const StepCard = React.memo(function StepCard(props: IStepCardProps): React.ReactElement {
@@ -210,11 +226,13 @@ const StepCard = React.memo(function StepCard(props: IStepCardProps): React.Reac
   };
   const openPicker = () => {
     if (!flow) return;
-    const choices = flow.cellChoices(flow.panel.content.activeCellIndex);
     const initial: Record<string, string> = {};
-    const fallback = choices.find((c) => c.isStep) ?? choices[0];
-    for (const [name, input] of inputs)
-      if (!input.optional && fallback) initial[name] = fallback.reference;
+    for (const [name, input] of inputs) {
+      const preferred = preferredChoice(
+        flow.cellChoices(flow.panel.content.activeCellIndex, input),
+      );
+      if (!input.optional && preferred) initial[name] = preferred.reference;
+    }
     setWiring(initial);
   };
   return (
@@ -231,6 +249,9 @@ const StepCard = React.memo(function StepCard(props: IStepCardProps): React.Reac
       <div className="jp-fancyflow-StepCard-head">
         <span className="jp-fancyflow-StepCard-title">{step.title}</span>
         <code className="jp-fancyflow-StepCard-slug">{step.slug}</code>
+        {props.showCategory && (
+          <span className="jp-fancyflow-StepCard-category">{step.category}</span>
+        )}
         <span className="jp-fancyflow-StepCard-actions">
           {inputs.length > 0 && (
             <button
@@ -319,28 +340,41 @@ interface IWiringPickerProps {
 
 function WiringPicker(props: IWiringPickerProps): React.ReactElement {
   const { step, flow, wiring } = props;
-  const choices = flow.cellChoices(flow.panel.content.activeCellIndex);
+  const index = flow.panel.content.activeCellIndex;
   return (
     <div className="jp-fancyflow-WiringPicker">
-      {Object.entries(step.inputs).map(([name, input]) => (
-        <label key={name} className="jp-fancyflow-WiringPicker-row">
-          <code>{name}</code>
-          <select
-            className="jp-mod-styled"
-            value={wiring[name] ?? ''}
-            aria-label={`Cell for ${name}`}
-            onChange={(e) => props.onChange({ ...wiring, [name]: e.currentTarget.value })}
+      {Object.entries(step.inputs).map(([name, input]) => {
+        const choices = flow.cellChoices(index, input);
+        return (
+          <label
+            key={name}
+            className="jp-fancyflow-WiringPicker-row"
+            title={describeContract(input.schema)}
           >
-            {input.optional && <option value="">(not wired)</option>}
-            {!input.optional && !wiring[name] && <option value="">choose a cell…</option>}
-            {choices.map((c) => (
-              <option key={c.cellId} value={c.reference}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
-      ))}
+            <code>{name}</code>
+            <select
+              className="jp-mod-styled"
+              value={wiring[name] ?? ''}
+              aria-label={`Cell for ${name}`}
+              onChange={(e) => props.onChange({ ...wiring, [name]: e.currentTarget.value })}
+            >
+              {input.optional && <option value="">(not wired)</option>}
+              {!input.optional && !wiring[name] && <option value="">choose a cell…</option>}
+              {choices.map((c) => (
+                <option
+                  key={c.cellId}
+                  value={c.reference}
+                  disabled={!c.fits}
+                  title={c.reason}
+                  data-fits={c.fits ? 'true' : 'false'}
+                >
+                  {choiceText(c)}
+                </option>
+              ))}
+            </select>
+          </label>
+        );
+      })}
       <div className="jp-fancyflow-WiringPicker-buttons">
         <button className="jp-fancyflow-Button" onClick={props.onCancel}>
           Cancel

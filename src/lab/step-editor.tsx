@@ -5,6 +5,7 @@
  */
 import * as React from 'react';
 import type { CellMetadata } from '../core/format';
+import { choiceText } from './cell-choices';
 import { ConfigForm } from './config-form';
 import { describeContract } from './palette-model';
 import type { INotebookFlow } from './tokens';
@@ -24,7 +25,6 @@ export interface IStepEditorProps {
 export function StepEditor(props: IStepEditorProps): React.ReactElement {
   const { flow, cellId, cellIndex, metadata, view } = props;
   const step = flow.steps.find((s) => s.slug === metadata.slug);
-  const choices = flow.cellChoices(cellIndex - 1);
   const status = view ?? { status: 'pending' as const };
   const title = metadata.title ?? step?.title ?? metadata.slug;
   const error = view?.report?.error;
@@ -60,6 +60,7 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
           <h4>Inputs</h4>
           {Object.entries(step.inputs).map(([name, input]) => {
             const current = metadata.wiring[name] ?? '';
+            const choices = flow.cellChoices(cellIndex - 1, input);
             const known = choices.some((c) => c.cellId === current);
             return (
               <label
@@ -78,8 +79,13 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
                   {(input.optional || !current) && <option value="">(not wired)</option>}
                   {!known && current && <option value={current}>{current}</option>}
                   {choices.map((c) => (
-                    <option key={c.cellId} value={c.reference}>
-                      {c.label}
+                    <option
+                      key={c.cellId}
+                      value={c.reference}
+                      disabled={!c.fits && c.cellId !== current}
+                      title={c.reason}
+                    >
+                      {choiceText(c)}
                     </option>
                   ))}
                 </select>

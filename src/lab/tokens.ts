@@ -36,6 +36,13 @@ export interface ICellChoice {
   label: string;
   /** True when a step cell produces it. */
   isStep: boolean;
+  /** True when the cell fits the input the choice is for (always true without an input). */
+  fits: boolean;
+  /**
+   * Why it does not fit (`a Vega-Lite v5 spec (json), not a table`, `missing column Horsepower`),
+   * or a note on one that does (`not run yet`).
+   */
+  reason?: string;
 }
 
 /** Where and how to insert a step. */
@@ -89,8 +96,11 @@ export interface INotebookFlow {
   readonly metadataChanged: ISignal<INotebookFlow, string>;
   /** The step metadata of a cell. */
   stepMetadata(cellId: string): CellMetadata | undefined;
-  /** Cells that a step inserted below cell `index` (or edited at `index`) can be wired to, nearest first. */
-  cellChoices(index: number): ICellChoice[];
+  /**
+   * Cells that a step inserted below cell `index` (or edited at `index`) can be wired to, nearest
+   * first; with `input`, each says whether it fits that input's contract (those that fit first).
+   */
+  cellChoices(index: number, input?: StepDescriptor['inputs'][string]): ICellChoice[];
   /** Inserts a step cell; resolves with its cell id. */
   insertStep(slug: string, options?: IInsertOptions): Promise<string>;
   /** Sets a step cell's config (from the form): code and metadata follow. */

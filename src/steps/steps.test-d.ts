@@ -27,3 +27,15 @@ test('table inputs are arquero tables', () => {
   }>();
   expectTypeOf<keyof Inputs<typeof steps.read_csv>>().toEqualTypeOf<never>();
 });
+
+test('a step registered at run time type-checks as a general FancyFunction', () => {
+  // what a notebook cell writes after another cell defined `power_to_weight` with step()
+  expectTypeOf(steps.power_to_weight).toEqualTypeOf<FancyFunction>();
+  steps.power_to_weight({ cars: 'cars' }, { factor: 2 }, { name: 'ptw' });
+  steps['slug-with-dash']({});
+  // the standard steps keep their precise types
+  // @ts-expect-error limit's n is a number
+  steps.limit({ table: 'x' }, { n: 'ten' });
+  // @ts-expect-error limit has no input `rows`
+  steps.limit({ rows: 'x' });
+});

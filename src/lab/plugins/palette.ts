@@ -3,7 +3,7 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { ILayoutRestorer } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { changeKernel } from '../commands';
-import { fancyflowIcon } from '../icons';
+import { paletteIcon } from '../icons';
 import { PaletteWidget } from '../palette-widget';
 import { INotebookFlows } from '../tokens';
 
@@ -25,7 +25,7 @@ export const palettePlugin: JupyterFrontEndPlugin<void> = {
       },
       showError: (message) => Notification.error(message, { autoClose: 5000 }),
     });
-    widget.title.icon = fancyflowIcon;
+    widget.title.icon = paletteIcon;
     app.shell.add(widget, 'left', { rank: 650 });
     restorer?.add(widget, widget.id);
   },

@@ -3,7 +3,7 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { ILayoutRestorer } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { changeKernel, runWithFeedback, selectStep } from '../commands';
-import { fancyflowIcon } from '../icons';
+import { workflowIcon } from '../icons';
 import { messageOf } from '../notebook-flow';
 import { INotebookFlows } from '../tokens';
 import { WorkflowPanel } from '../workflow-panel';
@@ -37,7 +37,7 @@ export const workflowPlugin: JupyterFrontEndPlugin<void> = {
         if (flows.current) selectStep(flows.current, stepId);
       },
     });
-    panel.title.icon = fancyflowIcon;
+    panel.title.icon = workflowIcon;
     app.shell.add(panel, 'right', { rank: 650 });
     restorer?.add(panel, panel.id);
   },
