@@ -114,6 +114,23 @@ function allowTypeScriptModules(): void {
 }
 
 /**
+ * The file a step module specifier names, found without loading it. Throws `MODULE_LOAD` (as
+ * loading would) when there is none.
+ */
+export function findStepModule(spec: string, baseDir: string, origin: ModuleOrigin = {}): string {
+  try {
+    return resolveStepModule(spec, baseDir);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    throw moduleLoadError(
+      spec,
+      origin,
+      new Error(`${reason} (searched from ${baseDir})`, { cause: e }),
+    );
+  }
+}
+
+/**
  * Loads one step module. `fancyflow` is this package's root; anything else is resolved from
  * `baseDir` and loaded with `require` (`.ts` files transpiled). Throws `MODULE_LOAD` naming the
  * module and where it was named.
@@ -123,17 +140,7 @@ export function loadStepModule(spec: string, baseDir: string, origin: ModuleOrig
     loadPackageRoot(origin);
     return;
   }
-  let resolved: string;
-  try {
-    resolved = resolveStepModule(spec, baseDir);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw moduleLoadError(
-      spec,
-      origin,
-      new Error(`${reason} (searched from ${baseDir})`, { cause: e }),
-    );
-  }
+  const resolved = findStepModule(spec, baseDir, origin);
   try {
     if (resolved.endsWith('.ts')) allowTypeScriptModules();
     createRequire(resolved)(resolved);

@@ -9,7 +9,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
-  FancyflowError,
   Workflow,
   checkStep,
   defaultRegistry,
@@ -21,12 +20,7 @@ import { readWorkflowFile } from '../load-workflow';
 import { isNotebookValue, readNotebook } from '../notebook-file';
 import { MEMORY_STORE, openStore } from '../open-store';
 import { ExitCode, reportError } from '../report-error';
-import {
-  PACKAGE_MODULE,
-  loadPackageRoot,
-  loadStepModules,
-  resolveStepModule,
-} from '../step-modules';
+import { PACKAGE_MODULE, findStepModule, loadPackageRoot, loadStepModules } from '../step-modules';
 
 /** The options of `fancyflow validate`. */
 export interface ValidateCommandOptions {
@@ -80,20 +74,19 @@ export async function validateCommand(
     loadPackageRoot();
     loadStepModules(options.steps ?? [], io.cwd, { option: '--steps' });
     const registry = defaultRegistry();
-    // the document's modules must exist (found, not loaded)
-    workflow.modules.forEach((spec, i) => {
-      if (spec === PACKAGE_MODULE) return;
-      try {
-        resolveStepModule(spec, path.dirname(source.path));
-      } catch (e) {
-        const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-        throw new FancyflowError('MODULE_LOAD', `Cannot find step module "${spec}": ${reason}`, {
-          details: { module: spec, pointer: `${source.base}/modules/${i}` },
-          cause: e,
-        });
-      }
-    });
-    const foreign = workflow.modules.filter((m) => m !== PACKAGE_MODULE);
+    // the document's modules must exist (found, not loaded); those --steps loaded are checked
+    const given = new Set(
+      (options.steps ?? []).map((spec) => findStepModule(spec, io.cwd, { option: '--steps' })),
+    );
+    const foreign = workflow.modules.filter(
+      (spec, i) =>
+        spec !== PACKAGE_MODULE &&
+        !given.has(
+          findStepModule(spec, path.dirname(source.path), {
+            pointer: `${source.base}/modules/${i}`,
+          }),
+        ),
+    );
     const unchecked: Unchecked[] = [];
     workflow.steps.forEach((step, i) => {
       const pointer = `${source.base}/steps/${i}`;
