@@ -28,6 +28,7 @@ import {
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
 import { jsonSafe } from './displays';
+import { interruptibleStepCaller } from './interrupt-guard';
 import { packageRoot } from './package-root';
 import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-cells';
 
@@ -95,6 +96,8 @@ export class NotebookSession implements NotebookCellsHost {
   private readonly notebookCells = new Set<string>();
   private readonly runs = new Set<AbortController>();
   private readonly workflowListeners = new Set<() => void>();
+  /** SIGINT during a step's synchronous part cancels that step and the rest of its run. */
+  private readonly callStep = interruptibleStepCaller(() => this.cancel());
 
   private constructor(
     store: DatumStore,
@@ -107,7 +110,11 @@ export class NotebookSession implements NotebookCellsHost {
   }
 
   private orchestratorFor(store: DatumStore): Orchestrator {
-    const orchestrator = new Orchestrator({ store, registry: this.registry });
+    const orchestrator = new Orchestrator({
+      store,
+      registry: this.registry,
+      callStep: this.callStep,
+    });
     orchestrator.on((event) => {
       for (const listener of this.runListeners) listener(event);
     });
