@@ -6,7 +6,7 @@
  */
 import * as zmq from 'zeromq';
 import { socketAddress, type ConnectionInfo } from './connection';
-import { Heartbeat } from './heartbeat';
+import { Heartbeat, heartbeatEndpoint } from './heartbeat';
 import { kernelLog } from './kernel-log';
 import { decodeMessage, encodeMessage, type JupyterMessage, type Signer } from './wire';
 
@@ -73,7 +73,7 @@ export class KernelSockets {
   ): Promise<KernelSockets> {
     const sockets = new KernelSockets(info, signer);
     const [heartbeat] = await Promise.all([
-      Heartbeat.start(socketAddress(info, info.hb_port)),
+      Heartbeat.start(heartbeatEndpoint(info)),
       sockets.shell.bind(socketAddress(info, info.shell_port)),
       sockets.control.bind(socketAddress(info, info.control_port)),
       sockets.stdin.bind(socketAddress(info, info.stdin_port)),
