@@ -17,6 +17,9 @@ export type EchoEndpoint = { host: string; port: number } | { path: string };
 /** The largest message echoed (heartbeat pings are a few bytes); a larger one ends the connection. */
 export const MAX_ECHO_MESSAGE_BYTES = 64 * 1024;
 
+/** The most connections served at once (each Jupyter client opens one); more are refused. */
+export const MAX_ECHO_CONNECTIONS = 1024;
+
 const GREETING_BYTES = 64;
 const FLAG_MORE = 0x01;
 const FLAG_LONG = 0x02;
@@ -170,6 +173,7 @@ export function startEchoServer(endpoint: EchoEndpoint): Promise<EchoServer> {
     socket.on('close', () => connections.delete(socket));
     new EchoConnection(socket);
   });
+  server.maxConnections = MAX_ECHO_CONNECTIONS;
   const echo: EchoServer = {
     get port() {
       const address = server.address();
