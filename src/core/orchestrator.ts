@@ -272,15 +272,12 @@ export class Orchestrator {
         if (issues) throw contractError('INPUT_CONTRACT', step, workflow, issues, argument);
       }
       const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
-      // No closure unless a caller wraps the call (the hot path stays allocation-free).
+      // The wrapped call lives in its own method: a closure here would make V8 allocate a
+      // context for this function's variables on every step, hook or not.
       const output =
         this.callStep === undefined
           ? invoke(def, inputs, config, context)
-          : this.callStep(() => invoke(def, inputs, config, context), {
-              stepId: step.id,
-              label: labelIn(step, workflow),
-              signal: context.signal,
-            });
+          : callWrapped(this.callStep, step, workflow, def, inputs, config, context);
       if (isPromiseLike(output)) {
         return withCancellation(output, step, workflow, signal).then((value) =>
           this.complete(step, workflow, def, value),
@@ -424,6 +421,23 @@ function invoke(
     (row: Row, index: number) => fn(row, config, { ...context, index }) as Row,
     options,
   );
+}
+
+/** Calls the step through `callStep` (see {@link OrchestratorOptions.callStep}). */
+function callWrapped(
+  callStep: StepCaller,
+  step: WorkflowStep,
+  workflow: Workflow,
+  def: ResolvedStep,
+  inputs: Record<string, unknown>,
+  config: Record<string, JsonValue>,
+  context: StepContext,
+): unknown {
+  return callStep(() => invoke(def, inputs, config, context), {
+    stepId: step.id,
+    label: labelIn(step, workflow),
+    signal: context.signal,
+  });
 }
 
 function withCancellation<T>(
