@@ -4,6 +4,7 @@
  * error with the JSON pointer of the problem.
  */
 import { FancyflowError } from '../core';
+import { checkJsonLimits } from '../core/json-limits';
 
 /** One cell of a notebook. */
 export interface NotebookCell {
@@ -61,7 +62,11 @@ export function readNotebook(value: unknown): NotebookFile {
     if (seen.has(id)) throw invalid(`Two cells have the id "${id.slice(0, 80)}"`, `${at}/id`);
     seen.add(id);
     const metadata = isRecord(raw.metadata) ? raw.metadata : {};
+    // metadata is read (and written back): no prototype keys, no nesting past the limit
+    checkJsonLimits(metadata, { base: `${at}/metadata` });
     return { id, index, type, source: text, metadata };
   });
-  return { cells, metadata: isRecord(value.metadata) ? value.metadata : {} };
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  checkJsonLimits(metadata, { base: '/metadata' });
+  return { cells, metadata };
 }

@@ -3,7 +3,7 @@
  * (`fancyflow: <file>: <code> at <json pointer>: <message>`), never a bare stack trace unless
  * `--debug` asks for one.
  */
-import { isFancyflowError, type FancyflowError } from '../core';
+import { clipText, ERROR_LIMITS, isFancyflowError, type FancyflowError } from '../core';
 import type { CliOutput } from './context';
 
 /** Exit codes of the CLI. */
@@ -56,7 +56,7 @@ export function formatErrorLine(error: unknown, file?: string): string {
     return `${head} ${error.code}${where === undefined ? '' : ` at ${where}`}: ${bareMessage(error)}`;
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return `${head} ${oneLine(message)}`;
+  return `${head} ${oneLine(clipText(message, ERROR_LIMITS.message))}`;
 }
 
 /** The stack of an error and of its causes, for `--debug`. */

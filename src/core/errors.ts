@@ -4,13 +4,22 @@
  *
  * Recognise errors with {@link isFancyflowError} (by `name` and `code`), not only `instanceof`: a
  * notebook can load two copies of this package.
+ *
+ * Messages and details often quote outside input (an id, a key, a zod issue): they are bounded
+ * ({@link ERROR_LIMITS}), so an error never grows with what a client sent.
  */
+import { boundJson, clipText, ERROR_LIMITS } from './clip';
+
+export { clipText, ERROR_LIMITS } from './clip';
 
 /** Every error code, with the exit code the CLI uses for it (2 = bad input, 1 = a run failed). */
 export const ErrorCode = {
   /** The text is not JSON. */
   INVALID_JSON: 'INVALID_JSON',
-  /** A workflow document does not match the format (JSON pointer in `details.pointer`). */
+  /**
+   * A workflow document does not match the format, uses a key that is never allowed
+   * (`__proto__`, `constructor`, `prototype`) or nests too deep (JSON pointer in `details.pointer`).
+   */
   INVALID_DOCUMENT: 'INVALID_DOCUMENT',
   /** A workflow document of a format version this build cannot read. */
   UNSUPPORTED_FORMAT_VERSION: 'UNSUPPORTED_FORMAT_VERSION',
@@ -122,9 +131,15 @@ export class FancyflowError extends Error {
     message: string,
     options: { details?: Record<string, JsonValue>; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      clipText(message, ERROR_LIMITS.message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
-    this.details = options.details ?? {};
+    this.details =
+      options.details === undefined
+        ? {}
+        : (boundJson(options.details) as Record<string, JsonValue>);
   }
 
   /** A JSON-safe copy: code, message, details, the cause's name/message/stack and the stack. */
@@ -136,7 +151,7 @@ export class FancyflowError extends Error {
       details: this.details,
     };
     if (this.cause !== undefined) out.cause = serializeCause(this.cause);
-    if (this.stack !== undefined) out.stack = this.stack;
+    if (this.stack !== undefined) out.stack = clipText(this.stack, ERROR_LIMITS.stack);
     return out;
   }
 }
@@ -147,12 +162,15 @@ function serializeCause(cause: unknown): SerializedCause {
     (typeof cause === 'object' && cause !== null && 'message' in cause)
   ) {
     const e = cause as Error & { code?: unknown };
-    const out: SerializedCause = { name: String(e.name ?? 'Error'), message: String(e.message) };
-    if (typeof e.code === 'string') out.code = e.code;
-    if (typeof e.stack === 'string') out.stack = e.stack;
+    const out: SerializedCause = {
+      name: clipText(String(e.name ?? 'Error'), ERROR_LIMITS.key),
+      message: clipText(String(e.message), ERROR_LIMITS.message),
+    };
+    if (typeof e.code === 'string') out.code = clipText(e.code, ERROR_LIMITS.key);
+    if (typeof e.stack === 'string') out.stack = clipText(e.stack, ERROR_LIMITS.stack);
     return out;
   }
-  return { name: typeof cause, message: String(cause) };
+  return { name: typeof cause, message: clipText(String(cause), ERROR_LIMITS.message) };
 }
 
 /**

@@ -13,6 +13,7 @@ export * from './workflow-step';
 export * from './step';
 export * from './registry';
 export * from './format';
+export * from './json-limits';
 export * from './json-schemas';
 export * from './workflow';
 export * from './orchestrator';

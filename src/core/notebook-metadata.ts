@@ -7,6 +7,7 @@
  * and a step's last run is written into its cell in one canonical form.
  */
 import type { ErrorCode } from './errors';
+import { findJsonViolation } from './json-limits';
 import {
   CellMetadataSchema,
   FORMAT_VERSION,
@@ -47,16 +48,19 @@ export interface CellSnapshot {
   metadata: unknown;
 }
 
-/** The step metadata of a cell, or undefined when the value is absent or not valid. */
+/**
+ * The step metadata of a cell, or undefined when the value is absent or not valid (a hostile
+ * file's `__proto__` keys or nesting too deep for a recursive check count as not valid).
+ */
 export function readCellMetadata(value: unknown): CellMetadata | undefined {
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null || findJsonViolation(value)) return undefined;
   const parsed = CellMetadataSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
 
 /** A notebook's workflow document, or undefined when the value is absent or not valid. */
 export function readNotebookWorkflow(value: unknown): WorkflowDocument | undefined {
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null || findJsonViolation(value)) return undefined;
   const parsed = WorkflowDocumentSchema.safeParse(migrateDocument(value));
   return parsed.success ? parsed.data : undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FancyCell } from './cell';
-import { FancyflowError, isFancyflowError } from './errors';
+import { ERROR_LIMITS, FancyflowError, isFancyflowError, type JsonValue } from './errors';
 import { MemoryDatumStore } from './memory-store';
 import { Orchestrator, type RunEvent } from './orchestrator';
 import { FunctionRegistry } from './registry';
@@ -250,6 +250,41 @@ describe('Orchestrator', () => {
     });
   });
 
+  it('calls every step through callStep, whose CANCELLED ends the step cancelled', async () => {
+    const calls: string[] = [];
+    const passThrough = new Orchestrator({
+      registry,
+      callStep: (call, { stepId, label, signal }) => {
+        calls.push(`${stepId} ${label} ${signal.aborted}`);
+        return call();
+      },
+    });
+    const wf = chain();
+    wf.add(rejects({}, {}, { id: 'async' }));
+    const report = await passThrough.run(wf);
+    expect(calls).toEqual(['a numbers #1 false', 'sum total #2 false', 'async rejects #3 false']);
+    expect(report.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'failed']);
+    expect(report.steps[2]!.error).toMatchObject({
+      code: 'STEP_FAILED',
+      cause: { name: 'RangeError' },
+    });
+
+    const controller = new AbortController();
+    const interrupting = new Orchestrator({
+      registry,
+      callStep: (call, step) => {
+        if (step.stepId !== 'sum') return call();
+        controller.abort(); // what a caller does on SIGINT: the rest of the run is cancelled
+        throw new FancyflowError('CANCELLED', `Step ${step.label} was interrupted`);
+      },
+    });
+    const wf2 = chain().add(identity({ x: 'a' }, {}, { id: 'later' }));
+    const cancelled = await interrupting.run(wf2, { signal: controller.signal });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.steps.map((s) => s.status)).toEqual(['completed', 'cancelled', 'cancelled']);
+    expect(cancelled.steps[1]!.error!.message).toBe('Step total #2 was interrupted');
+  });
+
   it('works with a store that answers asynchronously', async () => {
     const inner = new MemoryDatumStore();
     const store: DatumStore = {
@@ -283,5 +318,27 @@ describe('FancyflowError', () => {
     expect(isFancyflowError(foreign, 'CANCELLED')).toBe(true);
     expect(isFancyflowError(foreign, 'STEP_FAILED')).toBe(false);
     expect(isFancyflowError(new Error('x'))).toBe(false);
+  });
+
+  it('never grows with the outside input it quotes (message, details, cause)', () => {
+    const huge = 'x'.repeat(1_000_000);
+    const e = new FancyflowError('MISSING_CELL', `No cell "${huge}"`, {
+      details: {
+        cellId: huge,
+        [huge]: 'a key',
+        issues: Array.from({ length: 10_000 }, (_, i) => ({ path: [huge, i], message: huge })),
+        deep: JSON.parse('['.repeat(1_000) + ']'.repeat(1_000)) as JsonValue,
+      },
+      cause: new Error(huge),
+    });
+    const json = JSON.stringify(e.toJSON());
+    expect(json.length).toBeLessThan(64 * 1024);
+    expect(e.message.length).toBeLessThanOrEqual(ERROR_LIMITS.message + 40);
+    expect(e.message).toMatch(/^No cell "x+… \(\d+ more characters\)$/);
+    expect(String(e.details.cellId)).toContain('more characters');
+    expect((e.details.issues as unknown[]).length).toBeLessThanOrEqual(ERROR_LIMITS.items + 1);
+    // small details are kept as they are
+    const small = { pointer: '/steps/0', issues: [{ path: ['a', 0], message: 'm', code: 'c' }] };
+    expect(new FancyflowError('INVALID_DOCUMENT', 'm', { details: small }).details).toEqual(small);
   });
 });

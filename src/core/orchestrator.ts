@@ -82,12 +82,38 @@ export interface RunOptions {
   unavailable?: Iterable<string>;
 }
 
+/** What a {@link StepCaller} is told about the step it calls. */
+export interface StepCall {
+  stepId: string;
+  /** The step as messages name it: `"clean" (drop_nulls)` or `drop_nulls #2`. */
+  label: string;
+  /** The run's signal (never aborted when the run has none). */
+  signal: AbortSignal;
+}
+
+/**
+ * Calls a step's function: `call()` runs it (for an async step, its synchronous part up to the
+ * first await) and returns what it returned (a value or a promise), which the caller must return.
+ * Whatever the caller throws ends the step like an error of the function itself; a
+ * FancyflowError with code `CANCELLED` ends it `cancelled`.
+ */
+export type StepCaller = (call: () => unknown, step: StepCall) => unknown;
+
 /** Options of an Orchestrator. */
 export interface OrchestratorOptions {
   /** Default: a new MemoryDatumStore. */
   store?: DatumStore;
   /** Default: the process-wide default registry. */
   registry?: FunctionRegistry;
+  /**
+   * Wraps every call of a step's function, e.g. to make a synchronous step interruptible (the
+   * kernel and the CLI run it with `breakOnSigint`, so Ctrl-C or a kernel interrupt ends a
+   * step that never yields `cancelled`). Default: the function is called directly.
+   *
+   * @example
+   * new Orchestrator({ callStep: (call, { label }) => { console.time(label); try { return call(); } finally { console.timeEnd(label); } } });
+   */
+  callStep?: StepCaller;
 }
 
 let runCounter = 0;
@@ -105,10 +131,12 @@ export class Orchestrator {
   readonly registry: FunctionRegistry;
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly latest = new Map<string, StepReport>();
+  private readonly callStep: StepCaller | undefined;
 
   constructor(options: OrchestratorOptions = {}) {
     this.store = options.store ?? new MemoryDatumStore();
     this.registry = options.registry ?? defaultRegistry();
+    this.callStep = options.callStep;
   }
 
   /** Calls `listener` on every event of every run; returns the function that unsubscribes. */
@@ -250,7 +278,12 @@ export class Orchestrator {
         if (issues) throw contractError('INPUT_CONTRACT', step, workflow, issues, argument);
       }
       const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
-      const output = invoke(def, inputs, config, context);
+      // The wrapped call lives in its own method: a closure here would make V8 allocate a
+      // context for this function's variables on every step, hook or not.
+      const output =
+        this.callStep === undefined
+          ? invoke(def, inputs, config, context)
+          : callWrapped(this.callStep, step, workflow, def, inputs, config, context);
       if (isPromiseLike(output)) {
         return withCancellation(output, step, workflow, signal).then((value) =>
           this.complete(step, workflow, def, value),
@@ -394,6 +427,23 @@ function invoke(
     (row: Row, index: number) => fn(row, config, { ...context, index }) as Row,
     options,
   );
+}
+
+/** Calls the step through `callStep` (see {@link OrchestratorOptions.callStep}). */
+function callWrapped(
+  callStep: StepCaller,
+  step: WorkflowStep,
+  workflow: Workflow,
+  def: ResolvedStep,
+  inputs: Record<string, unknown>,
+  config: Record<string, JsonValue>,
+  context: StepContext,
+): unknown {
+  return callStep(() => invoke(def, inputs, config, context), {
+    stepId: step.id,
+    label: labelIn(step, workflow),
+    signal: context.signal,
+  });
 }
 
 function withCancellation<T>(

@@ -69,9 +69,20 @@ export class FunctionRegistry {
   require(slug: string): FancyFunction {
     const fn = this.steps.get(slug);
     if (fn) return fn;
+    const limit = Math.max(2, Math.floor(slug.length / 4));
     const near = [...this.steps.keys()]
-      .map((s) => ({ s, d: s.includes(slug) || slug.includes(s) ? 0 : editDistance(s, slug) }))
-      .filter(({ d }) => d <= Math.max(2, Math.floor(slug.length / 4)))
+      .map((s) => ({
+        s,
+        // The length difference bounds the distance from below: a slug of a megabyte costs
+        // nothing (the full distance would take its length times every slug's, in time and memory).
+        d:
+          s.includes(slug) || slug.includes(s)
+            ? 0
+            : Math.abs(s.length - slug.length) > limit
+              ? Infinity
+              : editDistance(s, slug),
+      }))
+      .filter(({ d }) => d <= limit)
       .sort((a, b) => a.d - b.d)
       .slice(0, 3)
       .map(({ s }) => s);

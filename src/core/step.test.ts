@@ -165,5 +165,9 @@ describe('step()', () => {
     expect(unknown.message).toContain('did you mean "twice"');
     expect(thrown(() => lenient.require('tiwce')).message).toContain('did you mean "twice"');
     expect(thrown(() => lenient.require('unrelated')).message).not.toContain('did you mean');
+    // A slug of 16 MB (a hostile document): a coded error of bounded size, no suggestion search.
+    const huge = thrown(() => lenient.require('y'.repeat(16 * 1024 * 1024)));
+    expect(huge.code).toBe('UNKNOWN_STEP');
+    expect(JSON.stringify(huge.toJSON()).length).toBeLessThan(64 * 1024);
   });
 });

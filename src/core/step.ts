@@ -370,7 +370,8 @@ export function checkArguments(
       : { prefix: '', details: {} };
   const inputs = Object.keys(step.inputs);
   for (const argument of given) {
-    if (argument in step.inputs) continue;
+    // Own keys only: `in` would accept `toString` or `constructor` through Object.prototype.
+    if (Object.hasOwn(step.inputs, argument)) continue;
     const { prefix, details } = where(`/wiring${toJsonPointer([argument])}`);
     throw new FancyflowError(
       'UNKNOWN_ARGUMENT',

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FancyflowError, isFancyflowError } from './errors';
 import { FORMAT_VERSION, WorkflowDocumentSchema } from './format';
+import { FORBIDDEN_KEYS, MAX_JSON_DEPTH } from './json-limits';
 import { FunctionRegistry } from './registry';
 import { step } from './step';
 import { Workflow } from './workflow';
@@ -207,13 +208,100 @@ describe('Workflow', () => {
     });
   });
 
+  describe('refuses prototype keys and deep nesting, with the pointer of the key', () => {
+    const ok = { id: 'a', slug: 'source', version: '1.0.0', wiring: {}, config: {} };
+    const withKey = (key: string, where: 'wiring' | 'config' | 'nested' | 'metadata') => {
+      const member = `"${key}": ${where === 'wiring' ? '"a"' : '1'}`;
+      const step = (extra: string) =>
+        `{"id": "b", "slug": "add", "version": "1.0.0", "wiring": {"a": "a", "b": "a"${where === 'wiring' ? `, ${extra}` : ''}}, "config": {${where === 'config' ? extra : where === 'nested' ? `"deep": [{"x": {${extra}}}]` : ''}}}`;
+      // Written as text: an object literal would set the prototype instead of adding the key.
+      return `{"formatVersion": 1, "steps": [${JSON.stringify(ok)}, ${step(member)}], "modules": [], "metadata": {${where === 'metadata' ? `"a": {${member}}` : ''}}}`;
+    };
+    const pointers = {
+      wiring: (key: string) => `/steps/1/wiring/${key}`,
+      config: (key: string) => `/steps/1/config/${key}`,
+      nested: (key: string) => `/steps/1/config/deep/0/x/${key}`,
+      metadata: (key: string) => `/metadata/a/${key}`,
+    };
+    for (const key of FORBIDDEN_KEYS) {
+      for (const where of ['wiring', 'config', 'nested', 'metadata'] as const) {
+        it(`"${key}" in ${where}`, () => {
+          const text = withKey(key, where);
+          for (const input of [text, JSON.parse(text) as unknown]) {
+            const result = Workflow.safeParse(input, { registry });
+            expect(result.success).toBe(false);
+            if (result.success) return;
+            expect(result.error.code).toBe('INVALID_DOCUMENT');
+            expect(result.error.details).toMatchObject({
+              pointer: pointers[where](key),
+              reason: 'forbidden-key',
+              key,
+            });
+          }
+        });
+      }
+    }
+
+    it('in a notebook, with the pointer into its metadata', () => {
+      const notebook = `{"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {"fancyflow": ${withKey('__proto__', 'config')}}}`;
+      const e = thrown(() => Workflow.parse(notebook, { registry }));
+      expect(e.code).toBe('INVALID_DOCUMENT');
+      expect(e.details.pointer).toBe('/metadata/fancyflow/steps/1/config/__proto__');
+    });
+
+    it('other keys that objects inherit are unknown arguments, not inputs', () => {
+      const doc = withKey('toString', 'wiring');
+      const e = thrown(() => Workflow.parse(doc, { registry }));
+      expect(e.code).toBe('UNKNOWN_ARGUMENT');
+      expect(e.details.pointer).toBe('/steps/1/wiring/toString');
+    });
+
+    it(`nesting past ${MAX_JSON_DEPTH} levels, 100,000 deep included`, () => {
+      const nested = (depth: number) =>
+        doc([{ ...ok, config: { deep: '@' } }]).replace(
+          '"@"',
+          '['.repeat(depth) + ']'.repeat(depth),
+        );
+      // The document, steps, the step and config are 4 levels: `deep` may hold 252 more.
+      expect(Workflow.safeParse(nested(MAX_JSON_DEPTH - 4), { registry }).success).toBe(true);
+      for (const depth of [MAX_JSON_DEPTH - 3, 100_000]) {
+        const e = thrown(() => Workflow.parse(nested(depth)));
+        expect(e.code).toBe('INVALID_DOCUMENT');
+        expect(e.details).toMatchObject({ reason: 'too-deep', maxDepth: MAX_JSON_DEPTH });
+        // The pointer of the first array past the limit: /steps/0/config/deep then 252 × /0.
+        expect(e.details.pointer).toBe('/steps/0/config/deep' + '/0'.repeat(MAX_JSON_DEPTH - 4));
+      }
+    });
+
+    it('says where invalid JSON breaks in a text nested 100,000 deep', () => {
+      const text = '{"formatVersion": 1, "steps": ' + '['.repeat(100_000) + '}';
+      const e = thrown(() => Workflow.parse(text));
+      expect(e.code).toBe('INVALID_JSON');
+      expect(e.details).toMatchObject({ line: 1, column: 30 + 100_000 + 1 });
+    });
+  });
+
   it('round-trips any valid document (property)', () => {
     const id = fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/);
-    const jsonValue = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    // Valid documents only: fast-check likes `__proto__` and `constructor` as keys (refused below).
+    const key = fc.string({ maxLength: 6 }).filter((k) => !FORBIDDEN_KEYS.has(k));
+    const { json } = fc.letrec<{ json: unknown }>((tie) => ({
+      json: fc.oneof(
+        { depthSize: 'small', maxDepth: 4 },
+        fc.constant(null),
+        fc.boolean(),
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.string({ maxLength: 8 }),
+        fc.array(tie('json'), { maxLength: 3 }),
+        fc.dictionary(key, tie('json'), { maxKeys: 3, noNullPrototype: true }),
+      ),
+    }));
+    const jsonValue = json.map((v) => JSON.parse(JSON.stringify(v)) as unknown);
     const stepArb = fc.record({
       slug: fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/),
       version: fc.constantFrom('1.0.0', '2.1.0'),
-      config: fc.dictionary(fc.string({ maxLength: 6 }), jsonValue, { maxKeys: 3 }),
+      config: fc.dictionary(key, jsonValue, { maxKeys: 3, noNullPrototype: true }),
       title: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
       name: fc.option(id, { nil: undefined }),
     });
@@ -222,7 +310,7 @@ describe('Workflow', () => {
         fc.uniqueArray(id, { minLength: 0, maxLength: 8 }),
         fc.array(stepArb, { minLength: 8, maxLength: 8 }),
         fc.array(fc.nat(), { minLength: 8, maxLength: 8 }),
-        fc.dictionary(fc.string({ maxLength: 5 }), jsonValue, { maxKeys: 3 }),
+        fc.dictionary(key, jsonValue, { maxKeys: 3, noNullPrototype: true }),
         (ids, specs, picks, metadata) => {
           const wf = new Workflow({
             modules: ['fancyflow', './steps.js'],

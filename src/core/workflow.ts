@@ -11,6 +11,7 @@ import {
   migrateDocument,
   type WorkflowDocument,
 } from './format';
+import { checkJsonLimits } from './json-limits';
 import type { FunctionRegistry } from './registry';
 import { checkArguments, parseStepConfig } from './step';
 import {
@@ -174,13 +175,16 @@ export class Workflow {
   /**
    * Reads a workflow document, or a notebook (`.ipynb` JSON) carrying one in its metadata under
    * `fancyflow`, from JSON text or a parsed value. Throws a coded error whose `details.pointer` is
-   * the JSON pointer of the problem: `INVALID_JSON`, `INVALID_DOCUMENT`,
+   * the JSON pointer of the problem: `INVALID_JSON`, `INVALID_DOCUMENT` (also for a `__proto__`,
+   * `constructor` or `prototype` key anywhere, and for nesting deeper than `MAX_JSON_DEPTH`),
    * `UNSUPPORTED_FORMAT_VERSION`, `DUPLICATE_STEP_ID`, `MISSING_CELL`, `FORWARD_REFERENCE`, and,
    * with a registry, `UNKNOWN_STEP`, `MISSING_ARGUMENT`, `UNKNOWN_ARGUMENT`, `INVALID_CONFIG`.
    */
   static parse(input: unknown, options: ParseOptions = {}): Workflow {
     const value = typeof input === 'string' ? parseJsonText(input) : input;
     const { document, base } = extractDocument(value);
+    // Before any schema: forbidden keys would be dropped by it, deep nesting would overflow it.
+    checkJsonLimits(document, { base });
     const doc = validateDocument(document, base);
     const workflow = new Workflow({
       modules: doc.modules,
@@ -236,6 +240,7 @@ export function parseJsonText(text: string): unknown {
 /**
  * The offset of the first JSON syntax error in `text` (engines differ in whether their messages
  * carry a position, so this small scanner finds it). Called only after JSON.parse failed.
+ * Iterative: a text nested 100,000 deep is scanned, not a stack overflow.
  */
 export function jsonErrorPosition(text: string): number {
   let i = 0;
@@ -273,50 +278,63 @@ export function jsonErrorPosition(text: string): number {
     if (!m || m[0].length === 0) fail();
     i += m![0].length;
   };
-  const value = (): void => {
-    ws();
+  /** A scalar value; false when `text[i]` opens an object or array instead (not consumed). */
+  const scalar = (): boolean => {
     const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
-    fail();
+    if (ch === '{' || ch === '[') return false;
+    if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) number();
+    else fail();
+    return true;
   };
-  try {
-    value();
+  /** Reads `"key":` of an object member. */
+  const key = () => {
     ws();
-    return i < text.length ? i : Math.max(0, text.length - 1);
+    if (text[i] !== '"') fail();
+    string();
+    ws();
+    if (text[i] !== ':') fail();
+    i++;
+  };
+  // The open objects and arrays, innermost last: '}' or ']' is what closes each.
+  const open: ('}' | ']')[] = [];
+  try {
+    for (;;) {
+      // Here a value is expected.
+      ws();
+      if (!scalar()) {
+        const close = text[i] === '{' ? '}' : ']';
+        i++;
+        ws();
+        if (text[i] === close) {
+          i++;
+        } else {
+          open.push(close);
+          if (close === '}') key();
+          continue;
+        }
+      }
+      // A value ended: a comma (and the next member) or closing brackets follow.
+      for (;;) {
+        const close = open[open.length - 1];
+        if (close === undefined) {
+          ws();
+          return i < text.length ? i : Math.max(0, text.length - 1);
+        }
+        ws();
+        if (text[i] === ',') {
+          i++;
+          if (close === '}') key();
+          break;
+        }
+        if (text[i] !== close) fail();
+        i++;
+        open.pop();
+      }
+    }
   } catch (at) {
     return Math.min(typeof at === 'number' ? at : 0, text.length);
   }

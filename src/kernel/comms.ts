@@ -5,6 +5,12 @@
 import { kernelLog } from './kernel-log';
 import type { JsonObject, JupyterMessage } from './wire';
 
+/**
+ * The longest comm id accepted (front ends use UUIDs). A comm's id is in every message it sends,
+ * so a longer one would make the kernel echo it forever.
+ */
+export const MAX_COMM_ID_LENGTH = 256;
+
 /** Sends a comm message (`comm_msg` / `comm_close`) on iopub, with `parent` as parent header. */
 export type CommPublish = (
   msgType: 'comm_msg' | 'comm_close' | 'comm_open',
@@ -92,6 +98,12 @@ export class CommManager {
     const { comm_id: id, target_name: targetName, data } = request.content;
     if (typeof id !== 'string' || typeof targetName !== 'string') {
       kernelLog('comm_open without comm_id/target_name ignored');
+      return;
+    }
+    if (id.length > MAX_COMM_ID_LENGTH || targetName.length > MAX_COMM_ID_LENGTH) {
+      kernelLog(
+        `comm_open with a comm_id or target_name over ${MAX_COMM_ID_LENGTH} characters ignored`,
+      );
       return;
     }
     const comm = new Comm(id, targetName, this.publish);

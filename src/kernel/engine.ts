@@ -3,11 +3,11 @@
  * context, keeping declarations between cells), with the outcome of each execution as data: the
  * last expression's value, or an error with `ename`/`evalue`/`traceback` (type errors included).
  */
-import { createConverter, isCompleteCode, type Converter } from 'tslab/dist/converter';
+import { createConverter, type Converter } from 'tslab/dist/converter';
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
-import * as ts from '@tslab/typescript-for-tslab';
 import { fromCodePointOffset, toCodePointOffset } from './code-points';
+import { isComplete, type Completeness } from './is-complete';
 
 /** An error as Jupyter shows it. */
 export interface ExecutionError {
@@ -29,11 +29,7 @@ export interface Completion {
   cursorEnd: number;
 }
 
-/** An is_complete answer. */
-export interface Completeness {
-  status: 'complete' | 'incomplete' | 'invalid';
-  indent?: string;
-}
+export type { Completeness } from './is-complete';
 
 /** A type-check diagnostic as tslab prints it. */
 interface Diagnostic {
@@ -154,19 +150,9 @@ export class ExecuteEngine {
     return undefined;
   }
 
-  /** Whether `code` is a complete cell (a console's Enter key). */
+  /** Whether `code` is a complete cell (a console's Enter key): see `is-complete.ts`. */
   isComplete(code: string): Completeness {
-    const result = isCompleteCode(code);
-    if (!result.completed) return { status: 'incomplete', indent: result.indent ?? '' };
-    const source = ts.createSourceFile(
-      'cell.ts',
-      code,
-      ts.ScriptTarget.Latest,
-      false,
-      ts.ScriptKind.TS,
-    );
-    const diagnostics = (source as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics;
-    return diagnostics && diagnostics.length > 0 ? { status: 'invalid' } : { status: 'complete' };
+    return isComplete(code);
   }
 
   /** Rejects the pending top-level await of the running cell (a synchronous loop needs SIGINT). */

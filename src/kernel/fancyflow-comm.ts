@@ -4,16 +4,16 @@
  * `event` pushes; registry and workflow changes made by cells are pushed once per execute. No
  * request runs code: steps run as their cells execute.
  */
-import { FancyflowError, serializeIssues, toFancyflowError, type JsonValue } from '../core/errors';
+import { toFancyflowError, type FancyflowError } from '../core/errors';
 import {
   COMM_TARGET,
   PROTOCOL_VERSION,
-  RequestSchema,
   type ParsedRequest,
   type Push,
   type Reply,
   type ResultMap,
 } from '../protocol/messages';
+import { parseCommRequest } from './comm-request';
 import type { Comm, CommManager } from './comms';
 import { currentOutput } from './output';
 import { kernelVersion, type NotebookSession } from './session';
@@ -90,20 +90,12 @@ export class FancyflowComms {
   }
 
   private async handle(comm: Comm, data: unknown, request: JupyterMessage): Promise<void> {
-    const parsed = RequestSchema.safeParse(data);
+    const parsed = parseCommRequest(data);
     if (!parsed.success) {
-      const id =
-        typeof data === 'object' && data !== null ? (data as { id?: unknown }).id : undefined;
-      const issues = serializeIssues(parsed.error.issues);
-      const error = new FancyflowError(
-        'PROTOCOL',
-        `Malformed fancyflow request: ${issues[0] ? `${issues[0].path.join('.') || '(root)'}: ${issues[0].message}` : 'not an object'}`,
-        { details: { issues: issues as unknown as JsonValue } },
-      );
-      comm.send(replyError(typeof id === 'string' ? id : '', error), request);
+      comm.send(replyError(parsed.id, parsed.error), request);
       return;
     }
-    const req = parsed.data;
+    const req = parsed.request;
     try {
       const result = await this.dispatch(req);
       const reply: Reply = { v: PROTOCOL_VERSION, type: 'reply', id: req.id, ok: true, result };

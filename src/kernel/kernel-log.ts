@@ -6,9 +6,16 @@
 const realStderrWrite = process.stderr.write.bind(process.stderr);
 const realStdoutWrite = process.stdout.write.bind(process.stdout);
 
+/** The longest line the log writes: messages may quote what a client sent. */
+const MAX_LOG_LINE = 2_000;
+
 /** Writes one line to the kernel's log (the real stderr), never to a cell. */
 export function kernelLog(message: string): void {
-  realStderrWrite(`[fancyflow kernel] ${message}\n`);
+  const line =
+    message.length <= MAX_LOG_LINE
+      ? message
+      : `${message.slice(0, MAX_LOG_LINE)}… (${message.length - MAX_LOG_LINE} more characters)`;
+  realStderrWrite(`[fancyflow kernel] ${line}\n`);
 }
 
 /** Writes to the process's real stdout or stderr (output no cell can take). */

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import * as ts from '@tslab/typescript-for-tslab';
 import { FancyflowError } from '../core/errors';
 import { CellMetadataSchema, NOTEBOOK_METADATA_KEY } from '../core/format';
+import { MAX_ID_LENGTH } from '../protocol/messages';
 import { CellRunner, type CellRun } from './cell-runner';
 import { CommManager } from './comms';
 import type { ConnectionInfo } from './connection';
@@ -307,7 +308,9 @@ export class Kernel {
     const storeHistory = silent ? false : boolField(content, 'store_history', true);
     const stopOnError = boolField(content, 'stop_on_error', true);
     const cellId =
-      typeof request.metadata.cellId === 'string' && request.metadata.cellId !== ''
+      typeof request.metadata.cellId === 'string' &&
+      request.metadata.cellId !== '' &&
+      request.metadata.cellId.length <= MAX_ID_LENGTH // ids are quoted in replies: bounded
         ? request.metadata.cellId
         : `cell-${++this.generatedCellIds}`;
     let aborted: JupyterMessage[] = [];
@@ -375,7 +378,7 @@ export class Kernel {
   private async evaluate(expressions: JsonObject): Promise<JsonObject> {
     const out: JsonObject = {};
     for (const [name, expression] of Object.entries(expressions)) {
-      if (typeof expression !== 'string') continue;
+      if (typeof expression !== 'string' || name.length > MAX_ID_LENGTH) continue; // echoed: bounded
       const outcome = await this.engine.execute(expression);
       if (outcome.status === 'error') {
         out[name] = { status: 'error', ...outcome.error, thrown: undefined };

@@ -27,6 +27,12 @@ export interface StartKernelOptions {
 /** Starts a kernel process's kernel; resolves with it once its sockets are bound. */
 export async function startKernel(options: StartKernelOptions): Promise<Kernel> {
   const connection = readConnectionFile(options.connectionFile);
+  if (connection.key === '') {
+    // The protocol allows it, Jupyter never writes it: anyone who reaches the ports runs code.
+    kernelLog(
+      `WARNING: the connection file ${options.connectionFile} has no key: messages are not signed and any process that can reach the kernel's ports can run code in it`,
+    );
+  }
   installNotebookRuntime();
   const storeDir = options.storeDir ?? (process.env.FANCYFLOW_STORE || undefined);
   const kernel = await Kernel.start({

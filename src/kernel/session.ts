@@ -20,12 +20,7 @@ import {
   type SerializedError,
 } from '../core/errors';
 import { MemoryDatumStore } from '../core/memory-store';
-import {
-  Orchestrator,
-  type OrchestratorOptions,
-  type RunEvent,
-  type StepReport,
-} from '../core/orchestrator';
+import { Orchestrator, type RunEvent, type StepReport } from '../core/orchestrator';
 import { defaultRegistry, type FunctionRegistry } from '../core/registry';
 import type { DatumStore } from '../core/store';
 import { tableAdapterFor, type Row } from '../core/table';
@@ -40,6 +35,7 @@ import {
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
 import { jsonSafe } from './displays';
+import { interruptibleStepCaller } from './interrupt-guard';
 import { packageRoot } from './package-root';
 import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-cells';
 
@@ -51,8 +47,6 @@ export interface SessionOptions {
   storeDir?: string;
   /** The notebook's folder: a disk store path resolves against it. Default: the cwd. */
   rootDir?: string;
-  /** Passed to the Orchestrator (the kernel's interrupt guard). */
-  orchestrator?: Omit<OrchestratorOptions, 'store' | 'registry'>;
 }
 
 /** What a cell's value became. */
@@ -125,11 +119,12 @@ export class NotebookSession implements NotebookCellsHost {
   private executingCell: string | undefined;
   private readonly runs = new Set<AbortController>();
   private readonly workflowListeners = new Set<() => void>();
+  /** SIGINT during a step's synchronous part cancels that step and the rest of its run. */
+  private readonly callStep = interruptibleStepCaller(() => this.cancel());
 
   private constructor(
     store: DatumStore,
     private readonly rootDir: string,
-    private readonly orchestratorOptions: SessionOptions['orchestrator'],
   ) {
     this.registry = defaultRegistry();
     this.currentStore = store;
@@ -145,9 +140,9 @@ export class NotebookSession implements NotebookCellsHost {
 
   private orchestratorFor(store: DatumStore): Orchestrator {
     const orchestrator = new Orchestrator({
-      ...this.orchestratorOptions,
       store,
       registry: this.registry,
+      callStep: this.callStep,
     });
     orchestrator.on((event) => this.recordRunEvent(event));
     return orchestrator;
@@ -195,7 +190,6 @@ export class NotebookSession implements NotebookCellsHost {
     const session = new NotebookSession(
       options.store ?? (await openSessionStore(options.storeDir)),
       options.rootDir ?? process.cwd(),
-      options.orchestrator,
     );
     registerNotebookCellsHost(session);
     return session;

@@ -1,10 +1,12 @@
 /**
  * The kernel's five ZeroMQ sockets and their receive loops. Receiving never waits for a handler:
  * each message is handed over as soon as it arrives, so a comm request is answered while a cell is
- * still awaiting.
+ * still awaiting. The heartbeat echoes on a thread of its own (`heartbeat.ts`), so it answers
+ * while a cell computes.
  */
 import * as zmq from 'zeromq';
 import { socketAddress, type ConnectionInfo } from './connection';
+import { Heartbeat, heartbeatEndpoint } from './heartbeat';
 import { kernelLog } from './kernel-log';
 import { decodeMessage, encodeMessage, type JupyterMessage, type Signer } from './wire';
 
@@ -40,7 +42,7 @@ export class KernelSockets {
   private readonly control = new zmq.Router();
   private readonly stdin = new zmq.Router();
   private readonly iopub = new zmq.Publisher();
-  private readonly heartbeat = new zmq.Reply();
+  private heartbeat?: Heartbeat;
   private readonly queues: Record<RequestChannel | 'iopub' | 'stdin', SendQueue>;
   private closed = false;
 
@@ -48,7 +50,7 @@ export class KernelSockets {
     private readonly info: ConnectionInfo,
     private readonly signer: Signer,
   ) {
-    for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) {
+    for (const socket of [this.shell, this.control, this.stdin, this.iopub]) {
       socket.linger = 1000;
       // Hand every message to zeromq's I/O thread at once (never "later"): a cell that runs
       // synchronously right after must not hold back its busy status and execute_input.
@@ -70,16 +72,16 @@ export class KernelSockets {
     onRequest: RequestHandler,
   ): Promise<KernelSockets> {
     const sockets = new KernelSockets(info, signer);
-    await Promise.all([
+    const [heartbeat] = await Promise.all([
+      Heartbeat.start(heartbeatEndpoint(info)),
       sockets.shell.bind(socketAddress(info, info.shell_port)),
       sockets.control.bind(socketAddress(info, info.control_port)),
       sockets.stdin.bind(socketAddress(info, info.stdin_port)),
       sockets.iopub.bind(socketAddress(info, info.iopub_port)),
-      sockets.heartbeat.bind(socketAddress(info, info.hb_port)),
     ]);
+    sockets.heartbeat = heartbeat;
     void sockets.receiveLoop('control', sockets.control, onRequest);
     void sockets.receiveLoop('shell', sockets.shell, onRequest);
-    void sockets.heartbeatLoop();
     return sockets;
   }
 
@@ -107,14 +109,6 @@ export class KernelSockets {
     }
   }
 
-  private async heartbeatLoop(): Promise<void> {
-    try {
-      for await (const frames of this.heartbeat) await this.heartbeat.send(frames);
-    } catch (e) {
-      if (!this.closed) kernelLog(`heartbeat loop ended: ${String(e)}`);
-    }
-  }
-
   /** Sends `message` on a socket; resolves once zeromq has taken it. */
   send(channel: RequestChannel | 'iopub' | 'stdin', message: JupyterMessage): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -139,8 +133,7 @@ export class KernelSockets {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) {
-      socket.close();
-    }
+    for (const socket of [this.shell, this.control, this.stdin, this.iopub]) socket.close();
+    this.heartbeat?.close();
   }
 }

@@ -6,9 +6,19 @@
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { FancyflowError } from '../core/errors';
+import { findJsonViolation } from '../core/json-limits';
 
 /** The protocol version this kernel speaks. */
 export const PROTOCOL_VERSION = '5.3';
+
+/**
+ * The largest header frame accepted. A request's header comes back as the `parent_header` of its
+ * reply and of every iopub message it causes, so it must stay small (real ones are ~250 bytes).
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** The deepest nesting a header may have (real ones are flat; JSON.stringify recurses). */
+const MAX_HEADER_DEPTH = 4;
 
 const DELIMITER = Buffer.from('<IDS|MSG>');
 
@@ -71,7 +81,8 @@ export function createSigner(key: string, scheme = 'hmac-sha256'): Signer {
 }
 
 /** Why a frame list could not be decoded. */
-export type DecodeFailure = 'no-delimiter' | 'too-few-frames' | 'bad-signature' | 'bad-json';
+export type DecodeFailure =
+  'no-delimiter' | 'too-few-frames' | 'bad-signature' | 'bad-json' | 'bad-header';
 
 /** The result of {@link decodeMessage}. */
 export type DecodeResult =
@@ -96,6 +107,9 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer): Decode
   if (!signer.verify(signature, body)) {
     return { ok: false, reason: 'bad-signature', detail: `signature ${signature.slice(0, 16)}…` };
   }
+  if (body[0]!.length > MAX_HEADER_BYTES) {
+    return { ok: false, reason: 'bad-header', detail: `a header of ${body[0]!.length} bytes` };
+  }
   let parsed: unknown[];
   try {
     parsed = body.map((f) => JSON.parse(f.toString('utf8')) as unknown);
@@ -109,6 +123,9 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer): Decode
     typeof header.msg_id !== 'string'
   ) {
     return { ok: false, reason: 'bad-json', detail: 'the header has no msg_type/msg_id' };
+  }
+  if (findJsonViolation(header, MAX_HEADER_DEPTH)) {
+    return { ok: false, reason: 'bad-header', detail: 'a nested header or a prototype key in it' };
   }
   return {
     ok: true,

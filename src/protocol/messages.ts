@@ -27,7 +27,19 @@ export const PROTOCOL_VERSION = 2;
 /** The MIME type of a FancyCell display. */
 export const CELL_MIME_TYPE = 'application/vnd.fancyflow.cell+json';
 
-const base = { v: z.literal(PROTOCOL_VERSION), id: z.string().min(1) };
+/**
+ * The longest request id, cell id, step id or cell name a request may carry. Replies and errors
+ * quote them, so a request can never make the kernel echo more than this (nbformat cell ids have
+ * at most 64 characters).
+ */
+export const MAX_ID_LENGTH = 1024;
+
+/** The longest store path a `hello` may ask for. */
+export const MAX_PATH_LENGTH = 4096;
+
+const identifier = z.string().min(1).max(MAX_ID_LENGTH);
+
+const base = { v: z.literal(PROTOCOL_VERSION), id: identifier };
 
 /** Requests the front end sends. */
 export const RequestSchema = z.discriminatedUnion('type', [
@@ -39,7 +51,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
      * The store the user's lab settings ask for (`memory` or a folder path). A kernel that may
      * switch (it has stored nothing yet) does; `hello`'s `store` reply says what is in force.
      */
-    store: z.string().min(1).optional(),
+    store: z.string().min(1).max(MAX_PATH_LENGTH).optional(),
   }),
   /** The registry: every step's descriptor. */
   z.object({ ...base, type: z.literal('list-steps') }),
@@ -49,7 +61,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('preview'),
-    cellId: z.string().min(1),
+    cellId: identifier,
     rows: z.number().int().min(0).max(1000).default(20),
   }),
 ]);

@@ -60,9 +60,10 @@ export function notebookDir(): string {
   return dir;
 }
 
-/** Writes a connection file with free ports in `dir`. */
+/** Writes a connection file with free ports in `dir` (`overrides` replace fields, e.g. `key`). */
 export async function writeConnectionFile(
   dir: string,
+  overrides: Partial<Connection> = {},
 ): Promise<{ file: string; connection: Connection }> {
   const [shell, iopub, stdin, control, hb] = await freePorts(5);
   const connection: Connection = {
@@ -75,21 +76,42 @@ export async function writeConnectionFile(
     stdin_port: stdin!,
     control_port: control!,
     hb_port: hb!,
+    ...overrides,
   };
   const file = path.join(dir, `kernel-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(connection));
   return { file, connection };
 }
 
-/** Starts `fancyflow kernel` with `file` in `cwd`. */
-export function spawnKernel(file: string, cwd: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+const stderrTexts = new WeakMap<ChildProcess, string[]>();
+
+/** What a kernel started by {@link spawnKernel} wrote to its stderr so far (its log). */
+export function stderrOf(child: ChildProcess): string {
+  return (stderrTexts.get(child) ?? []).join('');
+}
+
+/**
+ * Starts `fancyflow kernel` with `file` in `cwd`; `detached` puts it in a process group of its own
+ * (as Jupyter does), so that the group can be signalled.
+ */
+export function spawnKernel(
+  file: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  detached = false,
+): ChildProcess {
   const child = spawn(process.execPath, [binPath, 'kernel', '--connection-file', file], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
+  const stderr: string[] = [];
+  stderrTexts.set(child, stderr);
   child.stdout?.on('data', () => {});
   child.stderr?.on('data', (chunk: Buffer) => {
+    // Bounded: a test about huge messages must not keep them twice.
+    if (stderr.length < 1000) stderr.push(chunk.toString('utf8').slice(0, 10_000));
     if (process.env.FANCYFLOW_TEST_VERBOSE) process.stderr.write(chunk);
   });
   child.on('exit', (code, signal) => {
@@ -206,6 +228,25 @@ export class TestClient {
     return message.header.msg_id;
   }
 
+  /**
+   * Sends `message` with its header and/or content frame replaced by raw text (JSON too deep for
+   * JSON.stringify, or not JSON at all), signed with `signer`; returns its msg_id.
+   */
+  async sendRaw(
+    channel: 'shell' | 'control',
+    message: JupyterMessage,
+    raw: { header?: string; content?: string },
+    signer: Signer = this.signer,
+  ): Promise<string> {
+    const frames = encodeMessage({ ...message, content: {} }, signer);
+    const at = frames.findIndex((f) => Buffer.isBuffer(f) && f.toString() === '<IDS|MSG>');
+    if (raw.header !== undefined) frames[at + 2] = raw.header;
+    if (raw.content !== undefined) frames[at + 5] = raw.content;
+    frames[at + 1] = signer.sign(frames.slice(at + 2, at + 6));
+    await (channel === 'shell' ? this.shell : this.control).send(frames);
+    return message.header.msg_id;
+  }
+
   /** Sends a request and waits for its reply. */
   async request(
     channel: 'shell' | 'control',
@@ -304,11 +345,16 @@ export interface StartedKernel {
 
 /** Starts a kernel in a fresh notebook folder and waits until it answers. */
 export async function startKernel(
-  options: { dir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    dir?: string;
+    env?: NodeJS.ProcessEnv;
+    connection?: Partial<Connection>;
+    detached?: boolean;
+  } = {},
 ): Promise<StartedKernel> {
   const dir = options.dir ?? notebookDir();
-  const { file, connection } = await writeConnectionFile(dir);
-  const child = spawnKernel(file, dir, options.env);
+  const { file, connection } = await writeConnectionFile(dir, options.connection);
+  const child = spawnKernel(file, dir, options.env, options.detached);
   const client = new TestClient(connection);
   await client.ready();
   return { child, client, file, connection, dir };

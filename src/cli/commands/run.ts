@@ -18,6 +18,7 @@ import {
   type RunReport,
   type Workflow,
 } from '../../core';
+import { interruptibleStepCaller } from '../../kernel/interrupt-guard';
 import { colorsFor, contextOf, type CliContext, type CliOutput } from '../context';
 import { prepareWorkflow, readWorkflowFile, type WorkflowSource } from '../load-workflow';
 import { isNotebookValue, readNotebook, type NotebookFile } from '../notebook-file';
@@ -222,20 +223,28 @@ async function runDocument(
     ? undefined
     : createRunProgress(io.stderr, { color: colorsFor(io.stderr, io.env) });
   // The first Ctrl-C cancels; the handler then goes away, so a second one ends the process at once
-  // (a step that never yields cannot be cancelled any other way).
-  const stopListening: () => void = io.onInterrupt(() => {
+  // (an async step that ignores its signal cannot be cancelled any other way). A step computing
+  // synchronously is stopped by the same first Ctrl-C (it runs with breakOnSigint, during which
+  // the handler is not called: the step caller cancels instead).
+  const cancel = (): void => {
+    if (controller.signal.aborted) return;
     stopListening();
     const message = 'fancyflow: interrupted: cancelling the run (Ctrl-C again to quit at once)';
     if (progress) progress.note(message);
     else io.stderr.write(message + '\n');
     controller.abort();
-  });
+  };
+  const stopListening: () => void = io.onInterrupt(cancel);
+  const callStep = interruptibleStepCaller(cancel);
   let report: RunReport;
   try {
-    report = await new Orchestrator({ store, registry: defaultRegistry() }).run(workflow, {
-      signal: controller.signal,
-      ...(progress ? { onEvent: (event) => progress.onEvent(event) } : {}),
-    });
+    report = await new Orchestrator({ store, registry: defaultRegistry(), callStep }).run(
+      workflow,
+      {
+        signal: controller.signal,
+        ...(progress ? { onEvent: (event) => progress.onEvent(event) } : {}),
+      },
+    );
   } finally {
     progress?.close();
     stopListening();
