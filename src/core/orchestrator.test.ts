@@ -262,7 +262,11 @@ describe('Orchestrator', () => {
     const wf = chain();
     wf.add(rejects({}, {}, { id: 'async' }));
     const report = await passThrough.run(wf);
-    expect(calls).toEqual(['a numbers #1 false', 'sum total #2 false', 'async rejects #3 false']);
+    expect(calls).toEqual([
+      'a "a" (numbers) false',
+      'sum "sum" (total) false',
+      'async "async" (rejects) false',
+    ]);
     expect(report.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'failed']);
     expect(report.steps[2]!.error).toMatchObject({
       code: 'STEP_FAILED',
@@ -282,7 +286,7 @@ describe('Orchestrator', () => {
     const cancelled = await interrupting.run(wf2, { signal: controller.signal });
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.steps.map((s) => s.status)).toEqual(['completed', 'cancelled', 'cancelled']);
-    expect(cancelled.steps[1]!.error!.message).toBe('Step total #2 was interrupted');
+    expect(cancelled.steps[1]!.error!.message).toBe('Step "sum" (total) was interrupted');
   });
 
   it('works with a store that answers asynchronously', async () => {

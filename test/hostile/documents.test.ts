@@ -110,7 +110,10 @@ describe('fancyflow validate refuses prototype keys, with the pointer of the key
   it('accepts the same document without the key', async () => {
     const result = await runCli(['validate', write('fine.json', documentText({}))], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('ok: 2 steps\n');
+    // its steps come from its own module, which validate never loads
+    expect(result.stdout).toMatch(
+      /^ok: 2 steps \(0 checked; not checked, because validate runs none/,
+    );
   });
 });
 

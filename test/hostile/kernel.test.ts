@@ -11,7 +11,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { createSigner, type JsonObject, type JupyterMessage } from '../../src/kernel/wire';
-import { CELL_MIME_TYPE } from '../../src/protocol/messages';
+import { CELL_MIME_TYPE, PROTOCOL_VERSION } from '../../src/protocol/messages';
 import {
   exitOf,
   startKernel,
@@ -286,7 +286,7 @@ describe('a hostile client of the kernel', () => {
     expect(reply.content).toMatchObject({ status: 'error', ename: 'FancyflowError' });
     expect(String(reply.content.evalue)).toMatch(/^CANCELLED: Step .*hostile_spin.* interrupted/);
 
-    const state = await commRequest(c, { v: 1, id: 'state', type: 'get-workflow' });
+    const state = await commRequest(c, { v: PROTOCOL_VERSION, id: 'state', type: 'get-workflow' });
     expect(state.data).toMatchObject({
       ok: true,
       result: { statuses: { spinning: { status: 'cancelled', error: { code: 'CANCELLED' } } } },
@@ -297,7 +297,12 @@ describe('a hostile client of the kernel', () => {
   it('never echoes a 64 MB cellId: the reply is small and coded', async () => {
     const c = kernel.client;
     const huge = 'c'.repeat(64 * MB);
-    const preview = await commRequest(c, { v: 1, id: 'big-cell', type: 'preview', cellId: huge });
+    const preview = await commRequest(c, {
+      v: PROTOCOL_VERSION,
+      id: 'big-cell',
+      type: 'preview',
+      cellId: huge,
+    });
     expect(preview.data).toMatchObject({
       id: 'big-cell',
       ok: false,
@@ -306,7 +311,7 @@ describe('a hostile client of the kernel', () => {
     expect(preview.size).toBeLessThan(64 * 1024);
 
     // an execute with a 64 MB cell id in its metadata gets an id of the kernel's own
-    const executed = await c.execute('21 * 2', { cellId: huge, ms: 60_000 });
+    const executed = await c.execute('[21, 2]', { cellId: huge, ms: 60_000 });
     expect(executed.reply.content.status).toBe('ok');
     const result = executed.outputs.find((m) => m.header.msg_type === 'execute_result')!;
     expect((result.content.data as JsonObject)[CELL_MIME_TYPE]).toMatchObject({
@@ -319,10 +324,10 @@ describe('a hostile client of the kernel', () => {
   it('never echoes other oversized request values (request ids, comm ids, expression names)', async () => {
     const c = kernel.client;
     const long = 'i'.repeat(MB);
-    const badId = await commRequest(c, { v: 1, id: long, type: 'hello' });
+    const badId = await commRequest(c, { v: PROTOCOL_VERSION, id: long, type: 'hello' });
     expect(badId.data).toMatchObject({ id: '', ok: false, error: { code: 'PROTOCOL' } });
     expect(badId.size).toBeLessThan(64 * 1024);
-    const badKey = await commRequest(c, { v: 1, id: 'k', type: 'hello', [long]: 1 });
+    const badKey = await commRequest(c, { v: PROTOCOL_VERSION, id: 'k', type: 'hello', [long]: 1 });
     expect(badKey.size).toBeLessThan(64 * 1024);
 
     const open = await c.send(

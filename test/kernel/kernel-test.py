@@ -39,7 +39,7 @@ class FancyflowKernelTests(jupyter_kernel_test.KernelTests):
             "code": '({ $schema: "https://vega.github.io/schema/vega-lite/v5.json", mark: "bar" })',
             "mime": "application/vnd.vegalite.v5+json",
         },
-        {"code": "6 * 7", "mime": "application/vnd.fancyflow.cell+json"},
+        {"code": "[6, 7]", "mime": "application/vnd.fancyflow.cell+json"},
     ]
 
     code_display_data = [

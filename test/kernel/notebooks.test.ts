@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CELL_MIME_TYPE, type CellDisplay } from '../../src/protocol/messages';
+import { CELL_MIME_TYPE, PROTOCOL_VERSION, type CellDisplay } from '../../src/protocol/messages';
 import { repoRoot } from './kernel-process';
 import {
   installKernelSpec,
@@ -58,6 +58,7 @@ async function execute(file: string): Promise<ExecutedNotebook> {
     cwd: examples,
     jupyterPath,
     ms: 240_000,
+    env: { FANCYFLOW_PROTOCOL_VERSION: String(PROTOCOL_VERSION) },
   });
   running.push(run);
   const { code, stdout, stderr } = await run.done;
@@ -102,8 +103,14 @@ describe('example notebooks run in the fancyflow kernel', () => {
         expect(display!.cell.id).toBe(cell.id);
         expect(display!.cell.producedBy?.slug).toBe(cell.metadata!.fancyflow!.slug);
         expect(display!.step?.status).toBe('completed');
-        const html = outputs.find((o) => o.output_type === 'execute_result')!.data!['text/html'];
-        expect(html).toContain('jp-fancyflow-CellDisplay');
+        const data = outputs.find((o) => o.output_type === 'execute_result')!.data!;
+        if (data['application/vnd.vegalite.v5+json'] !== undefined) {
+          // a chart shows as a chart (and a static picture), not as an HTML card
+          expect(String(data['image/svg+xml'])).toMatch(/^<svg/);
+          expect(data['text/html']).toBeUndefined();
+        } else {
+          expect(data['text/html']).toContain('jp-fancyflow-CellDisplay');
+        }
       }
 
       const expected = notebook.metadata.fancyflow?.steps ?? [];

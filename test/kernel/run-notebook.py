@@ -66,7 +66,7 @@ def main(path):
 
         comm_id = uuid.uuid4().hex
         kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "fancyflow", "data": {}}))
-        reply = comm_request(kc, comm_id, {"v": 1, "id": "wf", "type": "get-workflow"})
+        reply = comm_request(kc, comm_id, {"v": int(os.environ.get("FANCYFLOW_PROTOCOL_VERSION", "2")), "id": "wf", "type": "get-workflow"})
         workflow = reply.get("result") if reply.get("ok") else {"error": reply.get("error")}
 
     cells = [

@@ -32,22 +32,22 @@ describe('steps reaches the steps defined in the notebook', () => {
         'import { z } from "zod";',
         'import { step } from "fancyflow";',
         'step(',
-        '  { slug: "power_to_weight", inputs: { hp: z.number(), kg: z.number() },',
+        '  { slug: "power_to_weight", inputs: { car: z.object({ hp: z.number(), kg: z.number() }) },',
         '    config: z.object({ digits: z.number().int().default(3) }), output: z.number() },',
-        '  ({ hp, kg }, { digits }) => Number((hp / kg).toFixed(digits)),',
+        '  ({ car }, { digits }) => Number((car.hp / car.kg).toFixed(digits)),',
         ');',
         '"defined"',
       ].join('\n'),
       { cellId: 'define' },
     );
     expect(define.reply.content.status).toBe('ok');
-    await c.execute('130', { cellId: 'hp' });
-    await c.execute('1504', { cellId: 'kg' });
+    // a data cell (a JSON object): numbers alone are shown, not listed as data
+    await c.execute('({ hp: 130, kg: 1504 })', { cellId: 'car' });
     // the code the palette inserts for it
     const call = await c.execute(
       [
         "import { steps, cell } from 'fancyflow';",
-        "steps.power_to_weight({ hp: cell('hp'), kg: cell('kg') }, { digits: 4 }, { name: 'ptw' })",
+        "steps.power_to_weight({ car: cell('car') }, { digits: 4 }, { name: 'ptw' })",
       ].join('\n'),
       { cellId: 'ptw-cell' },
     );
