@@ -9,10 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  close as closeFd,
+  closeSync,
   fsync as fsyncFd,
   openSync,
   promises as fs,
+  renameSync,
+  rmSync,
   writev as writevFd,
 } from 'node:fs';
 import * as path from 'node:path';
@@ -46,10 +48,11 @@ export function tempFileOwner(name: string): ProcessOwner | undefined {
   return legacy ? { host: SELF.host, pid: Number(legacy[1]), start: 0 } : undefined;
 }
 
-// the callback API on a plain fd: a FileHandle can only be opened asynchronously (see writeTempFile)
+// Metadata calls (open, close, rename, unlink) are synchronous: microseconds each, where an
+// asynchronous call is a thread-pool round trip that on a busy machine costs more than the call.
+// Data transfers and fsyncs, which take milliseconds, go to the thread pool.
 const writev = promisify(writevFd);
 const fsync = promisify(fsyncFd);
-const close = promisify(closeFd);
 
 async function writeAll(fd: number, pieces: readonly Uint8Array[]): Promise<number> {
   let total = 0;
@@ -80,14 +83,18 @@ async function writeAll(fd: number, pieces: readonly Uint8Array[]): Promise<numb
 
 /** fsyncs a folder (so a rename in it is durable); a no-op where folders cannot be opened. */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
+  let fd: number;
   try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
+    fd = openSync(dir, 'r');
   } catch {
-    // Windows cannot open folders; the rename is still atomic there
+    return; // Windows cannot open folders; the rename is still atomic there
+  }
+  try {
+    await fsync(fd);
+  } catch {
+    // some file systems cannot fsync a folder; the rename is still atomic
   } finally {
-    await handle?.close();
+    closeSync(fd);
   }
 }
 
@@ -115,10 +122,10 @@ export async function writeTempFile(
     if (options.durable) await fsync(fd);
     return { path: temp, byteLength };
   } catch (e) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
+    rmSync(temp, { force: true });
     throw e;
   } finally {
-    await close(fd);
+    closeSync(fd);
   }
 }
 
@@ -134,9 +141,9 @@ export async function writeFileAtomic(
   const dir = path.dirname(target);
   const temp = await writeTempFile(dir, path.basename(target), pieces, options);
   try {
-    await fs.rename(temp.path, target);
+    renameSync(temp.path, target);
   } catch (e) {
-    await fs.rm(temp.path, { force: true }).catch(() => undefined);
+    rmSync(temp.path, { force: true });
     throw e;
   }
   if (options.durable) await syncDirectory(dir);

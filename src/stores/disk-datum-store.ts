@@ -26,7 +26,7 @@
  *   must have it); entries without one are served unchecked and listed in `problems` as
  *   `UNCHECKED_DATUM` at every open, until their step writes them again.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ import { describeValue, type FancyCell, type ValueDescription } from '../core/ce
 import { FancyflowError, isFancyflowError, type ErrorCode, type JsonValue } from '../core/errors';
 import type { DatumStore, PersistOptions } from '../core/store';
 import { removeOrphanTempFiles, TEMP_PREFIX, writeFileAtomic, writeTempFile } from './atomic-file';
-import { checksumOf, isChecksum } from './checksum';
+import { Checksum, checksumOf, isChecksum } from './checksum';
 import { decodeDatum, encodeDatum } from './datum-codec';
 import { datumFileName, parseDatumFileName, type DatumFormat } from './datum-file-name';
 import { ensureDirectory } from './ensure-directory';
@@ -134,6 +134,18 @@ function checkOf(entry: Entry): DatumCheck {
 
 function checksumOfText(text: string): string {
   return checksumOf([Buffer.from(text, 'utf8')]);
+}
+
+/** A datum file's bytes and their checksum, taken while they are read. */
+interface DatumBytes {
+  bytes: Buffer;
+  checksum: string;
+}
+
+async function readDatumFile(file: string): Promise<DatumBytes> {
+  const checksum = new Checksum();
+  const bytes = await readWholeFile(file, (chunk) => checksum.update(chunk));
+  return { bytes, checksum: checksum.digest() };
 }
 
 function reasonOf(e: unknown): string {
@@ -250,30 +262,31 @@ export class DiskDatumStore implements DatumStore {
           { details: { cellId, store: this.dir } },
         );
       }
-      let bytes: Buffer;
+      let read: DatumBytes;
       try {
-        bytes = await readWholeFile(path.join(this.dir, entry.file));
+        read = await readDatumFile(path.join(this.dir, entry.file));
       } catch (e) {
         const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
         if (missing && !refreshed) continue;
         throw this.corrupt(cellId, entry.file, missing ? 'the file is missing' : String(e), e);
       }
-      return this.check(cellId, entry, bytes);
+      return this.check(cellId, entry, read);
     }
   }
 
   async persist(value: unknown, options: PersistOptions): Promise<FancyCell> {
     const cellId = options.cellId;
     const encoded = encodeDatum(value, cellId);
-    const checksum = checksumOf(encoded.pieces);
-    // the bytes go to disk in the thread pool while this thread describes the value (its content
-    // fingerprint costs about as much as the write); no lock is held for either
+    // the bytes go to disk in the thread pool while this thread takes their checksum and describes
+    // the value (its content fingerprint costs about as much as the write); no lock is held
     const writing = writeTempFile(this.dir, 'datum', encoded.pieces, { durable: this.durable });
+    let checksum: string;
     let description: ValueDescription;
     try {
+      checksum = checksumOf(encoded.pieces);
       description = describeValue(encoded.equivalent ?? value);
     } catch (e) {
-      await writing.then((t) => fs.rm(t.path, { force: true })).catch(() => undefined);
+      await writing.then((t) => rmSync(t.path, { force: true })).catch(() => undefined);
       throw e;
     }
     const { kind, summary, fingerprint } = description;
@@ -306,7 +319,7 @@ export class DiskDatumStore implements DatumStore {
           checksum,
         });
         const target = path.join(this.dir, file);
-        await fs.rename(written.path, target); // made durable by the index write's folder fsync
+        renameSync(written.path, target); // made durable by the index write's folder fsync
         cell.uri = pathToFileURL(target).href;
         const previous = this.entries.get(cellId);
         const entry: Entry = {
@@ -327,7 +340,7 @@ export class DiskDatumStore implements DatumStore {
     } finally {
       if (this.latestCall.get(cellId) === call) this.latestCall.delete(cellId);
       // gone once renamed into place; still there when the write failed or was overtaken
-      if (temp) await fs.rm(temp, { force: true });
+      if (temp) rmSync(temp, { force: true });
     }
     return cell;
   }
@@ -355,19 +368,21 @@ export class DiskDatumStore implements DatumStore {
    * File-system errors become STORE_IO starting with `failure`.
    */
   private update(failure: string, change: () => Promise<Change>): Promise<void> {
-    const run = () =>
-      this.lock
-        .run(async () => {
+    const run = async () => {
+      try {
+        const obsolete = await this.lock.run(async () => {
           await this.load();
           const changed = await change();
-          if (!changed) return;
+          if (!changed) return undefined;
           await this.writeIndex();
-          if (changed.obsolete) await fs.rm(path.join(this.dir, changed.obsolete), { force: true });
-        })
-        .catch((e: unknown) => {
-          if (isFancyflowError(e)) throw e;
-          throw this.ioError(failure, e);
+          return changed.obsolete;
         });
+        if (obsolete) await fs.rm(path.join(this.dir, obsolete), { force: true });
+      } catch (e) {
+        if (isFancyflowError(e)) throw e;
+        throw this.ioError(failure, e);
+      }
+    };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
@@ -378,7 +393,7 @@ export class DiskDatumStore implements DatumStore {
   }
 
   /** Checks the bytes read for a cell and decodes them; CORRUPT_DATUM when they are not right. */
-  private check(cellId: string, entry: Entry, bytes: Buffer): unknown {
+  private check(cellId: string, entry: Entry, { bytes, checksum }: DatumBytes): unknown {
     if (bytes.byteLength !== entry.byteLength) {
       throw this.corrupt(
         cellId,
@@ -386,7 +401,7 @@ export class DiskDatumStore implements DatumStore {
         `the file has ${bytes.byteLength} bytes, ${entry.byteLength} were written (truncated or overwritten)`,
       );
     }
-    if (entry.checksum && checksumOf([bytes]) !== entry.checksum) {
+    if (entry.checksum && checksum !== entry.checksum) {
       throw this.corrupt(
         cellId,
         entry.file,
@@ -456,7 +471,7 @@ export class DiskDatumStore implements DatumStore {
   private async load(): Promise<void> {
     let text: string | undefined;
     try {
-      text = await fs.readFile(this.indexPath, 'utf8');
+      text = readFileSync(this.indexPath, 'utf8'); // small, and read with the lock held: quick
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -556,7 +571,7 @@ export class DiskDatumStore implements DatumStore {
     let backup: string | undefined;
     if (corruptIndex) {
       backup = `${corruptIndex}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      await fs.rename(corruptIndex, backup);
+      renameSync(corruptIndex, backup);
     }
     const newest = new Map<string, { file: string; generation: number }>();
     for (const file of await this.datumFiles()) {
@@ -572,8 +587,8 @@ export class DiskDatumStore implements DatumStore {
       const name = parseDatumFileName(file)!;
       const full = path.join(this.dir, file);
       try {
-        const bytes = await readWholeFile(full);
-        if (name.checksum && checksumOf([bytes]) !== name.checksum) {
+        const { bytes, checksum } = await readDatumFile(full);
+        if (name.checksum && checksum !== name.checksum) {
           throw new Error(`its bytes do not match the checksum ${name.checksum} in its name`);
         }
         const value = decodeDatum(bytes, name.format, name.tag);

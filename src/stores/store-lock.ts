@@ -9,9 +9,20 @@
  * is never half-written. A lock whose holder has ended (killed, crashed, or from before the last
  * boot) is stale and is taken over: it is renamed aside and removed only once its content shows it
  * is the stale one, not a live lock that replaced it meanwhile.
+ *
+ * The lock file's calls are synchronous: microseconds each, and they keep the time the lock is held
+ * short; only writing the candidate lock's few bytes and the waits between attempts are not.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,21 +73,20 @@ function parseHolder(text: string): LockHolder | undefined {
 }
 
 /** The lock file at `file`, or undefined when there is none. */
-async function readLock(file: string): Promise<FoundLock | undefined> {
-  let handle: fs.FileHandle;
+function readLock(file: string): FoundLock | undefined {
+  let fd: number;
   try {
-    handle = await fs.open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
   try {
     // one open file for both, so the content and the identity are of the same lock
-    const stat = await handle.stat();
-    const text = await handle.readFile('utf8');
-    return { holder: parseHolder(text), ino: stat.ino, mtimeMs: stat.mtimeMs };
+    const stat = fstatSync(fd);
+    return { holder: parseHolder(readFileSync(fd, 'utf8')), ino: stat.ino, mtimeMs: stat.mtimeMs };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -107,7 +117,7 @@ export class StoreLock {
     try {
       return await fn();
     } finally {
-      await this.release(token);
+      this.release(token);
     }
   }
 
@@ -126,28 +136,28 @@ export class StoreLock {
       const deadline = Date.now() + this.timeoutMs;
       for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
         try {
-          await fs.link(temp.path, this.file);
+          linkSync(temp.path, this.file);
           return holder.token;
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
-        const found = await readLock(this.file);
+        const found = readLock(this.file);
         if (!found) continue; // released meanwhile
         if (isStale(found)) {
-          await this.takeOver(found);
+          this.takeOver(found);
           continue;
         }
         if (Date.now() >= deadline) throw this.lockedError(found);
         await sleep(pause + Math.random() * pause);
       }
     } finally {
-      await fs.rm(temp.path, { force: true });
+      rmSync(temp.path, { force: true });
     }
   }
 
-  private async release(token: string): Promise<void> {
-    const found = await readLock(this.file);
-    if (found?.holder?.token === token) await fs.rm(this.file, { force: true });
+  private release(token: string): void {
+    const found = readLock(this.file);
+    if (found?.holder?.token === token) rmSync(this.file, { force: true });
   }
 
   /**
@@ -155,20 +165,23 @@ export class StoreLock {
    * aside and takes the lock; the second then moves that live lock aside by mistake, sees that it
    * is not the stale one, and puts it back.
    */
-  private async takeOver(stale: FoundLock): Promise<void> {
+  private takeOver(stale: FoundLock): void {
     const aside = tempPathFor(path.dirname(this.file), 'stale-lock');
     try {
-      await fs.rename(this.file, aside);
+      renameSync(this.file, aside);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another waiter removed it
       throw e;
     }
-    const moved = await readLock(aside);
+    const moved = readLock(aside);
     if (moved && !sameLock(moved, stale)) {
-      // a live lock: restore it (EEXIST: a third process got the lock meanwhile; see the README)
-      await fs.link(aside, this.file).catch(() => undefined);
+      try {
+        linkSync(aside, this.file); // a live lock: put it back
+      } catch {
+        // EEXIST: a third process took the lock meanwhile (see the README)
+      }
     }
-    await fs.rm(aside, { force: true });
+    rmSync(aside, { force: true });
   }
 
   private lockedError(found: FoundLock): FancyflowError {
