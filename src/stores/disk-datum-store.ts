@@ -128,7 +128,7 @@ const IndexSchema = z.object({
   entries: z.array(z.unknown()),
 });
 
-function checkOf(entry: Entry): DatumCheck {
+function checkOfEntry(entry: Entry): DatumCheck {
   return entry.checksum ? 'checksum' : entry.verify ? 'fingerprint' : 'unchecked';
 }
 
@@ -210,7 +210,7 @@ export class DiskDatumStore implements DatumStore {
     } catch (e) {
       throw store.ioError(`Cannot clean up the store folder ${store.dir}`, e);
     }
-    await store.update(`Cannot open the store ${store.dir}`, () => Promise.resolve(undefined));
+    await store.update(`Cannot open the store ${store.dir}`, () => undefined);
     await store.checkFiles();
     return store;
   }
@@ -236,7 +236,7 @@ export class DiskDatumStore implements DatumStore {
   /** How a cell's datum is checked when it is read, or undefined for an unknown cell. */
   checkOf(cellId: string): DatumCheck | undefined {
     const entry = this.entries.get(cellId);
-    return entry && checkOf(entry);
+    return entry && checkOfEntry(entry);
   }
 
   /**
@@ -244,9 +244,7 @@ export class DiskDatumStore implements DatumStore {
    * `cell` and `list`.
    */
   async refresh(): Promise<void> {
-    await this.update(`Cannot read the store index ${this.indexPath}`, () =>
-      Promise.resolve(undefined),
-    );
+    await this.update(`Cannot read the store index ${this.indexPath}`, () => undefined);
   }
 
   async resolve(cellId: string): Promise<unknown> {
@@ -309,7 +307,7 @@ export class DiskDatumStore implements DatumStore {
       const written = await writing;
       temp = written.path;
       const byteLength = written.byteLength;
-      await this.update(`Cannot write cell "${cellId}" to the store ${this.dir}`, async () => {
+      await this.update(`Cannot write cell "${cellId}" to the store ${this.dir}`, () => {
         if (this.latestCall.get(cellId) !== call) return undefined;
         const file = datumFileName({
           cellId,
@@ -349,9 +347,9 @@ export class DiskDatumStore implements DatumStore {
     let existed = false;
     await this.update(`Cannot delete cell "${cellId}" from the store ${this.dir}`, () => {
       const previous = this.entries.get(cellId);
-      if (!previous) return Promise.resolve(undefined);
+      if (!previous) return undefined;
       existed = this.entries.delete(cellId);
-      return Promise.resolve({ obsolete: previous.file });
+      return { obsolete: previous.file };
     });
     return existed;
   }
@@ -367,12 +365,12 @@ export class DiskDatumStore implements DatumStore {
    * index. A datum file the change made obsolete is removed once the index no longer names it.
    * File-system errors become STORE_IO starting with `failure`.
    */
-  private update(failure: string, change: () => Promise<Change>): Promise<void> {
+  private update(failure: string, change: () => Change): Promise<void> {
     const run = async () => {
       try {
         const obsolete = await this.lock.run(async () => {
           await this.load();
-          const changed = await change();
+          const changed = change();
           if (!changed) return undefined;
           await this.writeIndex();
           return changed.obsolete;
@@ -415,7 +413,7 @@ export class DiskDatumStore implements DatumStore {
       throw this.corrupt(cellId, entry.file, reasonOf(e), e);
     }
     if (
-      checkOf(entry) === 'fingerprint' &&
+      checkOfEntry(entry) === 'fingerprint' &&
       describeValue(value).fingerprint !== entry.cell.fingerprint
     ) {
       throw this.corrupt(
@@ -528,7 +526,7 @@ export class DiskDatumStore implements DatumStore {
       Array.from(this.entries.values(), async (entry) => {
         const file = path.join(this.dir, entry.file);
         const cellId = entry.cell.id;
-        if (checkOf(entry) === 'unchecked') {
+        if (checkOfEntry(entry) === 'unchecked') {
           this.problems.push({
             code: 'UNCHECKED_DATUM',
             message: `Cell "${cellId}": its datum file ${file} was written without a checksum (by an earlier version), so it is read unchecked until its step runs again`,
