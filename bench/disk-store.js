@@ -163,6 +163,11 @@ async function main() {
           await sample(() => (file = floorWrite(dir, bytes[family], durable))),
         );
         add(`floor read ${family}${suffix}`, await sample(() => fs.readFileSync(file)));
+        // not the floor: the least any verified read does, one pass over the bytes just read
+        add(
+          `floor read + checksum ${family}${suffix}`,
+          await sample(() => checksumOf([fs.readFileSync(file)])),
+        );
         fs.rmSync(file);
       });
     }
@@ -203,6 +208,18 @@ function ingest() {
   const offsets = performance.now() - t0;
   if (slow.get(12345) !== fast.get(12345)) throw new Error('ingest: the two columns differ');
   return { vectorFromArray, offsets };
+}
+
+/** The share of time some task waited for a CPU (Linux PSI), the noise of a shared machine. */
+function cpuPressure() {
+  try {
+    return fs
+      .readFileSync('/proc/pressure/cpu', 'utf8')
+      .split('\n')[0]
+      .replace(/^some /, '');
+  } catch {
+    return 'unknown';
+  }
 }
 
 function ms(x) {
@@ -255,6 +272,12 @@ main()
         `floor read arquero${suffix}`,
         '<= 3x',
       );
+      row(
+        'read arrow vs readFileSync+checksum',
+        `store read arrow${suffix}`,
+        `floor read + checksum arrow${suffix}`,
+        '(reference)',
+      );
     }
     console.log(
       'store write = persist (encode, describe + fingerprint, checksum, temp file, locked index update);',
@@ -262,6 +285,10 @@ main()
     console.log(
       'store read = resolve (read, size + checksum check, decode); floor = plain sync fs calls on a new file',
     );
+    console.log(
+      'readFileSync+checksum = the floor read plus one pass over the bytes just read (no store does less)',
+    );
+    console.log(`CPU pressure (some): ${cpuPressure()}`);
     const i = ingest();
     console.log(
       `ingest of 1e6 short strings: vectorFromArray ${ms(i.vectorFromArray)}, UTF-8 offsets + makeData ${ms(i.offsets)}`,
