@@ -9,6 +9,7 @@ import './tables/register';
 export { aqTable, arrowTable } from './tables/typed-contracts';
 export {
   DiskDatumStore,
+  type DatumCheck,
   type DiskDatumStoreOptions,
   type StoreProblem,
 } from './stores/disk-datum-store';

@@ -67,6 +67,10 @@ export const ErrorCode = {
   UNPERSISTABLE: 'UNPERSISTABLE',
   /** A store operation failed for a reason outside the datum (disk full, permissions). */
   STORE_IO: 'STORE_IO',
+  /** Another live process held the store's lock for longer than the wait allowed. */
+  STORE_LOCKED: 'STORE_LOCKED',
+  /** A stored datum with nothing to check it against (written by an older version). */
+  UNCHECKED_DATUM: 'UNCHECKED_DATUM',
   /** A step module named by a workflow could not be loaded. */
   MODULE_LOAD: 'MODULE_LOAD',
   /** A file could not be read. */

@@ -16,7 +16,9 @@ import { Workflow } from '../core/workflow';
 import { utf8Vector } from '../tables/arrow-build';
 import '../tables/register';
 import { aqTable } from '../tables/typed-contracts';
-import { DiskDatumStore, INDEX_FILE } from './disk-datum-store';
+import { encodeDatum } from './datum-codec';
+import { datumFileName } from './datum-file-name';
+import { DiskDatumStore, INDEX_FILE, LOCK_FILE } from './disk-datum-store';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ff-disk-store-'));
 let counter = 0;
@@ -173,7 +175,7 @@ describe('DiskDatumStore', () => {
         .slice(0, (await fs.stat(jsonFile)).size),
     );
     await fs.rm(store.fileOf('bytes')!);
-    // damage that keeps the size and still parses: only the content fingerprint can tell
+    // damage that keeps the size and still parses: only the checksum can tell
     const flippedFile = store.fileOf('flipped')!;
     const flipped = await fs.readFile(flippedFile);
     const at = flipped.indexOf(Buffer.from(new Float64Array([2.25]).buffer));
@@ -373,5 +375,193 @@ describe('DiskDatumStore', () => {
       { x: 4, city: 'Oslo' },
       { x: 10, city: 'Pune' },
     ]);
+  });
+  it('checks every datum it reads: a flipped bit anywhere gives CORRUPT_DATUM for that cell only', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    const values: Record<string, unknown> = {
+      arrow: arrowSample(),
+      aq: aqSample(),
+      json: { weight: 3353, name: 'chevrolet chevelle malibu' },
+      bytes: new Float64Array([3353, 3504, -0.5]),
+    };
+    for (const [id, v] of Object.entries(values)) await store.persist(v, { cellId: id });
+    for (const id of Object.keys(values)) expect(store.checkOf(id)).toBe('checksum');
+    const again = await DiskDatumStore.open(dir);
+    for (const id of Object.keys(values)) {
+      const file = again.fileOf(id)!;
+      const original = await fs.readFile(file);
+      const offsets = new Set([0, 1, original.byteLength >> 1, original.byteLength - 1]);
+      for (const at of offsets) {
+        const damaged = Buffer.from(original);
+        damaged[at]! ^= 0x10;
+        await fs.writeFile(file, damaged);
+        const error = await errorOf(again.resolve(id));
+        expect([id, at, error.code]).toEqual([id, at, 'CORRUPT_DATUM']);
+        expect(error.details).toMatchObject({ cellId: id, file });
+        expect(error.message).toContain(`"${id}"`);
+        expect(error.message).toContain(file);
+        for (const other of Object.keys(values).filter((o) => o !== id)) {
+          const back = await again.resolve(other);
+          expect(describeValue(back).fingerprint).toBe(describeValue(values[other]).fingerprint);
+        }
+      }
+      await fs.writeFile(file, original);
+      expect(describeValue(await again.resolve(id)).fingerprint).toBe(
+        describeValue(values[id]).fingerprint,
+      );
+    }
+  });
+
+  it('opens a store of version 1: fingerprinted entries are checked, the others reported unchecked', async () => {
+    const dir = freshDir();
+    await fs.mkdir(dir);
+    // the files and the index as the version without checksums wrote them
+    const legacy = async (cellId: string, value: unknown, verify: boolean) => {
+      const encoded = encodeDatum(value, cellId);
+      const file = datumFileName({
+        cellId,
+        generation: 1,
+        format: encoded.format,
+        tag: encoded.tag,
+      });
+      const bytes = Buffer.concat(encoded.pieces);
+      await fs.writeFile(path.join(dir, file), bytes);
+      const { kind, summary, fingerprint } = describeValue(encoded.equivalent ?? value);
+      const uri = `file://${path.join(dir, file)}`;
+      const cell = {
+        id: cellId,
+        uri,
+        kind,
+        summary,
+        createdAt: new Date(0).toISOString(),
+        fingerprint,
+      };
+      return {
+        file,
+        byteLength: bytes.byteLength,
+        format: encoded.format,
+        tag: encoded.tag,
+        cell,
+        ...(verify ? { verify } : {}),
+      };
+    };
+    const entries = [
+      await legacy('checked', { weight: 3353 }, true),
+      await legacy('table', arrowSample(), true),
+      await legacy('unchecked', aqSample(), false),
+    ];
+    await fs.writeFile(
+      path.join(dir, INDEX_FILE),
+      JSON.stringify({ format: 'fancyflow-disk-store', version: 1, generation: 1, entries }),
+    );
+
+    const store = await DiskDatumStore.open(dir);
+    expect(store.list().map((c) => c.id)).toEqual(['checked', 'table', 'unchecked']);
+    expect(['checked', 'table', 'unchecked'].map((id) => store.checkOf(id))).toEqual([
+      'fingerprint',
+      'fingerprint',
+      'unchecked',
+    ]);
+    expect(store.problems.map((p) => [p.cellId, p.code])).toEqual([
+      ['unchecked', 'UNCHECKED_DATUM'],
+    ]);
+    expect(store.problems[0]!.message).toContain(store.fileOf('unchecked')!);
+    expect(await store.resolve('checked')).toEqual({ weight: 3353 });
+    expect((await store.resolve('unchecked')) as aq.ColumnTable).toBeDefined();
+    // the old fingerprint still catches a changed value
+    const file = store.fileOf('checked')!;
+    await fs.writeFile(file, '{"weight":3354}');
+    expect((await errorOf(store.resolve('checked'))).code).toBe('CORRUPT_DATUM');
+    // writing a cell again gives it a checksum; the index becomes version 2 and keeps the rest
+    await store.persist({ weight: 3353 }, { cellId: 'checked' });
+    await store.persist(aqSample(), { cellId: 'unchecked' });
+    const index = JSON.parse(await fs.readFile(path.join(dir, INDEX_FILE), 'utf8')) as {
+      version: number;
+    };
+    expect(index.version).toBe(2);
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(['table', 'checked', 'unchecked'].map((id) => again.checkOf(id))).toEqual([
+      'fingerprint',
+      'checksum',
+      'checksum',
+    ]);
+    expect(
+      tableAdapterFor(await again.resolve('table'))?.numRows(await again.resolve('table')),
+    ).toBe(4);
+  });
+
+  it('rebuilds an index changed in place (it still parses) and keeps every datum checked', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist(arrowSample(), { cellId: 'prices', name: 'prices' });
+    await store.persist({ a: 1 }, { cellId: 'config', name: 'config' });
+    const indexFile = path.join(dir, INDEX_FILE);
+    const text = await fs.readFile(indexFile, 'utf8');
+    // one byte of the index changed: still JSON, still the schema
+    await fs.writeFile(indexFile, text.replace('"name": "config"', '"name": "conFig"'));
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems.map((p) => p.code)).toEqual(['STORE_IO']);
+    expect(again.problems[0]!.message).toMatch(/checksum/);
+    expect(again.list().map((c) => [c.id, again.checkOf(c.id)])).toEqual([
+      ['prices', 'checksum'],
+      ['config', 'checksum'],
+    ]);
+    expect(await again.resolve('config')).toEqual({ a: 1 });
+    // a datum damaged while the index is lost: left out of the rebuilt index, and said so
+    const damaged = await fs.readFile(again.fileOf('config')!);
+    damaged[2]! ^= 0x01;
+    await fs.writeFile(again.fileOf('config')!, damaged);
+    await fs.rm(indexFile);
+    const third = await DiskDatumStore.open(dir);
+    expect(third.list().map((c) => c.id)).toEqual(['prices']);
+    expect(third.problems.map((p) => [p.cellId, p.code])).toEqual([
+      ['config', 'CORRUPT_DATUM'],
+      [undefined, 'STORE_IO'],
+    ]);
+    expect(third.problems[0]!.message).toMatch(/checksum/);
+  });
+
+  it('shares a folder between store objects: each sees what the other wrote, nothing is lost', async () => {
+    const dir = freshDir();
+    const [a, b] = await Promise.all([
+      DiskDatumStore.open(dir, { durable: false }),
+      DiskDatumStore.open(dir, { durable: false }),
+    ]);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).persist({ i }, { cellId: `cell-${i}` })),
+    );
+    // a cell the other object wrote is found by resolve (which reads the index again) …
+    expect(await a.resolve('cell-0')).toEqual({ i: 0 });
+    // … and by has/list after refresh()
+    await b.refresh();
+    expect(
+      b
+        .list()
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => `cell-${i}`).sort());
+    // a replaced cell: the old file is gone, the reader follows the index to the new one
+    await b.resolve('cell-1');
+    await a.persist({ i: 'new' }, { cellId: 'cell-1' });
+    expect(await b.resolve('cell-1')).toEqual({ i: 'new' });
+    expect(await b.delete('cell-3')).toBe(true);
+    expect((await errorOf(a.resolve('cell-3'))).code).toBe('DATUM_NOT_FOUND');
+    const files = await fs.readdir(dir);
+    expect(files).not.toContain(LOCK_FILE);
+    expect(files.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    expect(files.length).toBe(9 + 1); // nine datum files and the index
+  });
+
+  it('fails at once with STORE_IO, naming the path, where the folder cannot be made', async () => {
+    const file = path.join(root, `a-file-${++counter}`);
+    await fs.writeFile(file, 'x');
+    for (const dir of ['/proc/self/nope/store', path.join(file, 'store')]) {
+      const error = await errorOf(DiskDatumStore.open(dir));
+      expect([dir, error.code]).toEqual([dir, 'STORE_IO']);
+      expect(error.message).toContain(dir);
+      expect(error.details).toMatchObject({ dir });
+    }
   });
 });
