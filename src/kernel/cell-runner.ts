@@ -6,7 +6,7 @@
  */
 import type { StepReport } from '../core/orchestrator';
 import { lastExpressionName } from './cell-code';
-import { vegaLiteToSvg } from './chart-svg';
+import { vegaLiteToPictures } from './chart-picture';
 import { cellBundle, valueBundle, type MimeBundle } from './displays';
 import { thrownError, type ExecuteEngine, type ExecutionError } from './engine';
 import type { NotebookSession } from './session';
@@ -60,11 +60,11 @@ export class CellRunner {
           };
         case 'value': {
           const notes = recorded.reason ? [`Not stored as a cell: ${recorded.reason.message}`] : [];
-          return { result: await withSvg(valueBundle(recorded.value), notes), notes };
+          return { result: await withPictures(valueBundle(recorded.value), notes), notes };
         }
         case 'cell': {
           const notes: string[] = [];
-          const result = await withSvg(
+          const result = await withPictures(
             cellBundle(recorded.value, recorded.cell, recorded.step),
             notes,
           );
@@ -80,17 +80,21 @@ export class CellRunner {
 }
 
 /**
- * A bundle carrying a Vega-Lite spec shows the chart: the interactive renderer gets the spec, a
- * static SVG travels with it for viewers without Vega, and the HTML card (which JupyterLab would
- * rank above the chart) is dropped.
+ * A bundle carrying a Vega-Lite spec shows the chart: the interactive renderer gets the spec,
+ * static SVG and PNG pictures travel with it for viewers without Vega, and the HTML card (which
+ * JupyterLab would rank above the chart) is dropped.
  */
-async function withSvg(bundle: MimeBundle, notes: string[]): Promise<MimeBundle> {
+async function withPictures(bundle: MimeBundle, notes: string[]): Promise<MimeBundle> {
   const mime = Object.keys(bundle.data).find((m) => VEGA_LITE.test(m));
   if (!mime) return bundle;
   const data = { ...bundle.data };
   delete data['text/html'];
-  const svg = await vegaLiteToSvg(data[mime] as Record<string, unknown>);
-  if (svg.ok) data['image/svg+xml'] = svg.svg;
-  else notes.push(`The chart has no static picture: ${svg.reason}`);
+  const pictures = await vegaLiteToPictures(data[mime] as Record<string, unknown>);
+  if (pictures.ok) {
+    data['image/svg+xml'] = pictures.svg;
+    data['image/png'] = pictures.png;
+  } else {
+    notes.push(`The chart has no static picture: ${pictures.reason}`);
+  }
   return { data, metadata: bundle.metadata };
 }

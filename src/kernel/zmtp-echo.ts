@@ -61,7 +61,7 @@ const READY = (() => {
 
 /** One peer connection: greeting, handshake, then echoing. */
 class EchoConnection {
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private state: 'greeting' | 'handshake' | 'ready' = 'greeting';
   private message: Buffer[] = [];
   private messageBytes = 0;

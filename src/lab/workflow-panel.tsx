@@ -171,7 +171,11 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
         </span>
       </div>
       {run && (
-        <div className="jp-fancyflow-Progress" data-status={run.status ?? 'running'}>
+        <div
+          className="jp-fancyflow-Progress"
+          data-status={run.status ?? 'running'}
+          data-run-id={run.runId}
+        >
           <progress max={run.cellIds.length || 1} value={run.done} aria-label="Run progress" />
           <span className="jp-fancyflow-Progress-text">
             {run.status === undefined

@@ -8,11 +8,16 @@ import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 /** The repository root. */
 export const repo = path.resolve(__dirname, '..', '..');
 
-/** Uploads `examples/<name>` into the test's folder and opens it; resolves with its path. */
+/**
+ * Uploads `examples/<name>` into the test's folder and opens it; resolves with its path. The
+ * example carries outputs, so this server does not trust it when opened: `trust` (default true)
+ * trusts it with JupyterLab's command, as its owner would.
+ */
 export async function openExample(
   page: IJupyterLabPageFixture,
   tmpPath: string,
   name: string,
+  options: { trust?: boolean } = {},
 ): Promise<string> {
   const target = `${tmpPath}/${name}`;
   expect(await page.contents.uploadFile(path.join(repo, 'examples', name), target)).toBe(true);
@@ -20,6 +25,7 @@ export async function openExample(
   expect(await page.notebook.openByPath(target)).toBe(true);
   await page.notebook.activate(name);
   await waitForKernelIdle(page);
+  if (options.trust ?? true) await trustNotebook(page);
   return target;
 }
 
@@ -89,4 +95,120 @@ export async function recordedStatuses(
   return page.evaluate(
     () => (window as unknown as { fancyflowSeen: Record<string, string[]> }).fancyflowSeen,
   );
+}
+
+/** The workflow panel. */
+export function workflowPanel(page: IJupyterLabPageFixture) {
+  return page.locator('#jp-fancyflow-workflow');
+}
+
+/** The cell widgets of the visible notebook. */
+export function cells(page: IJupyterLabPageFixture) {
+  return page.locator('.jp-NotebookPanel:visible .jp-Cell');
+}
+
+/**
+ * Trusts the current notebook with JupyterLab's own command (what a user does for a notebook
+ * they know), so runs from the panel ask nothing.
+ */
+export async function trustNotebook(page: IJupyterLabPageFixture): Promise<void> {
+  const done = page.evaluate(() =>
+    window.jupyterapp.commands.execute('notebook:trust').then(() => undefined),
+  );
+  // "Trust" (warn), or "OK" when it is trusted already
+  await page
+    .locator('.jp-Dialog')
+    .locator('button.jp-mod-warn, button.jp-mod-accept')
+    .first()
+    .click();
+  await done;
+}
+
+/**
+ * Starts a run from the panel (`Run all`, or a row's button) and waits until it ended; accepts
+ * the question about untrusted cells when `confirm` says so. Resolves with the run's status.
+ */
+export async function runFromPanel(
+  page: IJupyterLabPageFixture,
+  options: { button?: string; stepIndex?: number; confirm?: boolean; timeout?: number } = {},
+): Promise<string> {
+  const panel = workflowPanel(page);
+  const progress = panel.locator('.jp-fancyflow-Progress');
+  const before = (await progress.count()) > 0 ? await progress.getAttribute('data-run-id') : null;
+  const scope =
+    options.stepIndex === undefined
+      ? panel.locator('.jp-fancyflow-Toolbar')
+      : panel.locator('.jp-fancyflow-StepRow').nth(options.stepIndex);
+  const button = scope.getByRole('button', { name: options.button ?? 'Run all' });
+  await expect(button).toBeEnabled({ timeout: 60_000 });
+  await button.click();
+  if (options.confirm) {
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Run code from an untrusted notebook?');
+    await dialog.locator('button.jp-mod-warn').click();
+  }
+  await expect
+    .poll(
+      async () =>
+        (await progress.count()) > 0 &&
+        (await progress.getAttribute('data-run-id')) !== before &&
+        (await progress.getAttribute('data-status')) !== 'running',
+      { timeout: options.timeout ?? 120_000 },
+    )
+    .toBe(true);
+  return (await progress.getAttribute('data-status')) ?? '';
+}
+
+/** The text of a cell's outputs. */
+export async function outputText(page: IJupyterLabPageFixture, index: number): Promise<string> {
+  return (await cells(page).nth(index).locator('.jp-OutputArea').textContent()) ?? '';
+}
+
+/** The badge of a step cell: its status, text and whether it shows a saved status. */
+export async function badge(
+  page: IJupyterLabPageFixture,
+  index: number,
+): Promise<{ status: string; text: string; saved: boolean; error: string }> {
+  const line = cells(page).nth(index).locator('.jp-fancyflow-CellStatus');
+  const b = line.locator('.jp-fancyflow-StatusBadge');
+  return {
+    status: (await b.getAttribute('data-status')) ?? '',
+    text: (await b.textContent()) ?? '',
+    saved: (await b.getAttribute('data-saved')) === 'true',
+    error: (await line.locator('.jp-fancyflow-CellStatus-error').textContent()) ?? '',
+  };
+}
+
+/** The execution count of each code cell of the current notebook (null for never run). */
+export async function executionCounts(page: IJupyterLabPageFixture): Promise<(number | null)[]> {
+  return page.evaluate(() => {
+    type Model = { type: string; executionCount?: number | null };
+    const panel = window.jupyterapp.shell.currentWidget as unknown as {
+      content: { model: { cells: Iterable<Model> } };
+    };
+    return [...panel.content.model.cells]
+      .filter((c) => c.type === 'code')
+      .map((c) => c.executionCount ?? null);
+  });
+}
+
+/** True when the current notebook has unsaved changes. */
+export async function isDirty(page: IJupyterLabPageFixture): Promise<boolean> {
+  return page.evaluate(
+    () =>
+      (
+        window.jupyterapp.shell.currentWidget as unknown as {
+          context: { model: { dirty: boolean } };
+        }
+      ).context.model.dirty,
+  );
+}
+
+/** Saves a screenshot for the README, only with FANCYFLOW_SCREENSHOTS=1 (`npm run screenshots`). */
+export async function readmeScreenshot(
+  target: { screenshot(options: { path: string }): Promise<unknown> },
+  name: string,
+): Promise<void> {
+  if (process.env.FANCYFLOW_SCREENSHOTS !== '1') return;
+  await target.screenshot({ path: path.join(repo, 'docs', 'screenshots', name) });
 }

@@ -1,10 +1,11 @@
 /**
- * The extension as a user meets it, in the real JupyterLab with the real fancyflow kernel: the
- * palette lists the standard steps; a step is inserted and configured through its form; the panel
- * runs the workflow and the statuses change live; the saved .ipynb is valid and carries the
- * workflow; a fresh kernel shows it at once and re-runs it to the same outputs; a failing step
- * shows its error and the steps after it are skipped; a long run is cancelled; a notebook without
- * the fancyflow kernel says so and offers to change it. Also writes the README's screenshots.
+ * One truth, as a user meets it in the real JupyterLab with the real fancyflow kernel: a run from
+ * the workflow panel executes the step cells through the notebook (the kernel's one queue), so
+ * every output, badge, panel row and the saved file agree; the saved example opens unmodified and
+ * shows what it was saved with; a chart renders as a chart; a failing step stops the run and names
+ * itself in the reasons of the steps after it; a cell run meanwhile waits its turn; Cancel is the
+ * kernel's interrupt; a notebook whose steps are defined in its own cells runs again after a
+ * reopen; and without the fancyflow kernel the sidebars say so.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,84 +13,47 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import {
+  badge,
+  cells,
+  executionCounts,
+  isDirty,
   openExample,
   openSidebars,
+  outputText,
   panelShapes,
   panelStatuses,
-  repo,
+  readmeScreenshot,
+  runFromPanel,
   waitForKernelIdle,
   waitForSteps,
+  workflowPanel,
 } from './flow-helpers';
 
 test.use({ autoGoto: false });
 
-const screenshots = path.join(repo, 'docs', 'screenshots');
-const STANDARD = [
-  'read_csv',
-  'read_json',
-  'select',
-  'filter',
-  'derive',
-  'drop_nulls',
-  'fill_nulls',
-  'sort',
-  'group_aggregate',
-  'join',
-  'limit',
-  'chart',
+/** The cells of examples/cars.ipynb, by index. */
+const CARS = { imports: 1, read: 3, clean: 5, derive: 7, filter: 9, groupAggregate: 11, chart: 13 };
+const CARS_STEPS = [
+  CARS.read,
+  CARS.clean,
+  CARS.derive,
+  CARS.filter,
+  CARS.groupAggregate,
+  CARS.chart,
 ];
-/** The code cells of examples/cars.ipynb, by index. */
-const CARS = { groupAggregate: 11, filter: 9, chart: 13 };
-
-function workflow(page: IJupyterLabPageFixture) {
-  return page.locator('#jp-fancyflow-workflow');
-}
-
-async function runAllFromPanel(page: IJupyterLabPageFixture): Promise<void> {
-  const button = workflow(page).getByRole('button', { name: 'Run all' });
-  await expect(button).toBeEnabled({ timeout: 60_000 });
-  await button.click();
-}
-
-/** Records every value each cell badge's `data-status` takes (mutation records keep old values). */
-async function recordBadges(page: IJupyterLabPageFixture): Promise<void> {
-  await page.evaluate(() => {
-    const seen: Record<number, string[]> = {};
-    const notebook = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')!;
-    const cellIndex = (node: Element) =>
-      [...notebook.querySelectorAll('.jp-Cell')].indexOf(node.closest('.jp-Cell')!);
-    const push = (i: number, value: string | null | undefined) => {
-      if (!value) return;
-      const list = (seen[i] ??= []);
-      if (list.at(-1) !== value) list.push(value);
-    };
-    for (const badge of notebook.querySelectorAll<HTMLElement>('.jp-fancyflow-StatusBadge')) {
-      push(cellIndex(badge), badge.dataset['status']);
-    }
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const target = r.target as HTMLElement;
-        if (!target.classList?.contains('jp-fancyflow-StatusBadge')) continue;
-        const i = cellIndex(target);
-        push(i, r.oldValue);
-        push(i, target.dataset['status']);
-      }
-    }).observe(notebook, {
-      subtree: true,
-      attributes: true,
-      attributeFilter: ['data-status'],
-      attributeOldValue: true,
-    });
-    (window as unknown as { badgeStatuses: typeof seen }).badgeStatuses = seen;
-  });
-}
 
 async function readNotebook(
   page: IJupyterLabPageFixture,
   filePath: string,
 ): Promise<{
   metadata: Record<string, unknown>;
-  cells: { id: string; cell_type: string; source: string; metadata: Record<string, unknown> }[];
+  cells: {
+    id: string;
+    cell_type: string;
+    source: string;
+    metadata: Record<string, unknown>;
+    outputs?: { output_type: string; data?: Record<string, unknown> }[];
+  }[];
 }> {
   const response = await page.request.get(`api/contents/${filePath}?content=1&type=notebook`);
   expect(response.ok()).toBe(true);
@@ -109,224 +73,292 @@ function validateWithNbformat(notebook: unknown): string {
     ],
     { encoding: 'utf8' },
   );
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
   return (result.stdout + result.stderr).trim();
 }
 
-test('insert a step, configure it in its form, run all from the panel, save, reopen in a fresh kernel and re-run', async ({
+/** `242 × 11` in a badge ↔ `242 rows × 11 columns` in the FancyCell card. */
+function cardShape(badgeText: string): string | undefined {
+  const m = /(\d[\d,]*) × (\d+)/.exec(badgeText);
+  return m ? `${m[1]!.replace(/,/g, '')} rows × ${m[2]} columns` : undefined;
+}
+
+/** Every step cell's output shows the shape its badge says. */
+async function expectOutputsMatchBadges(
+  page: IJupyterLabPageFixture,
+  indices: readonly number[],
+): Promise<void> {
+  for (const i of indices) {
+    const b = await badge(page, i);
+    expect(b.status, `cell ${i}`).toBe('completed');
+    const shape = cardShape(b.text);
+    if (shape) expect(await outputText(page, i), `cell ${i}`).toContain(shape);
+  }
+}
+
+test('the saved example opens unmodified; Run all executes its cells through the notebook', async ({
   page,
   tmpPath,
 }) => {
-  const notebookPath = await openExample(page, tmpPath, 'cars.ipynb');
+  const notebookPath = await openExample(page, tmpPath, 'cars.ipynb', { trust: false });
   await openSidebars(page);
   await waitForSteps(page);
+  // what the file was saved with: every badge and row as saved, and nothing to save
+  await expect(workflowPanel(page).locator('.jp-fancyflow-StepRow')).toHaveCount(6);
+  expect(await panelStatuses(page)).toEqual(Array(6).fill('completed'));
+  expect(await panelShapes(page)).toEqual([
+    '406 × 9',
+    '392 × 9',
+    '392 × 11',
+    '242 × 11',
+    '21 × 5',
+    '',
+  ]);
+  expect((await badge(page, CARS.filter)).saved).toBe(true);
+  await page.waitForTimeout(1500); // the kernel's state has arrived and been applied
+  expect(await isDirty(page)).toBe(false);
+  const savedCounts = await executionCounts(page);
 
-  // the palette lists the standard steps, with their contracts, config and traits
-  const palette = page.locator('#jp-fancyflow-palette');
-  for (const slug of STANDARD) {
-    await expect(palette.locator(`.jp-fancyflow-StepCard[data-slug="${slug}"]`)).toHaveCount(1);
-  }
-  // README screenshot: the palette as it opens
-  await palette.screenshot({ path: path.join(screenshots, 'palette.png') });
-  const dropNulls = palette.locator('.jp-fancyflow-StepCard[data-slug="drop_nulls"]');
-  await expect(dropNulls).toContainText('table: table');
-  await expect(dropNulls).toContainText('threshold');
-  await expect(dropNulls).toContainText('batch');
-  // search by title, slug, description or category
-  const total = await palette.locator('.jp-fancyflow-StepCard').count();
-  await palette.getByLabel('Search steps').fill('nulls');
-  await expect(palette.locator('.jp-fancyflow-StepCard[data-slug="read_csv"]')).toHaveCount(0);
-  await expect(palette.locator('.jp-fancyflow-StepCard[data-slug="fill_nulls"]')).toHaveCount(1);
-  await expect(palette.locator('.jp-fancyflow-StepCard[data-slug="drop_nulls"]')).toHaveCount(1);
-  for (const text of await palette.locator('.jp-fancyflow-StepCard').allTextContents()) {
-    expect(text.toLowerCase()).toContain('null');
-  }
-  await palette.getByLabel('Search steps').fill('');
-  await expect(palette.locator('.jp-fancyflow-StepCard')).toHaveCount(total);
+  // the file came from elsewhere (this server did not sign it): the run lists what it would run
+  await workflowPanel(page).getByRole('button', { name: 'Run all' }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('Run code from an untrusted notebook?');
+  await expect(dialog.locator('.jp-fancyflow-TrustDialog-cells li')).toHaveCount(7);
+  await expect(dialog).toContainText("[2] import { steps, cell } from 'fancyflow';");
+  await expect(dialog).toContainText('[4] cars: steps.read_json(');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  expect(await executionCounts(page)).toEqual(savedCounts);
 
-  // the saved workflow is shown at once, every step pending (this kernel has run nothing)
-  await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(6);
-  expect(new Set(await panelStatuses(page))).toEqual(new Set(['pending']));
-
-  // insert `limit` below the aggregate: wired to it by default
-  await page.notebook.selectCells(CARS.groupAggregate);
-  await palette
-    .locator('.jp-fancyflow-StepCard[data-slug="limit"]')
-    .getByRole('button', { name: 'Insert Limit rows' })
-    .click();
-  const inserted = CARS.groupAggregate + 1;
-  await expect
-    .poll(() => page.notebook.getCellTextInput(inserted))
-    .toBe(
-      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })",
-    );
-  await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(7);
-
-  // its config through the form: code and metadata follow
-  const editor = workflow(page).locator('.jp-fancyflow-StepEditor');
-  await expect(editor).toContainText('Limit rows');
-  const n = editor.locator('input#jp-fancyflow-config_n');
-  await n.fill('5');
-  await expect
-    .poll(() => page.notebook.getCellTextInput(inserted))
-    .toBe(
-      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, { n: 5 }, { name: 'limit_1' })",
-    );
-
-  // run all from the panel; the badges go pending → running → completed
-  await recordBadges(page);
-  await runAllFromPanel(page);
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(Array(7).fill('completed'));
-  const badges = await page.evaluate(
-    () => (window as unknown as { badgeStatuses: Record<number, string[]> }).badgeStatuses,
+  expect(await runFromPanel(page, { confirm: true })).toBe('completed');
+  await expect(workflowPanel(page).locator('.jp-fancyflow-Progress')).toContainText(
+    'Run completed: 7 cells',
   );
-  const limitBadge = badges[inserted] ?? [];
-  expect(limitBadge.at(-1)).toBe('completed');
-  expect(limitBadge).toContain('running');
-  await expect(workflow(page).locator('.jp-fancyflow-Progress')).toContainText(
-    'Run completed: 7 of 7 steps',
-  );
-  const shapes = await panelShapes(page);
-  expect(shapes[0]).toBe('406 × 9');
-  expect(shapes[1]).toBe('392 × 9');
-  expect(shapes[5]).toBe('5 × 5');
+  // every cell ran in the kernel, in order (the import too): counts 1..7 of this kernel
+  expect(await executionCounts(page)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  expect((await badge(page, CARS.filter)).saved).toBe(false);
+  await expectOutputsMatchBadges(page, CARS_STEPS);
+  // the chart is drawn by JupyterLab's Vega renderer, not shown as text
+  const chart = cells(page).nth(CARS.chart);
+  await expect(
+    chart.locator('.jp-RenderedVegaCommon5 svg, .jp-RenderedVegaCommon5 canvas').first(),
+  ).toBeVisible({
+    timeout: 30_000,
+  });
+  await readmeScreenshot(workflowPanel(page), 'workflow-panel-run.png');
 
-  // README screenshot: a step cell with its form and badge
-  await page.notebook.selectCells(inserted);
-  await page.locator('.jp-NotebookPanel:visible .jp-Cell').nth(inserted).scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(screenshots, 'step-cell-form-badge.png') });
-
-  // save: the .ipynb carries the workflow (7 steps) and each step cell its metadata, valid for nbformat
+  // saved: valid nbformat, each step cell's status and shape equal its output's
+  expect(await isDirty(page)).toBe(true);
   await page.notebook.save();
   const saved = await readNotebook(page, notebookPath);
-  const document = saved.metadata['fancyflow'] as {
-    formatVersion: number;
-    steps: { id: string; slug: string; config: Record<string, unknown> }[];
-  };
-  expect(document.formatVersion).toBe(1);
-  expect(document.steps.map((s) => s.slug)).toEqual([
-    'read_json',
-    'drop_nulls',
-    'derive',
-    'filter',
-    'group_aggregate',
-    'limit',
-    'chart',
-  ]);
-  expect(document.steps[5]!.config).toEqual({ n: 5, offset: 0 });
-  const limitCell = saved.cells[inserted]!;
-  expect(limitCell.metadata['fancyflow']).toMatchObject({
-    slug: 'limit',
-    status: 'completed',
-    outputShape: [5, 5],
-    name: 'limit_1',
-  });
   expect(validateWithNbformat(saved)).toBe('valid');
-
-  // reopen in a fresh kernel: the workflow shows at once, and "run all" reproduces the outputs
-  await page.notebook.close();
-  await page.kernel.shutdownAll();
-  await page.evaluate(async (p) => {
-    await (
-      window as unknown as {
-        jupyterapp: { commands: { execute(id: string, args: unknown): Promise<unknown> } };
-      }
-    ).jupyterapp.commands.execute('docmanager:open', { path: p });
-  }, notebookPath);
-  await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(7);
-  expect(new Set(await panelStatuses(page))).toEqual(new Set(['pending']));
-  await waitForKernelIdle(page);
-  await runAllFromPanel(page);
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(Array(7).fill('completed'));
-  expect(await panelShapes(page)).toEqual(shapes);
+  const document = saved.metadata['fancyflow'] as { formatVersion: number; steps: unknown[] };
+  expect(document.formatVersion).toBe(2);
+  for (const i of CARS_STEPS) {
+    const cell = saved.cells[i]!;
+    const meta = cell.metadata['fancyflow'] as { status: string; outputShape?: number[] };
+    expect(meta.status).toBe('completed');
+    const result = cell.outputs?.find((o) => o.output_type === 'execute_result');
+    expect(result, `cell ${i} has its output in the file`).toBeDefined();
+    if (meta.outputShape?.length === 2) {
+      expect(String(result!.data!['text/html'])).toContain(
+        `${meta.outputShape[0]} rows × ${meta.outputShape[1]} columns`,
+      );
+    }
+  }
+  expect(
+    String(saved.cells[CARS.chart]!.outputs![0]!.data!['image/svg+xml']).startsWith('<svg'),
+  ).toBe(true);
 });
 
-test('a failing step shows its error and the steps after it are skipped', async ({
+test('edit a config, Run from here: every output downstream agrees with its badge', async ({
   page,
   tmpPath,
 }) => {
   await openExample(page, tmpPath, 'cars.ipynb');
   await openSidebars(page);
   await waitForSteps(page);
-  // the filter now names a column the table does not have
+  expect(await runFromPanel(page)).toBe('completed');
+  const before = await executionCounts(page);
+  // the filter now keeps model years from 1980 on
+  await page.notebook.setCell(
+    CARS.filter,
+    'code',
+    "steps.filter(\n  { table: cell('metric') },\n  { where: [{ column: 'Model_year', op: 'ge', value: 1980 }] },\n  { name: 'recent' },\n)",
+  );
+  expect(await runFromPanel(page, { button: 'Run from here', stepIndex: 3 })).toBe('completed');
+  await expect(workflowPanel(page).locator('.jp-fancyflow-Progress')).toContainText(
+    'Run completed: 3 cells',
+  );
+  const after = await executionCounts(page);
+  // (code cells: imports, read, clean, derive, filter, aggregate, chart) the cells above the
+  // filter did not run again; the filter and what follows did, in order
+  expect(after.slice(0, 4)).toEqual(before.slice(0, 4));
+  expect(after.slice(4)).toEqual([8, 9, 10]);
+  const recent = await badge(page, CARS.filter);
+  expect(recent.text).toMatch(/^completed · 85 × 11/);
+  await expectOutputsMatchBadges(page, [CARS.filter, CARS.groupAggregate, CARS.chart]);
+  expect(await outputText(page, CARS.filter)).toContain('85 rows × 11 columns');
+  expect((await panelShapes(page))[3]).toBe('85 × 11');
+});
+
+test('a failing step stops the run; the steps after it say which step failed', async ({
+  page,
+  tmpPath,
+}) => {
+  await openExample(page, tmpPath, 'cars.ipynb');
+  await openSidebars(page);
+  await waitForSteps(page);
   await page.notebook.setCell(
     CARS.filter,
     'code',
     "steps.filter({ table: cell('metric') }, { where: [{ column: 'Nope', op: 'ge', value: 1975 }] }, { name: 'recent' })",
   );
-  await runAllFromPanel(page);
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(['completed', 'completed', 'completed', 'failed', 'skipped', 'skipped']);
-  const failedRow = workflow(page).locator('.jp-fancyflow-StepRow[data-status="failed"]');
-  await expect(failedRow.locator('.jp-fancyflow-StepRow-error')).toContainText('Nope');
-  // the cell shows its error under the code
-  const cellStatus = page
-    .locator('.jp-NotebookPanel:visible .jp-Cell')
-    .nth(CARS.filter)
-    .locator('.jp-fancyflow-CellStatus');
-  await expect(cellStatus.locator('.jp-fancyflow-StatusBadge')).toHaveAttribute(
-    'data-status',
+  expect(await runFromPanel(page)).toBe('failed');
+  expect(await panelStatuses(page)).toEqual([
+    'completed',
+    'completed',
+    'completed',
     'failed',
-  );
-  await expect(cellStatus).toContainText('Nope');
-  const skipped = page
-    .locator('.jp-NotebookPanel:visible .jp-Cell')
-    .nth(CARS.chart)
-    .locator('.jp-fancyflow-CellStatus');
-  await expect(skipped.locator('.jp-fancyflow-StatusBadge')).toHaveAttribute(
-    'data-status',
     'skipped',
-  );
-  await expect(workflow(page).locator('.jp-fancyflow-Progress')).toContainText('Run failed');
+    'skipped',
+  ]);
+  const failed = await badge(page, CARS.filter);
+  expect(failed.status).toBe('failed');
+  expect(failed.error).toContain('Nope');
+  // the cell shows the error as its output
+  expect(await outputText(page, CARS.filter)).toContain('Nope');
+  const skipped = await badge(page, CARS.chart);
+  expect(skipped.error).toBe('DEPENDENCY_FAILED: Not run: step "recent" (filter) failed before it');
+  // a cell that did not run shows no output of an earlier run
+  expect((await outputText(page, CARS.chart)).trim()).toBe('');
+  await expect(workflowPanel(page).locator('.jp-fancyflow-Progress')).toContainText('Run failed');
+  await expect(page.locator('.Toastify__toast').first()).toContainText('The run stopped at recent');
 });
 
-const SLOW_STEP = `import { step, jsonValue } from 'fancyflow';
+const NAP_STEP = `import { z } from 'zod';
+import { step, steps, cell } from 'fancyflow';
 step(
-  { slug: 'wait_long', title: 'Wait a minute', category: 'Testing', inputs: {}, output: jsonValue },
-  (_inputs, _config, { signal }) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve(60), 60_000);
+  { slug: 'nap', title: 'Nap', category: 'Testing', inputs: {}, config: z.object({ ms: z.number() }), output: z.array(z.number()) },
+  (_inputs, { ms }, { signal }) =>
+    new Promise<number[]>((resolve, reject) => {
+      const timer = setTimeout(() => resolve([ms]), ms);
       signal.addEventListener('abort', () => {
         clearTimeout(timer);
-        reject(new Error('stopped by the user'));
+        reject(new Error('woken up'));
       });
     }),
-);
-'wait_long defined';`;
+);`;
 
-test('a long run is cancelled from the panel', async ({ page, tmpPath }) => {
-  await openExample(page, tmpPath, 'cars.ipynb');
-  await openSidebars(page);
-  await waitForSteps(page);
-  // a cell defines a new step: the palette shows it at once
-  const last = (await page.notebook.getCellCount()) - 1;
-  await page.notebook.selectCells(last);
-  await page.notebook.addCell('code', SLOW_STEP);
-  await page.notebook.runCell(last + 1);
-  const palette = page.locator('#jp-fancyflow-palette');
-  const card = palette.locator('.jp-fancyflow-StepCard[data-slug="wait_long"]');
-  await expect(card).toHaveCount(1, { timeout: 30_000 });
-  await expect(card).toContainText('Wait a minute');
-  await page.notebook.selectCells(last + 1);
-  await card.getByRole('button', { name: 'Insert Wait a minute' }).click();
-  await expect
-    .poll(() => page.notebook.getCellTextInput(last + 2))
-    .toContain("defaultRegistry().require('wait_long')({}, {}, { name: 'wait_long_1' })");
-  await runAllFromPanel(page);
-  const waitRow = workflow(page).locator('.jp-fancyflow-StepRow').last();
-  await expect(waitRow).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
-  await expect(workflow(page).locator('.jp-fancyflow-Progress')).toContainText(
-    'Running: 6 of 7 steps',
-  );
-  await workflow(page).screenshot({ path: path.join(screenshots, 'workflow-panel-running.png') });
-  await workflow(page).getByRole('button', { name: 'Cancel' }).click();
-  await expect(waitRow).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
-  await expect(waitRow.locator('.jp-fancyflow-StepRow-error')).toBeVisible();
-  await expect(workflow(page).locator('.jp-fancyflow-Progress')).toContainText('Run cancelled');
+function napNotebook(): string {
+  const step = (id: string, name: string, ms: number) => ({
+    cell_type: 'code',
+    id,
+    execution_count: null,
+    outputs: [],
+    source: `steps.nap({}, { ms: ${ms} }, { name: '${name}' })`,
+    metadata: {
+      fancyflow: { stepId: id, slug: 'nap', version: '1.0.0', wiring: {}, config: { ms }, name },
+    },
+  });
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: {
+        name: 'fancyflow',
+        display_name: 'TypeScript (fancyflow)',
+        language: 'typescript',
+      },
+    },
+    cells: [
+      {
+        cell_type: 'code',
+        id: 'define',
+        execution_count: null,
+        outputs: [],
+        metadata: {},
+        source: NAP_STEP,
+      },
+      step('nap-1', 'first', 3000),
+      step('nap-2', 'second', 3000),
+    ],
+  });
+}
+
+test.describe('Cancel is the kernel’s interrupt', () => {
+  // galata's mock of the kernels API cannot proxy the interrupt request (its reply has no body):
+  // this test talks to the real API and shuts its kernels down itself
+  test.use({ kernels: null });
+  test.afterEach(async ({ page }) => {
+    await page.kernel.shutdownAll();
+  });
+
+  test('a panel run goes through the one queue: busy throughout, a cell run meanwhile waits; Cancel interrupts', async ({
+    page,
+    tmpPath,
+  }) => {
+    expect(await page.contents.uploadContent(napNotebook(), 'text', `${tmpPath}/naps.ipynb`)).toBe(
+      true,
+    );
+    await page.goto(`tree/${tmpPath}`);
+    expect(await page.notebook.openByPath(`${tmpPath}/naps.ipynb`)).toBe(true);
+    await page.notebook.activate('naps.ipynb');
+    await waitForKernelIdle(page);
+    await openSidebars(page);
+    const panel = workflowPanel(page);
+    const indicator = page.locator('.jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator');
+
+    // the steps are defined in the first cell: a fresh kernel does not know them yet
+    await expect(panel.locator('.jp-fancyflow-MissingSteps')).toContainText('“nap”');
+    await panel.getByRole('button', { name: 'Run all' }).click();
+    // someone else's file (this server did not sign it): the run says what it will execute
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.locator('.jp-fancyflow-TrustDialog-cells li')).toHaveCount(3);
+    await dialog.locator('button.jp-mod-warn').click();
+    await expect(panel.locator('.jp-fancyflow-StepRow').first()).toHaveAttribute(
+      'data-status',
+      'running',
+      {
+        timeout: 60_000,
+      },
+    );
+    // the kernel is busy, and a cell run now waits behind the run
+    await expect(indicator).toHaveAttribute('data-status', 'busy');
+    await page.notebook.addCell('code', '"after the naps"');
+    const last = (await page.notebook.getCellCount()) - 1;
+    await page.notebook.selectCells(last);
+    await page.keyboard.press('Shift+Enter');
+    await page.waitForTimeout(1000);
+    await expect(indicator).toHaveAttribute('data-status', 'busy');
+    expect((await outputText(page, last)).trim()).toBe('');
+    await expect(cells(page).nth(last).locator('.jp-OutputArea')).toContainText('after the naps', {
+      timeout: 30_000,
+    });
+    expect(await panelStatuses(page)).toEqual(['completed', 'completed']);
+    const counts = await executionCounts(page);
+    expect(counts[3]!).toBeGreaterThan(counts[2]!);
+    await expect(indicator).toHaveAttribute('data-status', 'idle', { timeout: 30_000 });
+
+    // Cancel interrupts the kernel: the running step and the one queued behind it are cancelled
+    await panel.getByRole('button', { name: 'Run all' }).click();
+    await expect(panel.locator('.jp-fancyflow-StepRow').first()).toHaveAttribute(
+      'data-status',
+      'running',
+      {
+        timeout: 60_000,
+      },
+    );
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await expect
+      .poll(() => panelStatuses(page), { timeout: 30_000 })
+      .toEqual(['cancelled', 'cancelled']);
+    expect((await badge(page, 1)).error).toMatch(/^CANCELLED: Step "first" \(nap\) was cancelled/);
+    expect((await badge(page, 2)).error).toBe(
+      'CANCELLED: Not run: the run was interrupted at step "first" (nap)',
+    );
+    await expect(panel.locator('.jp-fancyflow-Progress')).toContainText('Run cancelled');
+    await expect(indicator).toHaveAttribute('data-status', 'idle', { timeout: 30_000 });
+  });
 });
 
 test('without the fancyflow kernel the sidebars say so and offer to change it', async ({
@@ -336,20 +368,18 @@ test('without the fancyflow kernel the sidebars say so and offer to change it', 
   await openExample(page, tmpPath, 'cars.ipynb');
   await openSidebars(page);
   await waitForSteps(page);
-  const cells = await page.notebook.getCellCount();
+  const count = await page.notebook.getCellCount();
   await page.kernel.shutdownAll();
-  const notice = workflow(page).locator('.jp-fancyflow-Notice[role="note"]');
+  const notice = workflowPanel(page).locator('.jp-fancyflow-Notice[role="note"]');
   await expect(notice).toContainText(/no kernel|died|starting/i);
   await expect(page.locator('#jp-fancyflow-palette .jp-fancyflow-Notice')).toBeVisible();
   // nothing in the notebook is lost: the workflow is still shown from the notebook
-  expect(await page.notebook.getCellCount()).toBe(cells);
-  await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(6);
-  await workflow(page)
+  expect(await page.notebook.getCellCount()).toBe(count);
+  await expect(workflowPanel(page).locator('.jp-fancyflow-StepRow')).toHaveCount(6);
+  await workflowPanel(page)
     .getByRole('button', { name: 'Change kernel to TypeScript (fancyflow)' })
     .click();
   await waitForSteps(page);
-  await runAllFromPanel(page);
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(Array(6).fill('completed'));
+  expect(await runFromPanel(page)).toBe('completed');
+  expect(await panelStatuses(page)).toEqual(Array(6).fill('completed'));
 });

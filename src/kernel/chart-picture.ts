@@ -1,11 +1,14 @@
 /**
- * A static SVG picture of a Vega-Lite spec, rendered in Node by vega itself (no browser, no
- * canvas), so a saved notebook shows its charts where no Vega renderer runs (GitHub, nbviewer,
- * a diff tool). Vega is loaded on the first chart only: kernel start does not pay for it.
+ * Static pictures of a Vega-Lite spec, rendered in Node: SVG by vega itself (no browser, no
+ * canvas), and PNG from that SVG by resvg. A saved notebook then shows its charts where no Vega
+ * renderer runs (GitHub, nbviewer, a diff tool), and JupyterLab's Vega renderer, which adds a PNG
+ * to any chart output that has none, finds nothing to add: an unchanged notebook opens unmodified.
+ * Both libraries load on the first chart only: kernel start does not pay for them.
  *
  * The spec comes from a step's output; rendering it must not reach outside: the loader refuses
  * every URL and file, so only inline `data.values` are drawn.
  */
+import type * as Resvg from '@resvg/resvg-js';
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
 
@@ -15,17 +18,24 @@ export const MAX_SVG_ROWS = 50_000;
 interface Engines {
   vega: typeof Vega;
   vegaLite: typeof VegaLite;
+  resvg: typeof Resvg;
 }
 
 let engines: Promise<Engines> | undefined;
 
 function load(): Promise<Engines> {
-  engines ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => ({
-    vega,
-    vegaLite,
-  }));
+  engines ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(
+    ([vega, vegaLite, resvg]) => ({ vega, vegaLite, resvg }),
+  );
   return engines;
 }
+
+/** Text in charts is drawn with the system's fonts (Debian's fonts-dejavu-core here). */
+const FONTS = {
+  loadSystemFonts: true,
+  defaultFontFamily: 'DejaVu Sans',
+  sansSerifFamily: 'DejaVu Sans',
+};
 
 function inlineRows(spec: Record<string, unknown>): number {
   let rows = 0;
@@ -51,11 +61,11 @@ function inlineRows(spec: Record<string, unknown>): number {
   return rows;
 }
 
-/** Why a spec was not drawn, or the SVG text. */
-export type SvgResult = { ok: true; svg: string } | { ok: false; reason: string };
+/** Why a spec was not drawn, or its pictures: SVG text and PNG bytes as base64. */
+export type PictureResult = { ok: true; svg: string; png: string } | { ok: false; reason: string };
 
-/** Renders a Vega-Lite spec (v5) to SVG text. Never throws: a failure is a reason. */
-export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<SvgResult> {
+/** Renders a Vega-Lite spec (v5) to SVG and PNG. Never throws: a failure is a reason. */
+export async function vegaLiteToPictures(spec: Record<string, unknown>): Promise<PictureResult> {
   const rows = inlineRows(spec);
   if (rows > MAX_SVG_ROWS) {
     return {
@@ -64,7 +74,7 @@ export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<SvgR
     };
   }
   try {
-    const { vega, vegaLite } = await load();
+    const { vega, vegaLite, resvg } = await load();
     const compiled = vegaLite.compile(spec as unknown as VegaLite.TopLevelSpec).spec;
     const remote = (compiled.data ?? []).find((d) => 'url' in d);
     if (remote) return { ok: false, reason: 'its data would be loaded from a URL or file' };
@@ -74,11 +84,14 @@ export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<SvgR
     loader.load = refuse;
     loader.sanitize = refuse;
     const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader });
+    let svg: string;
     try {
-      return { ok: true, svg: await view.toSVG() };
+      svg = await view.toSVG();
     } finally {
       view.finalize();
     }
+    const png = new resvg.Resvg(svg, { font: FONTS }).render().asPng();
+    return { ok: true, svg, png: Buffer.from(png).toString('base64') };
   } catch (e) {
     return { ok: false, reason: e instanceof Error ? e.message : String(e) };
   }
