@@ -200,7 +200,10 @@ export class NotebookSession implements NotebookCellsHost {
     return this.workflow;
   }
 
-  /** Calls `listener` after a cell changed the workflow; returns the unsubscriber. */
+  /**
+   * Calls `listener` after a cell changed the workflow, ran, or defined steps; returns the
+   * unsubscriber.
+   */
   onWorkflowChanged(listener: () => void): () => void {
     this.workflowListeners.add(listener);
     return () => this.workflowListeners.delete(listener);
@@ -225,6 +228,8 @@ export class NotebookSession implements NotebookCellsHost {
   beginCell(cellId: string, executionCount: number): void {
     this.executingCell = cellId;
     this.executed.set(cellId, executionCount);
+    // what ran (and what it defined) is part of the state the front end plans runs with
+    this.workflowChanged();
   }
 
   /** The executing cell is done. */

@@ -137,7 +137,7 @@ export async function runFromPanel(
   const before = (await progress.count()) > 0 ? await progress.getAttribute('data-run-id') : null;
   const scope =
     options.stepIndex === undefined
-      ? panel.locator('.jp-fancyflow-Toolbar')
+      ? panel
       : panel.locator('.jp-fancyflow-StepRow').nth(options.stepIndex);
   const button = scope.getByRole('button', { name: options.button ?? 'Run all' });
   await expect(button).toBeEnabled({ timeout: 60_000 });
