@@ -642,7 +642,15 @@ export class NotebookFlow implements INotebookFlow {
     this.writeMetadata(cellId, metadataFromCall(cellId, call, step, names, undefined));
     notebook.activeCellIndex = index;
     this.updateDocument();
-    if (options.run ?? this.settings().runOnInsert) await this.run('step', cellId);
+    if (options.run ?? this.settings().runOnInsert) {
+      const widget = notebook.widgets.find((w) => w.model.id === cellId);
+      // during a run the cell joins the kernel's queue behind it (the run brings what it needs)
+      if (this.activeRun && widget) {
+        await NotebookActions.runCells(notebook, [widget], this.panel.sessionContext);
+      } else {
+        await this.run('step', cellId);
+      }
+    }
     return cellId;
   }
 

@@ -7,7 +7,13 @@
  * the chart cell disabled with its reason; the two sidebars have different icons.
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import { openExample, openSidebars, panelStatuses, waitForSteps } from './flow-helpers';
+import {
+  openExample,
+  openSidebars,
+  panelStatuses,
+  runFromPanel,
+  waitForSteps,
+} from './flow-helpers';
 
 test.use({ autoGoto: false });
 
@@ -61,8 +67,7 @@ test('a number field cleared and retyped holds exactly what was typed, in code a
     .getByRole('button', { name: 'Insert Limit rows' })
     .click();
   const inserted = CARS.groupAggregate + 1;
-  const generated =
-    "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })";
+  const generated = "steps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })";
   await expect.poll(() => page.notebook.getCellTextInput(inserted)).toBe(generated);
   const n = workflow(page).locator('input#jp-fancyflow-config_n');
   await expect(n).toHaveValue('10'); // the default, shown
@@ -80,9 +85,7 @@ test('a number field cleared and retyped holds exactly what was typed, in code a
   await expect(n).toHaveValue('7');
   await expect
     .poll(() => page.notebook.getCellTextInput(inserted))
-    .toBe(
-      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, { n: 7 }, { name: 'limit_1' })",
-    );
+    .toBe("steps.limit({ table: cell('by_origin') }, { n: 7 }, { name: 'limit_1' })");
   await expect.poll(() => config(page, inserted)).toEqual({ n: 7, offset: 0 });
   await page.waitForTimeout(800);
   await expect(n).toHaveValue('7');
@@ -180,12 +183,8 @@ test('the palette: its own icon, "limit" first, Wire… offers only cells that f
   await palette(page).getByLabel('Search steps').fill('');
 
   // run the workflow so the kernel knows what each cell holds
-  const runAll = workflow(page).getByRole('button', { name: 'Run all' });
-  await expect(runAll).toBeEnabled({ timeout: 60_000 });
-  await runAll.click();
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(Array(6).fill('completed'));
+  expect(await runFromPanel(page)).toBe('completed');
+  expect(await panelStatuses(page)).toEqual(Array(6).fill('completed'));
 
   // Wire… below the chart: the table input is offered the table cells, the chart is not
   await page.notebook.selectCells(CARS.chart);
@@ -208,7 +207,5 @@ test('the palette: its own icon, "limit" first, Wire… offers only cells that f
   await card.getByRole('button', { name: 'Insert wired' }).click();
   await expect
     .poll(() => page.notebook.getCellTextInput(CARS.chart + 1))
-    .toBe(
-      "import { steps, cell } from 'fancyflow';\nsteps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })",
-    );
+    .toBe("steps.limit({ table: cell('by_origin') }, {}, { name: 'limit_1' })");
 });

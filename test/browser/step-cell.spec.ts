@@ -4,7 +4,13 @@
  * dragged from the palette onto the notebook, and the "run on insert" setting.
  */
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import { openExample, openSidebars, panelStatuses, waitForSteps } from './flow-helpers';
+import {
+  openExample,
+  openSidebars,
+  panelStatuses,
+  runFromPanel,
+  waitForSteps,
+} from './flow-helpers';
 
 test.use({ autoGoto: false });
 
@@ -16,12 +22,8 @@ function workflow(page: IJupyterLabPageFixture) {
 }
 
 async function runAll(page: IJupyterLabPageFixture, steps: number): Promise<void> {
-  const button = workflow(page).getByRole('button', { name: 'Run all' });
-  await expect(button).toBeEnabled({ timeout: 60_000 });
-  await button.click();
-  await expect
-    .poll(() => panelStatuses(page), { timeout: 60_000 })
-    .toEqual(Array(steps).fill('completed'));
+  expect(await runFromPanel(page)).toBe('completed');
+  expect(await panelStatuses(page)).toEqual(Array(steps).fill('completed'));
 }
 
 /** The `fancyflow` metadata of a cell, read from the notebook model in the page. */
@@ -118,13 +120,17 @@ test('a step dragged from the palette lands below the cell it is dropped on', as
   await openSidebars(page);
   await waitForSteps(page);
   const card = page.locator('#jp-fancyflow-palette .jp-fancyflow-StepCard[data-slug="sort"]');
-  const target = page.locator('.jp-NotebookPanel:visible .jp-Cell').nth(CARS.groupAggregate);
+  // the middle of the cell's code: its outputs below may still be laying out
+  const target = page
+    .locator('.jp-NotebookPanel:visible .jp-Cell')
+    .nth(CARS.groupAggregate)
+    .locator('.jp-InputArea');
   await target.scrollIntoViewIfNeeded();
   await card.scrollIntoViewIfNeeded();
-  await card.dragTo(target, { targetPosition: { x: 200, y: 10 } });
+  await card.dragTo(target);
   await expect
     .poll(() => page.notebook.getCellTextInput(CARS.groupAggregate + 1))
-    .toMatch(/\nsteps\.sort\(\{ table: cell\('by_origin'\) \}/);
+    .toMatch(/^steps\.sort\(\{ table: cell\('by_origin'\) \}/);
   await expect(workflow(page).locator('.jp-fancyflow-StepRow')).toHaveCount(7);
 });
 

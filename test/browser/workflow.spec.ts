@@ -23,6 +23,7 @@ import {
   panelShapes,
   panelStatuses,
   readmeScreenshot,
+  repo,
   runFromPanel,
   waitForKernelIdle,
   waitForSteps,
@@ -100,7 +101,21 @@ test('the saved example opens unmodified; Run all executes its cells through the
   page,
   tmpPath,
 }) => {
-  const notebookPath = await openExample(page, tmpPath, 'cars.ipynb', { trust: false });
+  // a copy of the example as someone else's download: written to the server's disk, unsigned here
+  // (its own bytes: the server trusts content it signed before, whatever the file)
+  const example = JSON.parse(
+    fs.readFileSync(path.join(repo, 'examples', 'cars.ipynb'), 'utf8'),
+  ) as {
+    metadata: Record<string, unknown>;
+  };
+  example.metadata['downloaded_for'] = tmpPath;
+  const root = process.env.FANCYFLOW_LAB_ROOT!;
+  fs.writeFileSync(path.join(root, tmpPath, 'cars.ipynb'), JSON.stringify(example, null, 1));
+  const notebookPath = `${tmpPath}/cars.ipynb`;
+  await page.goto(`tree/${tmpPath}`);
+  expect(await page.notebook.openByPath(notebookPath)).toBe(true);
+  await page.notebook.activate('cars.ipynb');
+  await waitForKernelIdle(page);
   await openSidebars(page);
   await waitForSteps(page);
   // what the file was saved with: every badge and row as saved, and nothing to save
