@@ -6,7 +6,9 @@
 import { createConverter, type Converter } from 'tslab/dist/converter';
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
+import path from 'node:path';
 import { fromCodePointOffset, toCodePointOffset } from './code-points';
+import { packageRoot } from './package-root';
 import { isComplete, type Completeness } from './is-complete';
 
 /** An error as Jupyter shows it. */
@@ -201,11 +203,15 @@ function cellFrames(stack: string): string[] {
   const first = lines.findIndex((l) => /^\s+at /.test(l));
   if (first < 0) return frames;
   for (const line of lines.slice(first)) {
-    if (/[\\/]tslab[\\/]dist[\\/]|[\\/]dist[\\/]kernel[\\/]|node:internal/.test(line)) break;
+    if (/[\\/]tslab[\\/]dist[\\/]|node:internal/.test(line)) break;
+    // fancyflow's own frames (the Orchestrator calling a step) say nothing about the cell
+    if (line.includes(OWN_CODE)) continue;
     frames.push(line);
   }
   return frames;
 }
+
+const OWN_CODE = path.join(packageRoot, 'dist') + path.sep;
 
 /** Describes a thrown value as Jupyter's error (`ename`, `evalue`, `traceback`). */
 export function thrownError(thrown: unknown): ExecutionError {
@@ -227,7 +233,14 @@ export function thrownError(thrown: unknown): ExecutionError {
     const evalue =
       ename === 'FancyflowError' && typeof e.code === 'string' ? `${e.code}: ${message}` : message;
     const frames = typeof e.stack === 'string' ? cellFrames(e.stack) : [];
-    return { ename, evalue, traceback: [`${RED}${ename}${RESET}: ${evalue}`, ...frames], thrown };
+    const traceback = [`${RED}${ename}${RESET}: ${evalue}`, ...frames];
+    // a step's own error (what its function threw) is where the user looks
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof Error) {
+      traceback.push(`${RED}Caused by${RESET} ${cause.name}: ${cause.message}`);
+      if (typeof cause.stack === 'string') traceback.push(...cellFrames(cause.stack));
+    }
+    return { ename, evalue, traceback, thrown };
   }
   const evalue = thrown === undefined ? 'the cell failed' : String(thrown);
   return { ename: 'Error', evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`], thrown };

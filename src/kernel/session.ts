@@ -507,7 +507,16 @@ function clip(text: string): string {
 
 function revive(error: SerializedError | undefined, cellId: string): FancyflowError {
   if (!error) return new FancyflowError('INTERNAL', `Step "${cellId}" did not complete`);
-  const revived = new FancyflowError(error.code, error.message, { details: error.details });
+  let cause: Error | undefined;
+  if (error.cause) {
+    cause = new Error(error.cause.message);
+    cause.name = error.cause.name;
+    if (error.cause.stack) cause.stack = error.cause.stack;
+  }
+  const revived = new FancyflowError(error.code, error.message, {
+    details: error.details,
+    ...(cause ? { cause } : {}),
+  });
   if (error.stack) revived.stack = error.stack;
   return revived;
 }

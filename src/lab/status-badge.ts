@@ -48,7 +48,11 @@ export function renderBadge(cell: Cell, view: StepView | undefined, title?: stri
     const error = document.createElement('span');
     error.className = ERROR;
     line.append(badge, error);
-    cell.node.insertBefore(line, cell.node.querySelector(':scope > .jp-Cell-outputWrapper'));
+  }
+  // between the code and its outputs (whose wrapper a lazily rendered cell adds later)
+  const outputs = cell.node.querySelector(':scope > .jp-Cell-outputWrapper');
+  if (line.nextElementSibling !== outputs || line.parentElement !== cell.node) {
+    cell.node.insertBefore(line, outputs);
   }
   const badge = line.firstElementChild as HTMLElement;
   const error = line.lastElementChild as HTMLElement;

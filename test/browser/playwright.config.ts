@@ -12,6 +12,8 @@ const root = path.resolve(__dirname, '..', '..');
 export default defineConfig({
   testDir: __dirname,
   testMatch: '**/*.spec.ts',
+  // README screenshots are taken by `npm run screenshots` only: tests leave the checkout alone
+  testIgnore: process.env.FANCYFLOW_SCREENSHOTS === '1' ? [] : ['**/screenshots.spec.ts'],
   outputDir: path.join(root, 'test-results', 'browser'),
   globalSetup: path.join(__dirname, 'global-setup.ts'),
   // One server, one kernel at a time: 2 cores.
