@@ -6,6 +6,7 @@
 import { inspect } from 'node:util';
 import { describeValue, type FancyCell } from '../core/cell';
 import type { StepReport } from '../core/orchestrator';
+import { isFancyFunction, type FancyFunction } from '../core/step';
 import { tableAdapterFor, type Row } from '../core/table';
 import { CELL_MIME_TYPE, type CellDisplay } from '../protocol/messages';
 
@@ -208,8 +209,17 @@ export function cellBundle(value: unknown, cell: FancyCell, step?: StepReport): 
   };
 }
 
+/** A registered step as people read it: `step power_to_weight "Power to weight" v1.0.0 (table) → batch, in Transform`. */
+function definitionText(fn: FancyFunction): string {
+  const d = fn.describe();
+  const inputs = Object.keys(d.inputs).join(', ');
+  return `step ${d.slug} "${d.title}" v${d.version} (${inputs}): ${d.traits.execution}, in ${d.category}`;
+}
+
 /** The bundle of a value that is not (or could not be) stored as a cell. */
 export function valueBundle(value: unknown): MimeBundle {
+  if (isFancyFunction(value))
+    return { data: { 'text/plain': definitionText(value) }, metadata: {} };
   return { data: { 'text/plain': plainText(value), ...richMime(value) }, metadata: {} };
 }
 

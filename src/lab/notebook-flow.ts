@@ -466,20 +466,7 @@ export class NotebookFlow implements INotebookFlow {
       );
     }
     this.flushCodeEdits();
-    const request: RunRequest =
-      mode === 'all'
-        ? { mode }
-        : mode === 'cells'
-          ? {
-              mode,
-              cellIds: Array.isArray(target)
-                ? target
-                : target === undefined
-                  ? []
-                  : [target as string],
-            }
-          : { mode, stepId: typeof target === 'string' ? target : '' };
-    const plan = this.plan(request);
+    const plan = this.plan(runRequest(mode, target));
     if (plan.cells.length === 0) return { status: 'completed', cells: 0, failed: [] };
     if (plan.untrusted.length > 0) {
       const confirmed = await this.confirmUntrusted({
@@ -498,25 +485,20 @@ export class NotebookFlow implements INotebookFlow {
     const active = { runId: progress.runId, pending: new Set(plan.cells), interrupted: false };
     this.activeRun = active;
     const failed: IRunResult['failed'] = [];
-    const onExecuted = (
-      _: unknown,
-      args: {
-        notebook: unknown;
-        cell: { model: ICellModel };
-        success: boolean;
-        error?: Error | null;
-      },
-    ) => {
-      if (args.notebook !== notebook || !active.pending.delete(args.cell.model.id)) return;
-      if (!args.success) {
-        const metadata = this.stepMetadata(args.cell.model.id);
-        const aborted = /abort/i.test(args.error?.message ?? '');
-        if (!aborted) {
-          failed.push({
-            cellId: args.cell.model.id,
-            label: metadata?.name ?? metadata?.slug ?? this.describeCell(args.cell.model.id),
-            message: args.error?.message ?? 'failed',
-          });
+    const onExecuted = (_: unknown, args: ExecutedArgs) => {
+      const cellId = args.cell.model.id;
+      if (args.notebook !== notebook || !active.pending.delete(cellId)) return;
+      // JupyterLab's KernelError: an `aborted` reply (queued behind a failure) has no name
+      const error = args.error as { errorName?: string; errorValue?: string } | null | undefined;
+      if (!args.success && error?.errorName !== undefined) {
+        const message = `${error.errorName}: ${error.errorValue ?? ''}`;
+        if (error.errorName === 'Interrupted' || error.errorValue?.startsWith('CANCELLED')) {
+          // the notebook's own Interrupt, or our Cancel
+          active.interrupted = true;
+        } else {
+          const metadata = this.stepMetadata(cellId);
+          const label = metadata?.name ?? metadata?.slug ?? this.describeCell(cellId);
+          failed.push({ cellId, label, message });
         }
       }
       this.workflow.cellDone(active.runId);
@@ -549,6 +531,7 @@ export class NotebookFlow implements INotebookFlow {
       const check = () => {
         if (busy() && this.connection.status.kind === 'connected') return;
         for (const c of cells) c.stateChanged.disconnect(check);
+        this.connection.statusChanged.disconnect(check);
         resolve();
       };
       for (const c of cells) c.stateChanged.connect(check);
@@ -709,6 +692,25 @@ export class NotebookFlow implements INotebookFlow {
   get isDisposed(): boolean {
     return this.disposed;
   }
+}
+
+/** What `NotebookActions.executed` says of one cell. */
+interface ExecutedArgs {
+  notebook: unknown;
+  cell: { model: ICellModel };
+  success: boolean;
+  error?: Error | null;
+}
+
+/** The plan request of a run command. */
+function runRequest(
+  mode: 'all' | 'from' | 'step' | 'cells',
+  target: string | readonly string[] | undefined,
+): RunRequest {
+  if (mode === 'all') return { mode };
+  const ids = target === undefined ? [] : typeof target === 'string' ? [target] : target;
+  if (mode === 'cells') return { mode, cellIds: ids };
+  return { mode, stepId: ids[0] ?? '' };
 }
 
 /** A user-facing sentence for anything thrown. */

@@ -80,6 +80,23 @@ function req(type: string, extra: JsonObject = {}): JsonObject {
   return { v: PROTOCOL_VERSION, id: `r${++requestCounter}`, type, ...extra };
 }
 
+/** Waits for the kernel's step-status event of `stepId` with `status` (iopub, not the reply's socket). */
+async function waitForStepEvent(
+  client: TestClient,
+  stepId: string,
+  status: string,
+): Promise<JsonObject> {
+  const message = await client.waitFor(
+    (m) =>
+      m.header.msg_type === 'comm_msg' &&
+      ((m.content.data as JsonObject).event as JsonObject | undefined)?.stepId === stepId &&
+      ((m.content.data as JsonObject).event as JsonObject).status === status,
+    10_000,
+    `a ${status} event of ${stepId}`,
+  );
+  return (message.content.data as JsonObject).event as JsonObject;
+}
+
 /** The step-status events the kernel pushed for `stepId`, in order. */
 function stepEvents(client: TestClient, stepId: string): JsonObject[] {
   return commMessages(client)
@@ -485,7 +502,7 @@ describe('fancyflow kernel over ZeroMQ', () => {
         message: 'Not run: step "checked" (fussy) failed before it',
       },
     });
-    expect(stepEvents(c, 'cell-e').at(-1)).toMatchObject({ status: 'skipped' });
+    expect(await waitForStepEvent(c, 'cell-e', 'skipped')).toMatchObject({ status: 'skipped' });
 
     // an interrupt cancels the running step; the step cells queued behind it are cancelled
     const slowMsg = c.message(
@@ -521,11 +538,11 @@ describe('fancyflow kernel over ZeroMQ', () => {
     await c.request('control', 'interrupt_request');
     expect((await c.reply(slowMsg.header.msg_id, 10_000)).content.status).toBe('error');
     expect((await c.reply(queuedMsg.header.msg_id)).content.status).toBe('aborted');
-    expect(stepEvents(c, 'cell-s').at(-1)).toMatchObject({
+    expect(await waitForStepEvent(c, 'cell-s', 'cancelled')).toMatchObject({
       status: 'cancelled',
       error: { code: 'CANCELLED', message: 'Step "sleepy" (slow) was cancelled' },
     });
-    expect(stepEvents(c, 'cell-q').at(-1)).toMatchObject({
+    expect(await waitForStepEvent(c, 'cell-q', 'cancelled')).toMatchObject({
       status: 'cancelled',
       error: { message: 'Not run: the run was interrupted at step "sleepy" (slow)' },
     });

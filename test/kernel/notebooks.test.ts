@@ -3,6 +3,7 @@
  * the real kernel, with no errors; each step cell shows its FancyCell; the workflow the kernel ends
  * up with is the one the notebook carries in its metadata.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -131,6 +132,46 @@ describe('example notebooks run in the fancyflow kernel', () => {
     }, 300_000);
   }
 });
+
+describe('a notebook run in the kernel and by `fancyflow run` gives the same data', () => {
+  const cases = [
+    // standard steps, with fancyflow metadata
+    path.join(examples, 'cars.ipynb'),
+    // no fancyflow metadata (executed elsewhere), its step defined in one of its cells
+    path.join(repoRoot, 'test', 'cli', 'fixtures', 'plain-notebook.ipynb'),
+  ];
+  for (const file of cases) {
+    it(`${path.relative(repoRoot, file)}: same step outputs (fingerprints), step for step`, async () => {
+      const executed = await execute(file);
+      const fromKernel: Record<string, string> = {};
+      for (const cell of executed.cells) {
+        const display = cellDisplay(cell.outputs);
+        if (display?.step) fromKernel[cell.id] = display.cell.fingerprint;
+      }
+      expect(Object.keys(fromKernel).length).toBeGreaterThanOrEqual(2);
+      const cli = runCli(['run', file, '--json', '-q']);
+      expect(cli.status, cli.stderr).toBe(0);
+      const report = JSON.parse(cli.stdout) as {
+        steps: { stepId: string; fingerprint?: string }[];
+      };
+      const fromCli = Object.fromEntries(report.steps.map((s) => [s.stepId, s.fingerprint]));
+      expect(fromCli).toEqual(fromKernel);
+    }, 300_000);
+  }
+});
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'fancyflow.js'), ...args],
+    {
+      encoding: 'utf8',
+      timeout: 240_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 
 /** The cars notebook's values, checked against the raw data set read here. */
 function checkCars(notebook: NotebookFile, executed: ExecutedNotebook): void {
