@@ -14,6 +14,12 @@ import { COMM_TARGET, type Push, type Request, type ResultMap } from '../protoco
 import { FANCYFLOW_KERNEL_NAME, type ConnectionStatus } from './connection-status';
 import { RequestClient, type RequestBody, type RequestOptions } from './request-client';
 
+/** How long the kernel has to answer `hello` (it answers comm requests at once, even when busy). */
+const HELLO_TIMEOUT_MS = 5_000;
+
+/** How many `hello`s are tried before the kernel counts as not answering. */
+const HELLO_ATTEMPTS = 4;
+
 /** Options of a {@link KernelConnection}. */
 export interface KernelConnectionOptions {
   /** The kernel spec name of the fancyflow kernel. Default `fancyflow`. */
@@ -42,6 +48,9 @@ export class KernelConnection implements IDisposable {
   /** The kernel (and its restart generation) the open comm belongs to. */
   private commKernel: Kernel.IKernelConnection | undefined;
   private disposed = false;
+  /** Failed `hello`s in a row, and the retry scheduled after the last one. */
+  private helloFailures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly kernelName: string;
   private readonly timeoutMs: number;
   private readonly store: () => string | undefined;
@@ -156,6 +165,7 @@ export class KernelConnection implements IDisposable {
       case 'restarting':
       case 'autorestarting':
         this.closeComm('the kernel is restarting');
+        this.helloFailures = 0;
         this.setStatus({ kind: 'restarting' });
         return;
       case 'dead':
@@ -163,7 +173,20 @@ export class KernelConnection implements IDisposable {
         this.setStatus({ kind: 'dead' });
         return;
       case 'starting':
+        // a kernel process that starts knows no comm of ours
+        this.closeComm('the kernel is starting');
+        this.setStatus({ kind: 'starting' });
+        return;
       case 'unknown':
+        // JupyterLab says `unknown` while it reconnects, and may stay there after a restart
+        // (its kernel_info's status messages are not tracked): a connected kernel answers
+        if (kernel.connectionStatus === 'connected') {
+          if (!this.comm || this.commKernel !== kernel) this.openComm(kernel);
+          return;
+        }
+        this.closeComm('the kernel is reconnecting');
+        this.setStatus({ kind: 'connecting' });
+        return;
       case 'terminating':
         if (this.comm && this.commKernel === kernel && this.currentStatus.kind === 'connected')
           return;
@@ -172,7 +195,10 @@ export class KernelConnection implements IDisposable {
       case 'idle':
       case 'busy':
         if (kernel.connectionStatus !== 'connected') {
-          if (!this.comm) this.setStatus({ kind: 'connecting' });
+          // JupyterLab reconnects after a restart: a comm opened before belongs to the old process
+          // (it may have been opened on the old kernel's last `idle`), so it is opened again
+          this.closeComm('the kernel is reconnecting');
+          this.setStatus({ kind: 'connecting' });
           return;
         }
         if (!this.comm || this.commKernel !== kernel) this.openComm(kernel);
@@ -181,6 +207,7 @@ export class KernelConnection implements IDisposable {
   }
 
   private openComm(kernel: Kernel.IKernelConnection): void {
+    if (this.retryTimer !== undefined) return; // a retry is scheduled
     this.closeComm('reconnecting');
     this.setStatus({ kind: 'connecting' });
     let comm: Kernel.IComm;
@@ -219,11 +246,12 @@ export class KernelConnection implements IDisposable {
     const store = this.store();
     client
       .request(store ? { type: 'hello', store } : { type: 'hello' }, {
-        timeoutMs: Math.min(this.timeoutMs, 15_000),
+        timeoutMs: Math.min(this.timeoutMs, HELLO_TIMEOUT_MS),
       })
       .then(
         (hello) => {
           if (this.client !== client) return;
+          this.helloFailures = 0;
           this.setStatus({
             kind: 'connected',
             kernelVersion: hello.kernelVersion,
@@ -234,6 +262,16 @@ export class KernelConnection implements IDisposable {
         (e: unknown) => {
           if (this.client !== client) return;
           this.closeComm('no hello');
+          // a comm opened while JupyterLab was reconnecting to a restarted kernel can be lost
+          // on the way: open it again, a few times, before saying the kernel does not answer
+          if (++this.helloFailures < HELLO_ATTEMPTS) {
+            this.setStatus({ kind: 'connecting' });
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.update();
+            }, 500 * this.helloFailures);
+            return;
+          }
           this.setStatus({
             kind: 'unavailable',
             reason: e instanceof Error ? e.message : String(e),
@@ -266,6 +304,7 @@ export class KernelConnection implements IDisposable {
   /** Reconnects now (after the user changed the kernel, or to retry an unavailable kernel). */
   reconnect(): void {
     this.closeComm('reconnect');
+    this.helloFailures = 0;
     this.update();
   }
 
@@ -278,6 +317,7 @@ export class KernelConnection implements IDisposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.closeComm('disposed');
     Signal.clearData(this);
   }

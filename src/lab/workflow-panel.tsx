@@ -96,7 +96,7 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       ? readCellMetadata(active.model.getMetadata(NOTEBOOK_METADATA_KEY))
       : undefined;
   const counts = model.counts;
-  const labels = labelsOf(steps);
+  const labels = labelsOf(steps, flow);
   const missing = connected ? missingDefinitions(flow) : undefined;
   return (
     <div className="jp-fancyflow-WorkflowPanel-body">
@@ -217,7 +217,11 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       {steps.length > 0 && (
         <details className="jp-fancyflow-WiringDetails" open>
           <summary>Wiring</summary>
-          <WiringPicture steps={steps} onSelect={(id) => actions.selectStep(id)} />
+          <WiringPicture
+            steps={steps}
+            cellLabels={labels}
+            onSelect={(id) => actions.selectStep(id)}
+          />
         </details>
       )}
     </div>
@@ -230,6 +234,8 @@ function cellCount(n: number): string {
 
 /** The slugs the workflow uses that the kernel lacks, and the cells known to define them. */
 function missingDefinitions(flow: INotebookFlow): { slugs: string[]; cells: string[] } | undefined {
+  // until the kernel listed its steps (it always has fancyflow's own), nothing is known missing
+  if (flow.steps.length === 0) return undefined;
   const plan = flow.plan({ mode: 'all' });
   const registered = new Set(flow.steps.map((s) => s.slug));
   const slugs = [...new Set(flow.workflow.steps.map((s) => s.step.slug))].filter(
@@ -241,10 +247,23 @@ function missingDefinitions(flow: INotebookFlow): { slugs: string[]; cells: stri
   return { slugs, cells };
 }
 
-function labelsOf(steps: StepView[]): Map<string, string> {
-  return new Map(
+/**
+ * A readable label for every cell the wiring names: a step's name, a data cell's name in the
+ * kernel, else the cell itself (`[3] const nums = …`); ids only where a cell is gone.
+ */
+function labelsOf(steps: StepView[], flow: INotebookFlow): Map<string, string> {
+  const labels = new Map(
     steps.map((s, i) => [s.step.id, s.step.name ?? `${s.step.title ?? s.step.slug} [${i + 1}]`]),
   );
+  for (const [name, id] of Object.entries(flow.kernelState?.names ?? {})) {
+    if (!labels.has(id)) labels.set(id, name);
+  }
+  for (const s of steps) {
+    for (const ref of Object.values(s.step.wiring)) {
+      if (!labels.has(ref)) labels.set(ref, flow.describeCell(ref));
+    }
+  }
+  return labels;
 }
 
 interface IStepRowProps {

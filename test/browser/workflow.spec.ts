@@ -300,10 +300,10 @@ function napNotebook(): string {
   });
 }
 
-test.describe('Cancel is the kernel’s interrupt', () => {
-  // galata's mock of the kernels API cannot proxy the interrupt request (its reply has no body):
-  // this test talks to the real API and shuts its kernels down itself
-  test.use({ kernels: null });
+test.describe('the kernel’s own interrupt and restart', () => {
+  // galata's mocks of the kernels and sessions APIs break the interrupt request (its reply has no
+  // body) and a restart: these tests talk to the real API and shut their kernels down themselves
+  test.use({ kernels: null, sessions: null });
   test.afterEach(async ({ page }) => {
     await page.kernel.shutdownAll();
   });
@@ -373,6 +373,37 @@ test.describe('Cancel is the kernel’s interrupt', () => {
     );
     await expect(panel.locator('.jp-fancyflow-Progress')).toContainText('Run cancelled');
     await expect(indicator).toHaveAttribute('data-status', 'idle', { timeout: 30_000 });
+  });
+
+  test('after a kernel restart the panel reconnects, and a step runs with what it needs', async ({
+    page,
+    tmpPath,
+  }) => {
+    await openExample(page, tmpPath, 'cars.ipynb');
+    await openSidebars(page);
+    await waitForSteps(page);
+    expect(await runFromPanel(page)).toBe('completed');
+    await page.evaluate(() =>
+      (
+        window.jupyterapp.shell.currentWidget as unknown as {
+          sessionContext: { restartKernel(): Promise<void> };
+        }
+      ).sessionContext.restartKernel(),
+    );
+    await waitForKernelIdle(page);
+    // reconnected: the steps come back, the statuses are the ones saved in the cells
+    await waitForSteps(page);
+    expect((await badge(page, CARS.groupAggregate)).saved).toBe(true);
+    // the restarted kernel ran nothing: "Run this step" runs the cells above it first
+    expect(await runFromPanel(page, { button: 'Run this step', stepIndex: 4 })).toBe('completed');
+    await expect(workflowPanel(page).locator('.jp-fancyflow-Progress')).toContainText(
+      'Run completed: 6 cells',
+    );
+    // the imports and the steps up to this one ran in the new kernel; the chart below did not
+    expect((await executionCounts(page)).slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await badge(page, CARS.groupAggregate)).saved).toBe(false);
+    expect((await badge(page, CARS.chart)).saved).toBe(true);
+    await expectOutputsMatchBadges(page, [CARS.groupAggregate]);
   });
 });
 
