@@ -34,6 +34,7 @@ import {
   type WorkflowStep,
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
+import { formatS3Url, isS3Url, parseS3Url } from '../stores/s3-location';
 import { jsonSafe } from './displays';
 import { interruptibleStepCaller } from './interrupt-guard';
 import { packageRoot } from './package-root';
@@ -67,20 +68,34 @@ interface DiskStoreModule {
   DiskDatumStore: { open(dir: string): Promise<DatumStore> };
 }
 
-/** Opens the store a session uses: disk when `dir` is given, memory otherwise. */
+interface S3StoreModule {
+  S3DatumStore: { open(url: string): Promise<DatumStore> };
+}
+
+/**
+ * Opens the store a session uses: an S3 store for `s3://bucket/prefix`, a disk store for a folder,
+ * memory when `dir` is not given.
+ */
 export async function openSessionStore(dir: string | undefined): Promise<DatumStore> {
   if (!dir) return new MemoryDatumStore();
-  let module: DiskStoreModule;
+  const s3 = isS3Url(dir);
+  let module: DiskStoreModule | S3StoreModule;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    module = require('../stores/disk-datum-store') as DiskStoreModule;
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    module = s3
+      ? (require('../stores/s3-datum-store') as S3StoreModule)
+      : (require('../stores/disk-datum-store') as DiskStoreModule);
+    /* eslint-enable @typescript-eslint/no-require-imports */
   } catch (e) {
-    throw new FancyflowError('MODULE_LOAD', 'The disk store is not available in this build', {
-      details: { dir },
-      cause: e,
-    });
+    throw new FancyflowError(
+      'MODULE_LOAD',
+      `The ${s3 ? 'S3' : 'disk'} store is not available in this build`,
+      { details: { dir }, cause: e },
+    );
   }
-  return module.DiskDatumStore.open(path.resolve(dir));
+  return 'S3DatumStore' in module
+    ? module.S3DatumStore.open(dir)
+    : module.DiskDatumStore.open(path.resolve(dir));
 }
 
 function readPackageVersion(): string {
@@ -170,13 +185,15 @@ export class NotebookSession implements NotebookCellsHost {
   }
 
   /**
-   * Switches to the store `spec` asks for (`memory`, or a disk store folder relative to the
-   * notebook's folder) while this session has stored nothing and runs nothing; otherwise keeps
+   * Switches to the store `spec` asks for (`memory`, `s3://bucket/prefix`, or a disk store folder
+   * relative to the notebook's folder) while this session has stored nothing and runs nothing; otherwise keeps
    * the current one. Returns the description of the store in force.
    */
   async useStore(spec: string): Promise<string> {
-    const dir = spec === 'memory' ? undefined : path.resolve(this.rootDir, spec);
-    const wanted = dir === undefined ? 'memory' : `disk:${dir}`;
+    const dir =
+      spec === 'memory' ? undefined : isS3Url(spec) ? spec : path.resolve(this.rootDir, spec);
+    const wanted =
+      dir === undefined ? 'memory' : isS3Url(dir) ? formatS3Url(parseS3Url(dir)) : `disk:${dir}`;
     if (this.currentStore.description === wanted) return wanted;
     if (this.currentStore.list().length > 0 || this.running) return this.currentStore.description;
     const store = await openSessionStore(dir);
