@@ -232,8 +232,15 @@ export class S3DatumStore implements DatumStore {
     return `${this.location.prefix}cells/${encodeId(cellId)}.json`;
   }
 
-  /** Lists the records again: cells other processes wrote, replaced or deleted since are seen. */
-  async refresh(): Promise<void> {
+  /**
+   * Lists the records again: cells other processes wrote, replaced or deleted since are seen. With
+   * `cellIds`, reads only their records (one request each, no listing).
+   */
+  async refresh(cellIds?: readonly string[]): Promise<void> {
+    if (cellIds !== undefined) {
+      await mapLimit(cellIds, (id) => this.fetchEntry(id));
+      return;
+    }
     try {
       const listed = await this.listKeys(`${this.location.prefix}cells/`);
       const fresh = new Map<string, Entry>();
