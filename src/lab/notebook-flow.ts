@@ -105,6 +105,7 @@ export class NotebookFlow implements INotebookFlow {
       kernelName: settings.kernelName,
       timeoutMs: settings.requestTimeoutMs,
       store: () => this.settings().defaultStore,
+      queue: () => this.settings().queue,
     });
     this.workflow.connection = this.connection.status;
     this.connection.statusChanged.connect((_, status) => {

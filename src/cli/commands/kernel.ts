@@ -11,6 +11,7 @@ import { contextOf } from '../context';
 export interface KernelCommandOptions {
   connectionFile: string;
   store?: string;
+  queue?: string;
 }
 
 /** Adds `fancyflow kernel` to the program. */
@@ -23,6 +24,10 @@ export function register(program: Command): void {
       '--store <dir>',
       'keep cell values in a disk store at <dir> or in S3 at s3://bucket/prefix (default: $FANCYFLOW_STORE, else memory)',
     )
+    .option(
+      '--queue <url>',
+      'run step cells on the workers of this queue (redis://host:port) (default: $FANCYFLOW_QUEUE, else in the kernel)',
+    )
     .action(async (options: KernelCommandOptions, command: Command) => {
       const context = contextOf(command);
       const { io } = context;
@@ -34,6 +39,7 @@ export function register(program: Command): void {
         ...(storeDir === undefined
           ? {}
           : { storeDir: isS3Url(storeDir) ? storeDir : path.resolve(io.cwd, storeDir) }),
+        ...(options.queue === undefined ? {} : { queue: options.queue }),
         onInterrupt: (listener) => io.onInterrupt(listener),
       });
       context.exitCode = 0;

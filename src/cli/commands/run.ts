@@ -117,6 +117,7 @@ async function runNotebookFile(
   let notebook: NotebookFile;
   let store: DatumStore;
   try {
+    if (options.queue !== undefined) checkQueueOptions(options);
     notebook = readNotebook(source.value);
     const opened = await openStore(options.store, io.cwd);
     store = opened.store;
@@ -143,6 +144,7 @@ async function runNotebookFile(
     result = await runNotebook(notebook, {
       file: source.path,
       store,
+      ...(options.queue === undefined ? {} : { queue: options.queue }),
       collect: options.output !== undefined,
       log: stderr,
       onInterrupt: (listener) => io.onInterrupt(listener),
@@ -164,6 +166,7 @@ async function runNotebookFile(
   } catch (e) {
     flushError = e ?? new Error('flush failed');
   }
+  closeStore(store);
   const report = withFingerprints(result.report, store);
   if (options.output !== undefined) {
     const target = path.resolve(io.cwd, options.output);
