@@ -283,13 +283,8 @@ export class QueueWorker {
     await ensureVisible(store, partIds);
     const input = await this.fullInput(context, inputId);
     const adapter = tableAdapterFor(input)!;
-    const rows: Row[][] = [];
-    for (const id of partIds) {
-      const part = await store.resolve(id);
-      const partAdapter = tableAdapterFor(part);
-      if (!partAdapter) throw new FancyflowError('INTERNAL', `Part ${id} is not a table`);
-      rows.push(partAdapter.head(part, partAdapter.numRows(part)));
-    }
+    const rows: ((i: number) => Row)[] = [];
+    for (const id of partIds) rows.push(rowReader(await store.resolve(id), id));
     // The adapter's own row_wise map over the whole input, fed the rows the parts computed: the
     // output is built exactly as a local run builds it (column types, order), so it has the same
     // fingerprint.
@@ -298,7 +293,7 @@ export class QueueWorker {
       input,
       (_row, i) => {
         while (i >= data.parts[p]!.end) p++;
-        return rows[p]![i - data.parts[p]!.start]!;
+        return rows[p]!(i - data.parts[p]!.start);
       },
       { signal },
     );
@@ -406,6 +401,24 @@ function registryWith(fn: FancyFunction, definition: ResolvedStep): FunctionRegi
   Object.defineProperty(variant, 'definition', { value: definition });
   registry.register(variant);
   return registry;
+}
+
+/** Row `i` of a part's table as a plain object (arquero: read through column getters). */
+function rowReader(part: unknown, id: string): (i: number) => Row {
+  const adapter = tableAdapterFor(part);
+  if (!adapter) throw new FancyflowError('INTERNAL', `Part ${id} is not a table`);
+  if (adapter.name === 'arquero') {
+    const table = part as ColumnTable;
+    const names = table.columnNames();
+    const getters = names.map((name) => table.getter(name));
+    return (i) => {
+      const row: Row = {};
+      for (let j = 0; j < names.length; j++) row[names[j]!] = getters[j]!(i);
+      return row;
+    };
+  }
+  const all = adapter.head(part, adapter.numRows(part));
+  return (i) => all[i]!;
 }
 
 /** Rows `start..end` of a table, as a table of the same family. */
