@@ -22,7 +22,8 @@ export interface IFancyflowSettings {
   defaultStore: string;
   /**
    * The queue step cells run on (`redis://host:port`, with workers started by `fancyflow worker`),
-   * or `''`: in the kernel. Default `''`.
+   * `none` (in the kernel), or `''`: whatever the kernel was started with (`FANCYFLOW_QUEUE`, else
+   * in the kernel). Default `''`.
    */
   queue: string;
   /** Run a step cell as soon as it is inserted from the palette. Default false. */
