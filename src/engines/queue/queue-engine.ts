@@ -411,16 +411,18 @@ export class QueueEngine {
   }
 
   private async add(runId: string, jobs: JobData[]): Promise<string[]> {
+    const options = (data: JobData) => ({
+      jobId: jobIdOf(runId, data),
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+    });
+    if (jobs.length === 1) {
+      // one script call; addBulk wraps even one job in a transaction
+      const data = jobs[0]!;
+      return [(await this.queue.add(data.kind, data, options(data))).id!];
+    }
     const added = await this.queue.addBulk(
-      jobs.map((data) => ({
-        name: data.kind,
-        data,
-        opts: {
-          jobId: jobIdOf(runId, data),
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 24 * 3600 },
-        },
-      })),
+      jobs.map((data) => ({ name: data.kind, data, opts: options(data) })),
     );
     return added.map((job) => job.id!);
   }
