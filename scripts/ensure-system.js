@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Installs the Debian packages that the real components need (Jupyter server, jupyter_client,
- * nbclient, the kernel conformance suite, Chromium), or says exactly what to install.
+ * nbclient, the kernel conformance suite, Chromium, Redis for the distributed queue), or says exactly
+ * what to install.
  * Idempotent and quick when everything is present. Used by `npm start` and `npm test`.
  */
 'use strict';
@@ -22,6 +23,8 @@ const PACKAGES = {
   'python3-jupyter-kernel-test': '/usr/lib/python3/dist-packages/jupyter_kernel_test/__init__.py',
   chromium: '/usr/bin/chromium',
   'fonts-dejavu-core': '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  // the queue's tests start their own on 127.0.0.1 (`fancyflow worker --queue redis://…`)
+  'redis-server': '/usr/bin/redis-server',
 };
 
 function missingPackages() {

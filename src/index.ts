@@ -13,6 +13,7 @@ export {
   type DiskDatumStoreOptions,
   type StoreProblem,
 } from './stores/disk-datum-store';
+export { S3DatumStore, type S3DatumStoreOptions } from './stores/s3-datum-store';
 export { steps, registerStandardSteps, type VegaLiteSpec, type WriteSummary } from './steps';
 export { cell, cells, type CellsAccessor } from './kernel/notebook-cells';
 export { display, clearOutput, type DisplayOptions } from './kernel/display-api';

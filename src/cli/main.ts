@@ -14,6 +14,7 @@ import { register as registerValidate } from './commands/validate';
 import { register as registerExport } from './commands/export';
 import { register as registerInstall } from './commands/install';
 import { register as registerKernel } from './commands/kernel';
+import { register as registerWorker } from './commands/worker';
 import { attachContext, processIO, type CliContext, type CliIO } from './context';
 import { ExitCode, oneLine, reportError } from './report-error';
 
@@ -23,6 +24,7 @@ export type RegisterCommand = (program: Command) => void;
 /** The commands, in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerRun,
+  registerWorker,
   registerValidate,
   registerExport,
   registerSteps,

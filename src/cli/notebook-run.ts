@@ -42,6 +42,8 @@ export interface NotebookRunOptions {
   /** The notebook's absolute path (its folder is where cells run). */
   file: string;
   store: DatumStore;
+  /** Step cells run on the workers of this queue (`redis://host:port`). Default: in-process. */
+  queue?: string;
   /** Receives every step event (the CLI's progress). */
   onEvent?: (event: RunEvent) => void;
   /** Where the notebook run says what it does between cells (stderr). */
@@ -77,7 +79,11 @@ export async function runNotebook(
   const { releaseOutput, runWithOutput } = await import('../kernel/output');
   const rootDir = path.dirname(options.file);
   installNotebookRuntime();
-  const session = await NotebookSession.create({ store: options.store, rootDir });
+  const session = await NotebookSession.create({
+    store: options.store,
+    rootDir,
+    ...(options.queue === undefined ? {} : { queue: options.queue }),
+  });
   const engine = new ExecuteEngine(rootDir);
   const runner = new CellRunner(engine, session);
   const unsubscribe = options.onEvent ? session.onRunEvent(options.onEvent) : () => undefined;

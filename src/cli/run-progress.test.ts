@@ -25,6 +25,24 @@ afterEach(() => {
 });
 
 describe('run progress', () => {
+  it('shows steps running at once (a queued run): the latest on the live line, with a count', () => {
+    let now = 1_000;
+    const { chunks, stream } = buffer(true);
+    const progress = createRunProgress(stream, { now: () => now, intervalMs: 100 });
+    progress.onEvent(started);
+    progress.onEvent(status({ stepId: 'a', status: 'running', startedAt: 1_000 }));
+    progress.onEvent(status({ stepId: 'b', status: 'running', startedAt: 1_000 }));
+    expect(chunks.at(-1)).toContain('[2/3] b (s.b) 0.0 s (+1 running)');
+    now = 2_000;
+    progress.onEvent(status({ stepId: 'b', status: 'completed', durationMs: 1000 }));
+    const after = chunks.slice(-2).join('');
+    expect(after).toContain('✔ [2/3] b (s.b) completed in');
+    // the step still running keeps its live line
+    expect(chunks.at(-1)).toContain('[1/3] a (s.a) 1.0 s');
+    expect(chunks.at(-1)).not.toContain('running)');
+    progress.close();
+  });
+
   it('draws an updating line per step on a terminal', () => {
     vi.useFakeTimers();
     let now = 1_000;

@@ -3,8 +3,9 @@
  * (spinner and elapsed time while it runs, its outcome when done); elsewhere (a pipe, a CI log)
  * each finished step prints one plain line: `[2/5] clean (drop_nulls) completed in 12 ms`.
  *
- * Steps run strictly in order, so only the running step's line is ever redrawn: finished lines are
- * final, and the cost does not grow with the number of steps.
+ * Only the live line is ever redrawn: finished lines are final, and the cost does not grow with the
+ * number of steps. A queued run (`--queue`) runs independent steps at once: the live line shows the
+ * step that started last and how many others are running.
  */
 import type { RunEvent, StepReport } from '../core';
 import { CLEAR_LINE, HIDE_CURSOR, SHOW_CURSOR, palette, truncate, type Palette } from './ansi';
@@ -95,16 +96,20 @@ export function createRunProgress(
   const intervalMs = options.intervalMs ?? 80;
   const positions = new Map<string, number>();
   let total = 0;
-  let running: Running | undefined;
+  /** The steps running now, in the order they started. */
+  const running = new Map<string, Running>();
   let frame = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
   let cursorHidden = false;
 
   const draw = (): void => {
-    if (!running) return;
-    const elapsed = `${(Math.max(0, now() - running.startedAt) / 1000).toFixed(1)} s`;
+    let latest: Running | undefined;
+    for (const r of running.values()) latest = r;
+    if (!latest) return;
+    const elapsed = `${(Math.max(0, now() - latest.startedAt) / 1000).toFixed(1)} s`;
+    const others = running.size > 1 ? ` (+${running.size - 1} running)` : '';
     const width = (stream.columns ?? 80) - 3;
-    const text = truncate(`${running.label} ${elapsed}`, width);
+    const text = truncate(`${latest.label} ${elapsed}${others}`, width);
     stream.write(`${CLEAR_LINE}${colors.cyan(SPINNER[frame % SPINNER.length]!)} ${text}`);
   };
 
@@ -117,9 +122,10 @@ export function createRunProgress(
     const label = labelOf(step, index, total);
     const line = `${label} ${describeOutcome(step)}`;
     if (live) {
-      running = undefined;
-      stopTimer();
+      running.delete(step.stepId);
+      if (running.size === 0) stopTimer();
       stream.write(`${CLEAR_LINE}${icon(displayStatus(step), colors)} ${line}\n`);
+      draw();
     } else {
       stream.write(line + '\n');
     }
@@ -146,7 +152,11 @@ export function createRunProgress(
       }
       if (event.status === 'running') {
         if (!live) return;
-        running = { label: labelOf(event, index, total), startedAt: event.startedAt ?? now() };
+        running.delete(event.stepId);
+        running.set(event.stepId, {
+          label: labelOf(event, index, total),
+          startedAt: event.startedAt ?? now(),
+        });
         frame = 0;
         draw();
         if (timer === undefined) {
@@ -161,7 +171,7 @@ export function createRunProgress(
       if (event.status !== 'pending') finished(event, index);
     },
     note(text) {
-      if (live && running) {
+      if (live && running.size > 0) {
         stream.write(`${CLEAR_LINE}${text}\n`);
         draw();
       } else {
@@ -170,8 +180,8 @@ export function createRunProgress(
     },
     close() {
       stopTimer();
-      if (live && running) stream.write(CLEAR_LINE);
-      running = undefined;
+      if (live && running.size > 0) stream.write(CLEAR_LINE);
+      running.clear();
       if (cursorHidden) {
         stream.write(SHOW_CURSOR);
         cursorHidden = false;

@@ -81,6 +81,16 @@ export const ErrorCode = {
   PROTOCOL: 'PROTOCOL',
   /** No fancyflow kernel answers (none, another kernel, restarting, dead), or a request timed out. */
   KERNEL_UNAVAILABLE: 'KERNEL_UNAVAILABLE',
+  /**
+   * The distributed queue cannot be used: Redis unreachable or refusing, a queue URL that is not
+   * one, or a store the queue's workers cannot share (memory).
+   */
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  /**
+   * A queue worker could not run a step for reasons outside the step: it died more often than
+   * allowed while running it, or failed before the step could start.
+   */
+  WORKER_FAILED: 'WORKER_FAILED',
   /** A value of a kind that the operation does not support (no table adapter knows it, …). */
   UNSUPPORTED_VALUE: 'UNSUPPORTED_VALUE',
   /** A bug: a state that should not be reachable. */

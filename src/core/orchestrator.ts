@@ -380,7 +380,8 @@ function labelIn(step: WorkflowStep, workflow: Workflow): string {
   return stepLabel(step, workflow.indexOf(step.id) + 1);
 }
 
-function dependencyError(
+/** The error of a step skipped because its input `cellId` did not complete (engines report it too). */
+export function dependencyError(
   step: WorkflowStep,
   workflow: Workflow,
   argument: string,
@@ -470,7 +471,8 @@ function withCancellation<T>(
   });
 }
 
-function cancelledError(step: WorkflowStep, workflow: Workflow): FancyflowError {
+/** The error of a cancelled step (engines report it too). */
+export function cancelledError(step: WorkflowStep, workflow: Workflow): FancyflowError {
   return new FancyflowError('CANCELLED', `Step ${labelIn(step, workflow)} was cancelled`, {
     details: { stepId: step.id },
   });

@@ -37,6 +37,11 @@ export interface DatumStore {
   persist(value: unknown, options: PersistOptions): MaybePromise<FancyCell>;
   /** Forgets `cellId`; true when it was there. */
   delete(cellId: string): MaybePromise<boolean>;
+  /**
+   * Stores that several processes share: reads what others wrote since (all of it, or at least
+   * the cells `cellIds`), so that `has`, `cell` and `list` see it. Absent where nothing is shared.
+   */
+  refresh?(cellIds?: readonly string[]): Promise<void>;
 }
 
 /** True when `value` is a thenable (so callers await only when they must). */

@@ -113,10 +113,13 @@ export class FancyflowComms {
           req.store === undefined
             ? this.session.store.description
             : await this.session.useStore(req.store);
+        const queue =
+          req.queue === undefined ? (this.session.queue ?? '') : this.session.useQueue(req.queue);
         return {
           protocolVersion: PROTOCOL_VERSION,
           kernelVersion,
           store,
+          queue,
         } satisfies ResultMap['hello'];
       }
       case 'list-steps':

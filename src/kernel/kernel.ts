@@ -38,8 +38,10 @@ export interface KernelOptions {
   connection: ConnectionInfo;
   /** The notebook's folder (relative imports resolve from it). Default: the process's cwd. */
   rootDir?: string;
-  /** A disk store folder; default a memory store. */
+  /** A disk store folder or `s3://bucket/prefix`; default a memory store. */
   storeDir?: string;
+  /** A queue whose workers run the step cells (`redis://host:port`); default none. */
+  queue?: string;
 }
 
 /** How the kernel ended. */
@@ -119,6 +121,7 @@ export class Kernel {
     const session = await NotebookSession.create({
       rootDir,
       ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+      ...(options.queue === undefined ? {} : { queue: options.queue }),
     });
     const engine = new ExecuteEngine(rootDir);
     await engine.warmUp();

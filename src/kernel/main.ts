@@ -18,6 +18,8 @@ export interface StartKernelOptions {
   connectionFile: string;
   /** A disk store folder. Default: `FANCYFLOW_STORE` from the environment, else a memory store. */
   storeDir?: string;
+  /** A queue for the step cells. Default: `FANCYFLOW_QUEUE` from the environment, else none. */
+  queue?: string;
   /** The notebook's folder. Default: the process's cwd (Jupyter starts kernels there). */
   rootDir?: string;
   /** Installs the SIGINT handler through this (the CLI's `onInterrupt`); default `process.on`. */
@@ -35,9 +37,11 @@ export async function startKernel(options: StartKernelOptions): Promise<Kernel> 
   }
   installNotebookRuntime();
   const storeDir = options.storeDir ?? (process.env.FANCYFLOW_STORE || undefined);
+  const queue = options.queue ?? (process.env.FANCYFLOW_QUEUE || undefined);
   const kernel = await Kernel.start({
     connection,
     ...(storeDir === undefined ? {} : { storeDir }),
+    ...(queue === undefined ? {} : { queue }),
     ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }),
   });
   // SIGINT is how Jupyter interrupts this kernel (interrupt_mode "signal"): V8 stops a synchronous

@@ -20,7 +20,13 @@ import {
   type SerializedError,
 } from '../core/errors';
 import { MemoryDatumStore } from '../core/memory-store';
-import { Orchestrator, type RunEvent, type StepReport } from '../core/orchestrator';
+import {
+  Orchestrator,
+  type RunEvent,
+  type RunOptions,
+  type RunReport,
+  type StepReport,
+} from '../core/orchestrator';
 import { defaultRegistry, type FunctionRegistry } from '../core/registry';
 import type { DatumStore } from '../core/store';
 import { tableAdapterFor, type Row } from '../core/table';
@@ -34,8 +40,10 @@ import {
   type WorkflowStep,
 } from '../core/workflow-step';
 import type { ResultMap, WorkflowState } from '../protocol/messages';
+import { formatS3Url, isS3Url, parseS3Url } from '../stores/s3-location';
 import { jsonSafe } from './displays';
 import { interruptibleStepCaller } from './interrupt-guard';
+import { currentOutput } from './output';
 import { packageRoot } from './package-root';
 import { registerNotebookCellsHost, type NotebookCellsHost } from './notebook-cells';
 
@@ -47,6 +55,11 @@ export interface SessionOptions {
   storeDir?: string;
   /** The notebook's folder: a disk store path resolves against it. Default: the cwd. */
   rootDir?: string;
+  /**
+   * A queue (`redis://host:port`): step cells run on its workers (`fancyflow worker`) instead of
+   * in this process, against the store, which must be one they share. Default: none.
+   */
+  queue?: string;
 }
 
 /** What a cell's value became. */
@@ -63,24 +76,62 @@ export interface NotRunStep {
   name?: string;
 }
 
+/** What the session uses of the queue engine (loaded lazily: BullMQ and Redis are heavy). */
+interface QueueEngineLike {
+  run(workflow: Workflow, options: RunOptions & { baseDir: string }): Promise<RunReport>;
+  close(): Promise<void>;
+}
+
+interface QueueEngineModule {
+  QueueEngine: {
+    connect(options: {
+      url: string;
+      store: DatumStore;
+      storeSpec: string;
+      registry: FunctionRegistry;
+    }): Promise<QueueEngineLike>;
+  };
+}
+
+/** The store as a queue worker opens it (a folder, `s3://…`), or undefined for memory. */
+function storeSpecOf(store: DatumStore): string | undefined {
+  if (store.description.startsWith('disk:')) return store.description.slice('disk:'.length);
+  if (isS3Url(store.description)) return store.description;
+  return undefined;
+}
+
 interface DiskStoreModule {
   DiskDatumStore: { open(dir: string): Promise<DatumStore> };
 }
 
-/** Opens the store a session uses: disk when `dir` is given, memory otherwise. */
+interface S3StoreModule {
+  S3DatumStore: { open(url: string): Promise<DatumStore> };
+}
+
+/**
+ * Opens the store a session uses: an S3 store for `s3://bucket/prefix`, a disk store for a folder,
+ * memory when `dir` is not given.
+ */
 export async function openSessionStore(dir: string | undefined): Promise<DatumStore> {
   if (!dir) return new MemoryDatumStore();
-  let module: DiskStoreModule;
+  const s3 = isS3Url(dir);
+  let module: DiskStoreModule | S3StoreModule;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    module = require('../stores/disk-datum-store') as DiskStoreModule;
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    module = s3
+      ? (require('../stores/s3-datum-store') as S3StoreModule)
+      : (require('../stores/disk-datum-store') as DiskStoreModule);
+    /* eslint-enable @typescript-eslint/no-require-imports */
   } catch (e) {
-    throw new FancyflowError('MODULE_LOAD', 'The disk store is not available in this build', {
-      details: { dir },
-      cause: e,
-    });
+    throw new FancyflowError(
+      'MODULE_LOAD',
+      `The ${s3 ? 'S3' : 'disk'} store is not available in this build`,
+      { details: { dir }, cause: e },
+    );
   }
-  return module.DiskDatumStore.open(path.resolve(dir));
+  return 'S3DatumStore' in module
+    ? module.S3DatumStore.open(dir)
+    : module.DiskDatumStore.open(path.resolve(dir));
 }
 
 function readPackageVersion(): string {
@@ -121,6 +172,9 @@ export class NotebookSession implements NotebookCellsHost {
   private readonly workflowListeners = new Set<() => void>();
   /** SIGINT during a step's synchronous part cancels that step and the rest of its run. */
   private readonly callStep = interruptibleStepCaller(() => this.cancel());
+  /** The queue step cells run on (none: in this process). */
+  private queueUrl: string | undefined;
+  private queueEngine: { url: string; engine: Promise<QueueEngineLike> } | undefined;
 
   private constructor(
     store: DatumStore,
@@ -170,13 +224,15 @@ export class NotebookSession implements NotebookCellsHost {
   }
 
   /**
-   * Switches to the store `spec` asks for (`memory`, or a disk store folder relative to the
-   * notebook's folder) while this session has stored nothing and runs nothing; otherwise keeps
+   * Switches to the store `spec` asks for (`memory`, `s3://bucket/prefix`, or a disk store folder
+   * relative to the notebook's folder) while this session has stored nothing and runs nothing; otherwise keeps
    * the current one. Returns the description of the store in force.
    */
   async useStore(spec: string): Promise<string> {
-    const dir = spec === 'memory' ? undefined : path.resolve(this.rootDir, spec);
-    const wanted = dir === undefined ? 'memory' : `disk:${dir}`;
+    const dir =
+      spec === 'memory' ? undefined : isS3Url(spec) ? spec : path.resolve(this.rootDir, spec);
+    const wanted =
+      dir === undefined ? 'memory' : isS3Url(dir) ? formatS3Url(parseS3Url(dir)) : `disk:${dir}`;
     if (this.currentStore.description === wanted) return wanted;
     if (this.currentStore.list().length > 0 || this.running) return this.currentStore.description;
     const store = await openSessionStore(dir);
@@ -191,8 +247,58 @@ export class NotebookSession implements NotebookCellsHost {
       options.store ?? (await openSessionStore(options.storeDir)),
       options.rootDir ?? process.cwd(),
     );
+    if (options.queue) session.useQueue(options.queue);
     registerNotebookCellsHost(session);
     return session;
+  }
+
+  /**
+   * Runs step cells on the workers of the queue `url` (`redis://host:port`) from now on, or in
+   * this process again with `''` / `none`. Returns the queue in force (`''` for none).
+   */
+  useQueue(url: string): string {
+    const wanted = url === '' || url === 'none' ? undefined : url;
+    if (wanted === this.queueUrl) return this.queueUrl ?? '';
+    this.queueUrl = wanted;
+    const previous = this.queueEngine;
+    this.queueEngine = undefined;
+    if (previous) void previous.engine.then((e) => e.close()).catch(() => undefined);
+    return this.queueUrl ?? '';
+  }
+
+  /** The queue step cells run on, or undefined (in this process). */
+  get queue(): string | undefined {
+    return this.queueUrl;
+  }
+
+  /** The coordinator of this session's queue, connected on first use. */
+  private engineFor(url: string): Promise<QueueEngineLike> {
+    if (this.queueEngine?.url === url) return this.queueEngine.engine;
+    const spec = storeSpecOf(this.store);
+    const engine = (async () => {
+      if (spec === undefined) {
+        throw new FancyflowError(
+          'QUEUE_UNAVAILABLE',
+          `Step cells run on the queue ${url}, whose workers cannot see this kernel's memory store: set FANCYFLOW_STORE (or the lab's default store) to a folder the workers share or to s3://bucket/prefix`,
+          { details: { queue: url } },
+        );
+      }
+      // loaded on first use: it brings BullMQ and a Redis client
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { QueueEngine } = require('../engines/queue/queue-engine') as QueueEngineModule;
+      return QueueEngine.connect({
+        url,
+        store: this.store,
+        storeSpec: spec,
+        registry: this.registry,
+      });
+    })();
+    const entry = { url, engine };
+    this.queueEngine = entry;
+    engine.catch(() => {
+      if (this.queueEngine === entry) this.queueEngine = undefined;
+    });
+    return engine;
   }
 
   /** The notebook's workflow: the step cells executed in this session, in order. */
@@ -359,10 +465,36 @@ export class NotebookSession implements NotebookCellsHost {
     this.runs.add(controller);
     let report;
     try {
-      report = await this.orchestrator.runStep(this.workflow, cellId, {
-        signal: controller.signal,
-        unavailable: this.unavailableOutputs(),
-      });
+      const queue = this.queueUrl;
+      const definedHere = this.definedIn.get(step.slug);
+      if (queue !== undefined && definedHere === undefined) {
+        let engine: QueueEngineLike;
+        try {
+          engine = await this.engineFor(queue);
+        } catch (e) {
+          return { type: 'error', error: toFancyflowError(e, 'QUEUE_UNAVAILABLE') };
+        }
+        report = await engine.run(this.workflow, {
+          only: cellId,
+          signal: controller.signal,
+          unavailable: this.unavailableOutputs(),
+          onEvent: (event) => this.recordRunEvent(event),
+          baseDir: this.rootDir,
+        });
+        // a worker wrote the output: read its record
+        if (report.steps[0]?.status === 'completed') await this.store.refresh?.([cellId]);
+      } else {
+        if (queue !== undefined) {
+          currentOutput()?.stream(
+            'stderr',
+            `fancyflow: step "${step.slug}" is defined in this notebook (cell ${definedHere}), so it ran in the kernel, not on the queue's workers, which do not have its code. To run it there, write it to a module with \`fancyflow export --steps-module steps.ts\` and start the workers with \`fancyflow worker --steps steps.ts\`.\n`,
+          );
+        }
+        report = await this.orchestrator.runStep(this.workflow, cellId, {
+          signal: controller.signal,
+          unavailable: this.unavailableOutputs(),
+        });
+      }
     } finally {
       this.runs.delete(controller);
     }
@@ -494,6 +626,7 @@ export class NotebookSession implements NotebookCellsHost {
   /** Forgets the session (the kernel is shutting down). */
   close(): void {
     this.cancel();
+    this.useQueue('');
     registerNotebookCellsHost(undefined);
   }
 }

@@ -28,6 +28,11 @@ export interface KernelConnectionOptions {
   timeoutMs?: number;
   /** The store the settings ask for (`memory` or a folder), sent with `hello`. Default: none. */
   store?: () => string | undefined;
+  /**
+   * The queue the settings ask step cells to run on (`redis://…`, `''` for none), sent with
+   * `hello`. Default: none sent (the kernel keeps its own).
+   */
+  queue?: () => string | undefined;
 }
 
 /** The facts of the kernel a connection says hello to. */
@@ -54,6 +59,7 @@ export class KernelConnection implements IDisposable {
   private readonly kernelName: string;
   private readonly timeoutMs: number;
   private readonly store: () => string | undefined;
+  private readonly queue: () => string | undefined;
   private readonly statusChangedSignal = new Signal<this, ConnectionStatus>(this);
   private readonly pushedSignal = new Signal<this, Push>(this);
   private readonly connectedSignal = new Signal<this, HelloResult>(this);
@@ -65,6 +71,7 @@ export class KernelConnection implements IDisposable {
     this.kernelName = options.kernelName ?? FANCYFLOW_KERNEL_NAME;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.store = options.store ?? (() => undefined);
+    this.queue = options.queue ?? (() => undefined);
     sessionContext.kernelChanged.connect(this.onKernelChanged, this);
     sessionContext.statusChanged.connect(this.update, this);
     sessionContext.connectionStatusChanged.connect(this.update, this);
@@ -244,10 +251,18 @@ export class KernelConnection implements IDisposable {
       return;
     }
     const store = this.store();
+    const queue = this.queue();
     client
-      .request(store ? { type: 'hello', store } : { type: 'hello' }, {
-        timeoutMs: Math.min(this.timeoutMs, HELLO_TIMEOUT_MS),
-      })
+      .request(
+        {
+          type: 'hello',
+          ...(store ? { store } : {}),
+          ...(queue === undefined ? {} : { queue }),
+        },
+        {
+          timeoutMs: Math.min(this.timeoutMs, HELLO_TIMEOUT_MS),
+        },
+      )
       .then(
         (hello) => {
           if (this.client !== client) return;

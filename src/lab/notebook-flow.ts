@@ -105,6 +105,8 @@ export class NotebookFlow implements INotebookFlow {
       kernelName: settings.kernelName,
       timeoutMs: settings.requestTimeoutMs,
       store: () => this.settings().defaultStore,
+      // empty: no preference (the kernel keeps its FANCYFLOW_QUEUE, if any)
+      queue: () => this.settings().queue || undefined,
     });
     this.workflow.connection = this.connection.status;
     this.connection.statusChanged.connect((_, status) => {

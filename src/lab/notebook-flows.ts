@@ -13,6 +13,7 @@ import type { IFancyflowSettings, INotebookFlow, INotebookFlows } from './tokens
 export const DEFAULT_SETTINGS: IFancyflowSettings = {
   kernelName: 'fancyflow',
   defaultStore: 'memory',
+  queue: '',
   runOnInsert: false,
   requestTimeoutMs: 30_000,
 };
@@ -26,6 +27,7 @@ export function readSettings(
     out.kernelName = raw.kernelName.trim();
   if (typeof raw.defaultStore === 'string' && raw.defaultStore.trim())
     out.defaultStore = raw.defaultStore.trim();
+  if (typeof raw.queue === 'string') out.queue = raw.queue.trim();
   if (typeof raw.runOnInsert === 'boolean') out.runOnInsert = raw.runOnInsert;
   if (typeof raw.requestTimeoutMs === 'number' && raw.requestTimeoutMs >= 1000) {
     out.requestTimeoutMs = raw.requestTimeoutMs;

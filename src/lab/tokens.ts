@@ -18,8 +18,14 @@ import type { WorkflowModel } from './workflow-model';
 export interface IFancyflowSettings {
   /** The kernel spec name of the fancyflow kernel. Default `fancyflow`. */
   kernelName: string;
-  /** Where the kernel keeps step outputs: `memory` or a folder path. Default `memory`. */
+  /** Where the kernel keeps step outputs: `memory`, a folder path or `s3://bucket/prefix`. Default `memory`. */
   defaultStore: string;
+  /**
+   * The queue step cells run on (`redis://host:port`, with workers started by `fancyflow worker`),
+   * `none` (in the kernel), or `''`: whatever the kernel was started with (`FANCYFLOW_QUEUE`, else
+   * in the kernel). Default `''`.
+   */
+  queue: string;
   /** Run a step cell as soon as it is inserted from the palette. Default false. */
   runOnInsert: boolean;
   /** Milliseconds a request to the kernel waits for its answer. Default 30 000. */

@@ -52,6 +52,11 @@ export const RequestSchema = z.discriminatedUnion('type', [
      * switch (it has stored nothing yet) does; `hello`'s `store` reply says what is in force.
      */
     store: z.string().min(1).max(MAX_PATH_LENGTH).optional(),
+    /**
+     * The queue the settings ask step cells to run on (`redis://host:port`), or `''` for none
+     * (in the kernel). Absent: the kernel keeps what it has (its `FANCYFLOW_QUEUE`).
+     */
+    queue: z.string().max(MAX_PATH_LENGTH).optional(),
   }),
   /** The registry: every step's descriptor. */
   z.object({ ...base, type: z.literal('list-steps') }),
@@ -77,6 +82,8 @@ export interface ResultMap {
     protocolVersion: number;
     kernelVersion: string;
     store: string;
+    /** The queue step cells run on (`''`: in the kernel). Absent from older kernels. */
+    queue?: string;
   };
   'list-steps': { steps: StepDescriptor[] };
   'get-workflow': WorkflowState;

@@ -4,12 +4,14 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { isS3Url } from '../../stores/s3-location';
 import { contextOf } from '../context';
 
 /** The options of `fancyflow kernel`. */
 export interface KernelCommandOptions {
   connectionFile: string;
   store?: string;
+  queue?: string;
 }
 
 /** Adds `fancyflow kernel` to the program. */
@@ -20,7 +22,11 @@ export function register(program: Command): void {
     .requiredOption('--connection-file <file>', 'the connection file Jupyter wrote')
     .option(
       '--store <dir>',
-      'keep cell values in a disk store at <dir> (default: $FANCYFLOW_STORE, else memory)',
+      'keep cell values in a disk store at <dir> or in S3 at s3://bucket/prefix (default: $FANCYFLOW_STORE, else memory)',
+    )
+    .option(
+      '--queue <url>',
+      'run step cells on the workers of this queue (redis://host:port) (default: $FANCYFLOW_QUEUE, else in the kernel)',
     )
     .action(async (options: KernelCommandOptions, command: Command) => {
       const context = contextOf(command);
@@ -30,7 +36,10 @@ export function register(program: Command): void {
       const storeDir = options.store ?? (io.env.FANCYFLOW_STORE || undefined);
       await runKernel({
         connectionFile: path.resolve(io.cwd, options.connectionFile),
-        ...(storeDir === undefined ? {} : { storeDir: path.resolve(io.cwd, storeDir) }),
+        ...(storeDir === undefined
+          ? {}
+          : { storeDir: isS3Url(storeDir) ? storeDir : path.resolve(io.cwd, storeDir) }),
+        ...(options.queue === undefined ? {} : { queue: options.queue }),
         onInterrupt: (listener) => io.onInterrupt(listener),
       });
       context.exitCode = 0;

@@ -6,6 +6,7 @@
  * code, as `jupyter nbconvert --execute` does.
  */
 import type { Command } from 'commander';
+import type { QueueRunOptions } from '../../engines/queue/queue-engine';
 import * as path from 'node:path';
 import {
   FancyflowError,
@@ -24,8 +25,15 @@ import { prepareWorkflow, readWorkflowFile, type WorkflowSource } from '../load-
 import { isNotebookValue, readNotebook, type NotebookFile } from '../notebook-file';
 import { executedNotebook, writeNotebookFile } from '../notebook-output';
 import { runNotebook } from '../notebook-run';
-import { loadPackageRoot, loadStepModules } from '../step-modules';
-import { MEMORY_STORE, flushStore, openStore } from '../open-store';
+import { findStepModule, loadPackageRoot, loadStepModules } from '../step-modules';
+import {
+  MEMORY_STORE,
+  closeStore,
+  flushStore,
+  isSharedStore,
+  openStore,
+  storeSpecOf,
+} from '../open-store';
 import { ExitCode, oneLine, reportError } from '../report-error';
 import { createRunProgress } from '../run-progress';
 import { formatFailures, formatRunSummary } from '../run-summary';
@@ -34,6 +42,10 @@ import { formatFailures, formatRunSummary } from '../run-summary';
 export interface RunCommandOptions {
   steps?: string[];
   store?: string;
+  /** Runs the steps on the workers of this queue (`redis://host:port`). */
+  queue?: string;
+  /** Queued runs: `row_wise` steps over more rows are split into parts of this many rows. */
+  partRows?: string;
   /** A notebook run writes the executed notebook here. */
   output?: string;
   json?: boolean;
@@ -105,6 +117,7 @@ async function runNotebookFile(
   let notebook: NotebookFile;
   let store: DatumStore;
   try {
+    if (options.queue !== undefined) checkQueueOptions(options);
     notebook = readNotebook(source.value);
     const opened = await openStore(options.store, io.cwd);
     store = opened.store;
@@ -131,6 +144,7 @@ async function runNotebookFile(
     result = await runNotebook(notebook, {
       file: source.path,
       store,
+      ...(options.queue === undefined ? {} : { queue: options.queue }),
       collect: options.output !== undefined,
       log: stderr,
       onInterrupt: (listener) => io.onInterrupt(listener),
@@ -152,6 +166,7 @@ async function runNotebookFile(
   } catch (e) {
     flushError = e ?? new Error('flush failed');
   }
+  closeStore(store);
   const report = withFingerprints(result.report, store);
   if (options.output !== undefined) {
     const target = path.resolve(io.cwd, options.output);
@@ -204,7 +219,9 @@ async function runDocument(
   const { io } = context;
   let store: DatumStore;
   let workflow: Workflow;
+  let partRows: number | undefined;
   try {
+    if (options.queue !== undefined) partRows = checkQueueOptions(options);
     const opened = await openStore(options.store, io.cwd);
     store = opened.store;
     for (const warning of opened.warnings) io.stderr.write(warning + '\n');
@@ -238,13 +255,31 @@ async function runDocument(
   const callStep = interruptibleStepCaller(cancel);
   let report: RunReport;
   try {
-    report = await new Orchestrator({ store, registry: defaultRegistry(), callStep }).run(
-      workflow,
-      {
-        signal: controller.signal,
-        ...(progress ? { onEvent: (event) => progress.onEvent(event) } : {}),
-      },
-    );
+    const runOptions = {
+      signal: controller.signal,
+      ...(progress ? { onEvent: (event: RunEvent) => progress.onEvent(event) } : {}),
+    };
+    if (options.queue !== undefined) {
+      report = await runOnQueue(options.queue, workflow, store, {
+        ...runOptions,
+        baseDir: path.dirname(source.path),
+        modules: (options.steps ?? []).map((spec) =>
+          findStepModule(spec, io.cwd, { option: '--steps' }),
+        ),
+        ...(partRows === undefined ? {} : { partRows }),
+      });
+    } else {
+      report = await new Orchestrator({ store, registry: defaultRegistry(), callStep }).run(
+        workflow,
+        runOptions,
+      );
+    }
+  } catch (e) {
+    progress?.close();
+    stopListening();
+    reportError(io.stderr, e, { file, debug: options.debug ?? false });
+    closeStore(store);
+    return ExitCode.INVALID_INPUT;
   } finally {
     progress?.close();
     stopListening();
@@ -256,6 +291,16 @@ async function runDocument(
     flushError = e ?? new Error('flush failed');
   }
 
+  if (options.queue !== undefined) {
+    // the workers wrote the outputs: read what they recorded
+    const completed = report.steps.filter((s) => s.status === 'completed').map((s) => s.stepId);
+    try {
+      if (completed.length > 0) await store.refresh?.(completed);
+    } catch (e) {
+      flushError ??= e;
+    }
+  }
+  closeStore(store);
   if (options.json) {
     io.stdout.write(JSON.stringify(withFingerprints(report, store), null, 2) + '\n');
   } else {
@@ -277,6 +322,46 @@ async function runDocument(
   return exitCodeOf(report);
 }
 
+/** The checks of `--queue` that need no connection; returns `--part-rows` as a number. */
+function checkQueueOptions(options: RunCommandOptions): number | undefined {
+  if (!isSharedStore(options.store)) {
+    throw new FancyflowError(
+      'QUEUE_UNAVAILABLE',
+      '--queue needs a store the workers share: --store <directory> (the same path on every machine) or --store s3://bucket/prefix',
+      { details: { option: '--store' } },
+    );
+  }
+  if (options.partRows === undefined) return undefined;
+  const n = Number(options.partRows);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new FancyflowError('INVALID_CONFIG', '--part-rows must be a whole number ≥ 0', {
+      details: { option: '--part-rows' },
+    });
+  }
+  return n;
+}
+
+/** Runs `workflow` on the queue's workers (loaded only when asked for: it brings a Redis client). */
+async function runOnQueue(
+  url: string,
+  workflow: Workflow,
+  store: DatumStore,
+  options: QueueRunOptions,
+): Promise<RunReport> {
+  const { QueueEngine } = await import('../../engines/queue/queue-engine');
+  const engine = await QueueEngine.connect({
+    url,
+    store,
+    storeSpec: storeSpecOf(store)!,
+    registry: defaultRegistry(),
+  });
+  try {
+    return await engine.run(workflow, options);
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Adds `run` to the program. */
 export function register(program: Command): void {
   program
@@ -291,8 +376,16 @@ export function register(program: Command): void {
     )
     .option(
       '--store <store>',
-      `where cells are kept: "${MEMORY_STORE}" or a directory`,
+      `where cells are kept: "${MEMORY_STORE}", a directory, or s3://bucket/prefix`,
       MEMORY_STORE,
+    )
+    .option(
+      '--queue <url>',
+      'run the steps on the workers of this queue (redis://host:port; start them with fancyflow worker); needs a shared --store',
+    )
+    .option(
+      '--part-rows <n>',
+      'with --queue: row_wise steps over more rows than this are split into jobs of about this many rows (default 131072; 0: never)',
     )
     .option(
       '-o, --output <notebook>',
@@ -316,7 +409,8 @@ Exit codes: 0 every step completed, 1 a step or cell failed, 2 invalid input, 13
 Examples:
   $ fancyflow run examples/cars.json
   $ fancyflow run analysis.ipynb --store .fancyflow-store --json
-  $ fancyflow run workflow.json --steps ./my-steps.js --json > report.json`,
+  $ fancyflow run workflow.json --steps ./my-steps.js --json > report.json
+  $ fancyflow run workflow.json --queue redis://127.0.0.1:6379 --store s3://bucket/runs`,
     )
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
       const context = contextOf(command);

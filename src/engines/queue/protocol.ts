@@ -1,0 +1,106 @@
+/**
+ * What the coordinator of a queued run (`fancyflow run --queue`, a kernel with a queue) and the
+ * workers (`fancyflow worker`) say to each other through Redis. Data never goes through Redis:
+ * jobs name cells of the shared store; only the workflow document (config, not data) and step
+ * reports do.
+ *
+ * - The run record `<prefix>:run:<runId>` (a JSON string, with an expiry): the workflow document,
+ *   the folder its modules are relative to, extra step modules, the store and the row_wise split.
+ * - One BullMQ job per step whose inputs are complete: `{ kind: 'step', runId, stepId }`, job id
+ *   `<runId>.<step index>`; a split `row_wise` step is `part` jobs (a row range each) and then
+ *   one `assemble` job. A job's return value is the step's report ({@link JobResult}).
+ * - Cancelling: the coordinator removes the run's waiting jobs, sets `<prefix>:run:<runId>:cancelled`
+ *   and publishes the run id on `<prefix>:cancel`; workers abort that run's running steps.
+ */
+import { z } from 'zod';
+import type { FancyCell } from '../../core/cell';
+import type { StepReport } from '../../core/orchestrator';
+
+/** The BullMQ key prefix and queue name of fancyflow's jobs. */
+export const QUEUE_PREFIX = 'fancyflow';
+export const QUEUE_NAME = 'steps';
+/** The pub/sub channel on which cancelled run ids are published. */
+export const CANCEL_CHANNEL = `${QUEUE_PREFIX}:cancel`;
+
+/** The Redis key of a run's record. */
+export function runKey(runId: string): string {
+  return `${QUEUE_PREFIX}:run:${runId}`;
+}
+
+/** The Redis key that marks a run cancelled. */
+export function cancelKey(runId: string): string {
+  return `${runKey(runId)}:cancelled`;
+}
+
+/** How long a run's record and marks live in Redis if its coordinator never cleans up (7 days). */
+export const RUN_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Stall detection (a worker that died mid-step): a worker holds a lock on its job for
+ * `lockMs`, renewed every `lockMs / 2`; every `stallCheckMs` the workers look for jobs whose lock
+ * expired and hand them to another worker, at most `maxStalled` times per job. A killed worker's
+ * step starts again elsewhere within about `lockMs + stallCheckMs`.
+ */
+export interface StallSettings {
+  lockMs: number;
+  stallCheckMs: number;
+  maxStalled: number;
+}
+
+/** The defaults: a killed worker's step is taken over within ~15 s. */
+export const DEFAULT_STALL: StallSettings = { lockMs: 10_000, stallCheckMs: 5_000, maxStalled: 5 };
+
+/** `row_wise` steps over more rows than this are split into parts of about this many rows. */
+export const DEFAULT_PART_ROWS = 131_072;
+
+export const RunRecordSchema = z.object({
+  v: z.literal(1),
+  /** The workflow document (`Workflow.toJSON()`). */
+  document: z.record(z.string(), z.unknown()),
+  /** The folder the document's `modules` are relative to (on the coordinator's machine). */
+  baseDir: z.string(),
+  /** More step modules (absolute paths or package names): the run's `--steps`. */
+  modules: z.array(z.string()),
+  /** The store, as `--store` names it: a folder or `s3://bucket/prefix`. */
+  store: z.string(),
+});
+
+/** A run's record in Redis. */
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** The data of a job. */
+export type JobData =
+  | { kind: 'step'; runId: string; stepId: string }
+  | { kind: 'part'; runId: string; stepId: string; part: number; start: number; end: number }
+  | { kind: 'assemble'; runId: string; stepId: string; parts: { start: number; end: number }[] };
+
+export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('step'), runId: z.string(), stepId: z.string() }),
+  z.object({
+    kind: z.literal('part'),
+    runId: z.string(),
+    stepId: z.string(),
+    part: z.number().int().nonnegative(),
+    start: z.number().int().nonnegative(),
+    end: z.number().int().nonnegative(),
+  }),
+  z.object({
+    kind: z.literal('assemble'),
+    runId: z.string(),
+    stepId: z.string(),
+    parts: z.array(
+      z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() }),
+    ),
+  }),
+]);
+
+/** What a job returns: the report of the step (or part) it ran, and the output cell. */
+export interface JobResult {
+  report: StepReport;
+  cell?: FancyCell;
+}
+
+/** The cell that holds part `part` of a split `row_wise` step's output, until it is assembled. */
+export function partCellId(stepId: string, part: number): string {
+  return `${stepId}~part-${part}`;
+}

@@ -1,0 +1,499 @@
+/**
+ * Running a workflow on the queue's workers: the coordinator side of `fancyflow run --queue` and of
+ * a kernel with a queue. Same inputs, outputs and events as `Orchestrator.run`: the same statuses
+ * (`pending`, `running`, `completed`, `failed`, `skipped`, `cancelled`), the same coded errors,
+ * one report in workflow order.
+ *
+ * A step is enqueued as soon as the steps its inputs come from have completed, so independent
+ * steps run at once on different workers; a step wired to one that did not complete is skipped,
+ * as locally. A `row_wise` step over more rows than `partRows` becomes one job per row range and an
+ * assembly job. Cancelling (the signal) removes the run's waiting jobs and tells the workers to
+ * abort its running steps.
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { FancyflowError, toFancyflowError, type SerializedError } from '../../core/errors';
+import {
+  cancelledError,
+  dependencyError,
+  type RunEvent,
+  type RunOptions,
+  type RunReport,
+  type RunStatus,
+  type StepReport,
+} from '../../core/orchestrator';
+import type { FunctionRegistry } from '../../core/registry';
+import type { DatumStore } from '../../core/store';
+import type { Workflow } from '../../core/workflow';
+import { stepLabel, stepName, type WorkflowStep } from '../../core/workflow-step';
+import {
+  CANCEL_CHANNEL,
+  cancelKey,
+  DEFAULT_PART_ROWS,
+  QUEUE_NAME,
+  QUEUE_PREFIX,
+  RUN_TTL_SECONDS,
+  runKey,
+  type JobData,
+  type JobResult,
+  type RunRecord,
+} from './protocol';
+import { redisOptions, safeRedisUrl } from './redis-url';
+
+/** Options of {@link QueueEngine.connect}. */
+export interface QueueEngineOptions {
+  /** `redis://host:port[/db]` */
+  url: string;
+  /** The shared store the workers use (the coordinator reads row counts and outputs from it). */
+  store: DatumStore;
+  /** The store as workers open it: a folder, or `s3://bucket/prefix`. */
+  storeSpec: string;
+  /** Where steps are looked up (row_wise steps are split). */
+  registry: FunctionRegistry;
+  /** How long to wait for Redis at connect. Default 5,000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** Options of a queued run: those of a local run, and what the workers need to load the steps. */
+export interface QueueRunOptions extends RunOptions {
+  /** The folder the document's `modules` are relative to. */
+  baseDir: string;
+  /** More step modules for the workers (absolute paths or package names). Default none. */
+  modules?: readonly string[];
+  /** `row_wise` steps over more rows are split into parts of this many rows; 0 never splits.
+   * Default {@link DEFAULT_PART_ROWS}. */
+  partRows?: number;
+}
+
+/** How often jobs still in flight are looked up directly, should an event have been missed. */
+const RECONCILE_MS = 1_000;
+
+let runCounter = 0;
+
+interface Inflight {
+  index: number;
+  kind: JobData['kind'];
+  part?: number;
+}
+
+/** The split of one row_wise step across part jobs. */
+interface Split {
+  parts: { start: number; end: number }[];
+  done: number;
+  failed: boolean;
+}
+
+/**
+ * The coordinator of queued runs. One per process; runs may overlap.
+ *
+ * @example
+ * const engine = await QueueEngine.connect({ url: 'redis://127.0.0.1:6379', store, storeSpec: 's3://b/p', registry });
+ * const report = await engine.run(workflow, { baseDir: process.cwd(), onEvent: console.log });
+ * await engine.close();
+ */
+export class QueueEngine {
+  private readonly handlers = new Map<
+    string,
+    (event: 'active' | 'completed' | 'failed', value: unknown) => void
+  >();
+  private reconcileTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly options: QueueEngineOptions,
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly client: Redis,
+  ) {
+    events.on('active', ({ jobId }) => this.handlers.get(jobId)?.('active', undefined));
+    events.on('completed', ({ jobId, returnvalue }) =>
+      this.handlers.get(jobId)?.('completed', returnvalue),
+    );
+    events.on('failed', ({ jobId, failedReason }) =>
+      this.handlers.get(jobId)?.('failed', failedReason),
+    );
+  }
+
+  /** Connects to the queue; QUEUE_UNAVAILABLE naming the URL when Redis does not answer in time. */
+  static async connect(options: QueueEngineOptions): Promise<QueueEngine> {
+    const connection = redisOptions(options.url);
+    const safe = safeRedisUrl(options.url);
+    const client = new Redis({
+      ...connection,
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      retryStrategy: (times) => (times > 2 ? null : 200),
+    });
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (e) {
+      client.disconnect();
+      throw new FancyflowError(
+        'QUEUE_UNAVAILABLE',
+        `Cannot reach the queue ${safe}: ${e instanceof Error ? e.message : String(e)}`,
+        { details: { url: safe }, cause: e },
+      );
+    }
+    // events from the stream's current end on: none of this process's jobs is missed
+    const eventsKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:events`;
+    const last = await client.xrevrange(eventsKey, '+', '-', 'COUNT', 1);
+    const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection,
+      prefix: QUEUE_PREFIX,
+      lastEventId: last[0]?.[0] ?? '0-0',
+    });
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    return new QueueEngine(options, queue, events, client);
+  }
+
+  /** Closes the connections (runs in progress are left to their workers). */
+  async close(): Promise<void> {
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await this.client.quit().catch(() => undefined);
+  }
+
+  /**
+   * Runs the workflow (or the part `options` selects) on the workers. Never throws for a step:
+   * every problem becomes a step's status, as in `Orchestrator.run`. Throws QUEUE_UNAVAILABLE when
+   * the run cannot be started.
+   */
+  async run(workflow: Workflow, options: QueueRunOptions): Promise<RunReport> {
+    const selected = selectSteps(workflow, options);
+    const runId = `run-${Date.now().toString(36)}-${process.pid.toString(36)}-${++runCounter}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    const listeners = options.onEvent;
+    const emit = (event: RunEvent) => listeners?.(event);
+    const reports: StepReport[] = selected.map((s) => ({
+      stepId: s.id,
+      slug: s.slug,
+      name: stepName(s, workflow.indexOf(s.id) + 1),
+      status: 'pending',
+    }));
+    emit({ type: 'run-started', runId, stepIds: reports.map((r) => r.stepId), at: Date.now() });
+    for (const report of reports) emit({ type: 'step-status', runId, at: Date.now(), ...report });
+
+    const record: RunRecord = {
+      v: 1,
+      document: workflow.toJSON() as unknown as Record<string, unknown>,
+      baseDir: options.baseDir,
+      modules: [...(options.modules ?? [])],
+      store: this.options.storeSpec,
+    };
+    try {
+      await this.client.set(runKey(runId), JSON.stringify(record), 'EX', RUN_TTL_SECONDS);
+    } catch (e) {
+      throw new FancyflowError(
+        'QUEUE_UNAVAILABLE',
+        `Cannot start a run on the queue ${safeRedisUrl(this.options.url)}: ${String(e)}`,
+        { details: { url: safeRedisUrl(this.options.url) }, cause: e },
+      );
+    }
+
+    const partRows = options.partRows ?? DEFAULT_PART_ROWS;
+    const producedBy = new Map<string, number>(selected.map((s, i) => [s.id, i]));
+    const unavailable = new Set<string>(options.unavailable);
+    const pending = new Set<number>(selected.map((_, i) => i));
+    const inflight = new Map<string, Inflight>();
+    const splits = new Map<number, Split>();
+    const signal = options.signal;
+    let finished = false;
+    let resolveRun!: (report: RunReport) => void;
+    const done = new Promise<RunReport>((resolve) => (resolveRun = resolve));
+    let chain: Promise<void> = Promise.resolve();
+
+    const finish = (index: number, status: StepReport['status'], error?: SerializedError) => {
+      const report = reports[index]!;
+      report.status = status;
+      if (error) report.error = error;
+      if (status !== 'completed') unavailable.add(report.stepId);
+      emit({ type: 'step-status', runId, at: Date.now(), ...report });
+    };
+
+    const end = () => {
+      if (finished) return;
+      finished = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+      const status: RunStatus = signal?.aborted
+        ? 'cancelled'
+        : reports.every((r) => r.status === 'completed')
+          ? 'completed'
+          : 'failed';
+      const durationMs = performance.now() - started;
+      void this.client.del(runKey(runId)).catch(() => undefined);
+      emit({ type: 'run-finished', runId, status, at: Date.now(), durationMs });
+      resolveRun({ runId, status, startedAt, durationMs, steps: reports });
+    };
+
+    const stepError = (index: number, e: unknown): SerializedError => {
+      const step = selected[index]!;
+      const error = toFancyflowError(e, 'WORKER_FAILED');
+      const serialized = (
+        error.code === 'WORKER_FAILED' && !error.message.startsWith('Step ')
+          ? new FancyflowError(
+              'WORKER_FAILED',
+              `Step ${stepLabel(step, workflow.indexOf(step.id) + 1)} could not be run by a worker: ${error.message}`,
+              { details: { stepId: step.id }, cause: e },
+            )
+          : error
+      ).toJSON();
+      delete serialized.stack;
+      return serialized;
+    };
+
+    const running = (index: number) => {
+      const report = reports[index]!;
+      if (report.status !== 'pending') return;
+      report.status = 'running';
+      report.startedAt = Date.now();
+      emit({ type: 'step-status', runId, at: report.startedAt, ...report });
+    };
+
+    const apply = (index: number, result: JobResult, kind: JobData['kind']) => {
+      const report = reports[index]!;
+      const got = result.report;
+      if (report.startedAt === undefined && got.startedAt !== undefined)
+        report.startedAt = got.startedAt;
+      report.durationMs =
+        kind === 'assemble' && report.startedAt !== undefined
+          ? Date.now() - report.startedAt
+          : got.durationMs;
+      if (got.status === 'completed') {
+        report.outputCellId = report.stepId;
+        if (got.summary) report.summary = got.summary;
+        else if (result.cell) report.summary = result.cell.summary;
+        finish(index, 'completed');
+      } else {
+        const status = got.status === 'cancelled' ? 'cancelled' : 'failed';
+        finish(index, status, got.error ?? stepError(index, 'no report'));
+      }
+    };
+
+    const onJob = (jobId: string, entry: Inflight) => {
+      inflight.set(jobId, entry);
+      this.handlers.set(jobId, (event, value) => {
+        if (finished || !inflight.has(jobId)) return;
+        if (event === 'active') return running(entry.index);
+        inflight.delete(jobId);
+        this.handlers.delete(jobId);
+        const result =
+          event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
+        chain = chain.then(() => settle(entry, result)).catch(() => undefined);
+      });
+    };
+
+    const settle = async (entry: Inflight, outcome: JobResult | { error: string }) => {
+      if (finished) return;
+      const index = entry.index;
+      if ('error' in outcome) {
+        const split = splits.get(index);
+        if (split) split.failed = true;
+        if (reports[index]!.status === 'pending' || reports[index]!.status === 'running') {
+          finish(index, 'failed', stepError(index, outcome.error));
+        }
+      } else if (entry.kind === 'part') {
+        const split = splits.get(index)!;
+        if (!split.failed) {
+          split.done++;
+          if (outcome.report.status !== 'completed') {
+            split.failed = true;
+            apply(index, outcome, 'part');
+          } else if (split.done === split.parts.length) {
+            await this.add(runId, [
+              { kind: 'assemble', runId, stepId: selected[index]!.id, parts: split.parts },
+            ]).then(([jobId]) => onJob(jobId!, { index, kind: 'assemble' }));
+          }
+        }
+      } else {
+        apply(index, outcome, entry.kind);
+      }
+      await schedule();
+    };
+
+    /** Enqueues every pending step whose inputs are complete; skips those that cannot run. */
+    const schedule = async () => {
+      if (finished) return;
+      for (const index of [...pending]) {
+        const step = selected[index]!;
+        const blocked = firstBlocked(step, unavailable);
+        if (blocked) {
+          pending.delete(index);
+          const error = dependencyError(step, workflow, blocked[0], blocked[1]).toJSON();
+          delete error.stack;
+          finish(index, 'skipped', error);
+          continue;
+        }
+        const ready = Object.values(step.wiring).every((cellId) => {
+          const producer = producedBy.get(cellId);
+          return producer === undefined || reports[producer]!.status === 'completed';
+        });
+        if (!ready) continue;
+        pending.delete(index);
+        try {
+          await this.enqueue(runId, step, index, partRows, splits, onJob);
+        } catch (e) {
+          finish(index, 'failed', stepError(index, e));
+        }
+      }
+      if (pending.size === 0 && inflight.size === 0) end();
+    };
+
+    const onAbort = () => {
+      chain = chain.then(async () => {
+        if (finished) return;
+        await this.client
+          .multi()
+          .set(cancelKey(runId), '1', 'EX', RUN_TTL_SECONDS)
+          .publish(CANCEL_CHANNEL, runId)
+          .exec()
+          .catch(() => undefined);
+        // waiting jobs go; a running one is aborted by its worker
+        await Promise.all([...inflight.keys()].map((id) => this.queue.remove(id).catch(() => 0)));
+        for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+        inflight.clear();
+        pending.clear();
+        reports.forEach((report, index) => {
+          if (report.status !== 'pending' && report.status !== 'running') return;
+          const error = cancelledError(selected[index]!, workflow).toJSON();
+          delete error.stack;
+          finish(index, 'cancelled', error);
+        });
+        end();
+      });
+    };
+    if (signal?.aborted) onAbort();
+    else {
+      signal?.addEventListener('abort', onAbort, { once: true });
+      chain = chain.then(schedule);
+    }
+    this.startReconciling();
+    return done;
+  }
+
+  private async enqueue(
+    runId: string,
+    step: WorkflowStep,
+    index: number,
+    partRows: number,
+    splits: Map<number, Split>,
+    onJob: (jobId: string, entry: Inflight) => void,
+  ): Promise<void> {
+    const def = this.options.registry.get(step.slug)?.definition;
+    if (def?.execution === 'row_wise' && partRows > 0) {
+      const inputId = step.wiring[Object.keys(def.inputs)[0]!];
+      const store = this.options.store;
+      if (inputId !== undefined) {
+        await store.refresh?.([inputId]);
+        const rows = store.cell(inputId)?.summary.shape?.[0] ?? 0;
+        if (rows > partRows) {
+          const count = Math.ceil(rows / partRows);
+          const size = Math.ceil(rows / count);
+          const parts = Array.from({ length: count }, (_, i) => ({
+            start: i * size,
+            end: Math.min(rows, (i + 1) * size),
+          }));
+          splits.set(index, { parts, done: 0, failed: false });
+          const ids = await this.add(
+            runId,
+            parts.map((p, part) => ({ kind: 'part', runId, stepId: step.id, part, ...p })),
+          );
+          ids.forEach((jobId, part) => onJob(jobId, { index, kind: 'part', part }));
+          return;
+        }
+      }
+    }
+    const [jobId] = await this.add(runId, [{ kind: 'step', runId, stepId: step.id }]);
+    onJob(jobId!, { index, kind: 'step' });
+  }
+
+  private async add(runId: string, jobs: JobData[]): Promise<string[]> {
+    const options = (data: JobData) => ({
+      jobId: jobIdOf(runId, data),
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+    });
+    if (jobs.length === 1) {
+      // one script call; addBulk wraps even one job in a transaction
+      const data = jobs[0]!;
+      return [(await this.queue.add(data.kind, data, options(data))).id!];
+    }
+    const added = await this.queue.addBulk(
+      jobs.map((data) => ({ name: data.kind, data, opts: options(data) })),
+    );
+    return added.map((job) => job.id!);
+  }
+
+  /** Looks up jobs in flight now and then: a finished job whose event was missed still counts. */
+  private startReconciling(): void {
+    if (this.reconcileTimer) return;
+    this.reconcileTimer = setInterval(() => {
+      if (this.handlers.size === 0) return;
+      for (const jobId of [...this.handlers.keys()].slice(0, 100)) {
+        void Job.fromId(this.queue, jobId).then(
+          (job) => {
+            const handler = this.handlers.get(jobId);
+            if (!handler) return;
+            if (!job) return handler('failed', 'the job is no longer in the queue');
+            if (job.finishedOn === undefined) return;
+            if (job.failedReason) handler('failed', job.failedReason);
+            else handler('completed', job.returnvalue);
+          },
+          () => undefined,
+        );
+      }
+    }, RECONCILE_MS);
+    this.reconcileTimer.unref();
+  }
+}
+
+function jobIdOf(runId: string, data: JobData): string {
+  const step = encodeURIComponent(data.stepId).replace(/[:.]/g, (c) => `%${c.charCodeAt(0)}`);
+  switch (data.kind) {
+    case 'step':
+      return `${runId}.${step}`;
+    case 'part':
+      return `${runId}.${step}.p${data.part}`;
+    case 'assemble':
+      return `${runId}.${step}.a`;
+  }
+}
+
+function parseResult(value: unknown): JobResult | { error: string } {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (typeof parsed === 'object' && parsed !== null && 'report' in parsed) {
+    return parsed as JobResult;
+  }
+  return { error: 'a worker returned no step report' };
+}
+
+function selectSteps(workflow: Workflow, options: RunOptions): readonly WorkflowStep[] {
+  if (options.only !== undefined) {
+    const s = workflow.get(options.only);
+    if (!s) throw unknownStepId(options.only);
+    return [s];
+  }
+  if (options.from !== undefined) {
+    const at = workflow.indexOf(options.from);
+    if (at < 0) throw unknownStepId(options.from);
+    return workflow.steps.slice(at);
+  }
+  return workflow.steps;
+}
+
+function unknownStepId(id: string): FancyflowError {
+  return new FancyflowError('UNKNOWN_STEP_ID', `The workflow has no step "${id}"`, {
+    details: { stepId: id },
+  });
+}
+
+function firstBlocked(step: WorkflowStep, unavailable: Set<string>): [string, string] | undefined {
+  for (const argument in step.wiring) {
+    const cellId = step.wiring[argument]!;
+    if (unavailable.has(cellId)) return [argument, cellId];
+  }
+  return undefined;
+}
