@@ -20,7 +20,7 @@ import {
   type SerializedError,
 } from '../core/errors';
 import { MemoryDatumStore } from '../core/memory-store';
-import { Orchestrator, type RunEvent, type StepReport } from '../core/orchestrator';
+import { Orchestrator, toStepReport, type RunEvent, type StepReport } from '../core/orchestrator';
 import { defaultRegistry, type FunctionRegistry } from '../core/registry';
 import type { DatumStore } from '../core/store';
 import { tableAdapterFor, type Row } from '../core/table';
@@ -28,6 +28,7 @@ import { Workflow } from '../core/workflow';
 import {
   createWorkflowStep,
   isWorkflowStep,
+  parsedConfigOf,
   serializeStep,
   stepLabel,
   stepName,
@@ -149,13 +150,7 @@ export class NotebookSession implements NotebookCellsHost {
   }
 
   private recordRunEvent(event: RunEvent): void {
-    if (event.type === 'step-status') {
-      const report: StepReport = { ...event };
-      delete (report as Partial<typeof event>).type;
-      delete (report as Partial<typeof event>).runId;
-      delete (report as Partial<typeof event>).at;
-      this.statuses.set(event.stepId, report);
-    }
+    if (event.type === 'step-status') this.statuses.set(event.stepId, toStepReport(event));
     for (const listener of this.runListeners) listener(event);
   }
 
@@ -297,7 +292,7 @@ export class NotebookSession implements NotebookCellsHost {
         this.aliases.get(ref) ??
         (this.store.has(ref) || this.workflow.get(ref) ? ref : (this.names.get(ref) ?? ref));
     }
-    return createWorkflowStep({ ...serialized, id: cellId, wiring });
+    return createWorkflowStep({ ...serialized, id: cellId, wiring }, parsedConfigOf(step));
   }
 
   /**
