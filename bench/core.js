@@ -1,13 +1,34 @@
 #!/usr/bin/env node
 /**
- * Orchestrator overhead per step: chains of N trivial validated steps, beside a direct loop that
- * does the same zod validation (input and output) and the same function call, in the same run.
- * Targets (issue 2): at most 3x the direct validated call; per-step cost at N = 1,000 at most 1.5x
- * the cost at N = 10.
+ * Orchestrator overhead per step: chains of N trivial validated steps run by `Orchestrator.run`
+ * against a MemoryDatumStore, without and with an event listener (what the CLI and the kernel
+ * pass), beside the floor: a bare loop doing the same zod checks (input and output) and the same
+ * function call. Also the run plus reading its whole report (JSON.stringify: every step's report
+ * is made when first read), and a long-lived Orchestrator's memory as it runs ever new step ids.
+ *
+ * Method (see bench/README.md): every variant once per round, the order rotating, rounds
+ * interleaved so load on the machine hits every variant alike; a forced gc before each sample
+ * (run with --expose-gc) while one small completed run of every variant stays alive for the whole
+ * process (without it V8 drops the optimized code of classes with no live object on that gc, and
+ * the next sample runs 3-10x slower). A sample is 10,000 steps: one run of N = 10,000, or 1,000
+ * runs of N = 10 one after the other (so the few microseconds a gc leaves behind in cold caches
+ * do not dominate small N). Workflows and stores are built before the gc, outside the timed part:
+ * the timed part is `await orchestrator.run(workflow)` alone.
+ *
+ * Targets (issue 11): <= 0.3 us per step at N = 1,000 and 10,000; N = 10,000 / N = 10 <= 1.2x;
+ * with a listener <= 2x the plain run; bounded memory for a long-lived Orchestrator.
+ *
+ * Run after `npm run build`: node --expose-gc bench/core.js   (BENCH_QUICK=1: fewer rounds)
  */
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
 const { z } = require('zod');
-const ff = require('../dist');
+const ff = require(process.env.BENCH_DIST || '../dist');
+
+const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
+if (!gc) console.warn('warning: run with --expose-gc for steady figures');
+const QUICK = process.env.BENCH_QUICK === '1';
 
 const Payload = z.object({ value: z.number(), label: z.string(), tags: z.array(z.string()) });
 const registry = new ff.FunctionRegistry();
@@ -17,82 +38,228 @@ const inc = ff.step({ slug: 'bench_inc', inputs: { x: Payload }, output: Payload
 });
 const seed = { value: 0, label: 'start', tags: ['a', 'b'] };
 
-function median(xs) {
+function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
+// ---- the floor: the same zod checks and call in a bare loop ------------------------------------
 function direct(n) {
   let x = seed;
-  const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     if (!Payload.safeParse(x).success) throw new Error('input');
     const y = fn({ x });
     if (!Payload.safeParse(y).success) throw new Error('output');
     x = y;
   }
-  const dt = performance.now() - t0;
   if (x.value !== n) throw new Error('wrong result');
-  return dt;
+  return x;
 }
 
-function buildChain(n, store) {
+// ---- the Orchestrator ------------------------------------------------------------------------
+function buildChain(n, store, prefix = 's') {
   const wf = new ff.Workflow({ known: (id) => store.has(id) });
   let previous = 'seed';
   for (let i = 0; i < n; i++) {
-    const s = inc({ x: previous }, {}, { id: `s${i}` });
+    const s = inc({ x: previous }, {}, { id: `${prefix}${i}` });
     wf.add(s);
     previous = s.id;
   }
   return wf;
 }
 
-async function orchestrated(n) {
+/** A store, a workflow and an Orchestrator ready to run (built outside the timed part). */
+function prepare(n, listener) {
   const store = new ff.MemoryDatumStore();
   store.persist(seed, { cellId: 'seed' });
-  const wf = buildChain(n, store);
+  const workflow = buildChain(n, store);
   const orchestrator = new ff.Orchestrator({ store, registry });
-  const t0 = performance.now();
-  const report = await orchestrator.run(wf);
-  const dt = performance.now() - t0;
-  if (report.status !== 'completed' || store.resolve(`s${n - 1}`).value !== n) {
+  const options = listener ? { onEvent: listener } : {};
+  return { n, store, workflow, orchestrator, options };
+}
+
+async function run(prepared) {
+  const report = await prepared.orchestrator.run(prepared.workflow, prepared.options);
+  return report;
+}
+
+function check(prepared, report) {
+  const n = prepared.n;
+  if (report.status !== 'completed' || prepared.store.resolve(`s${n - 1}`).value !== n) {
     throw new Error('run failed');
   }
-  return dt;
+}
+
+/**
+ * A listener that looks at every event, as a progress display does (status, and the name of a
+ * step that starts), and keeps nothing unless told to.
+ */
+function countingListener(keep) {
+  const seen = { events: 0, completed: 0, kept: [] };
+  const listener = (event) => {
+    seen.events++;
+    if (event.type !== 'step-status') return;
+    if (event.status === 'completed') seen.completed++;
+    else if (event.status === 'running' && event.name === '') throw new Error('no name');
+    if (keep) seen.kept.push(event);
+  };
+  listener.seen = seen;
+  return listener;
+}
+
+/** Steps per sample: small N runs many workflows per sample, so a sample is never a few us. */
+const STEPS_PER_SAMPLE = 10000;
+
+async function sample(kind, n) {
+  const runs = Math.max(1, Math.round(STEPS_PER_SAMPLE / n));
+  if (kind === 'direct') {
+    gc?.();
+    const t0 = performance.now();
+    for (let r = 0; r < runs; r++) direct(n);
+    return (performance.now() - t0) / runs;
+  }
+  const listeners = [];
+  const prepared = [];
+  for (let r = 0; r < runs; r++) {
+    const listener = kind === 'listener' ? countingListener(false) : undefined;
+    if (listener) listeners.push(listener);
+    prepared.push(prepare(n, listener));
+  }
+  const reports = new Array(runs);
+  gc?.();
+  const t0 = performance.now();
+  if (kind === 'report') {
+    // the whole report read: every step's report made and serialised
+    for (let r = 0; r < runs; r++) reports[r] = JSON.stringify(await run(prepared[r]));
+  } else {
+    for (let r = 0; r < runs; r++) reports[r] = await run(prepared[r]);
+  }
+  const dt = performance.now() - t0;
+  if (kind === 'report') {
+    for (let r = 0; r < runs; r++) reports[r] = JSON.parse(reports[r]);
+    if (reports[0].steps.length !== n || !reports[0].steps[n - 1].summary)
+      throw new Error('report');
+  }
+  for (let r = 0; r < runs; r++) check(prepared[r], reports[r]);
+  for (const listener of listeners) if (listener.seen.completed !== n) throw new Error('events');
+  return dt / runs;
+}
+
+// ---- one small completed run of each variant, alive for the whole process ---------------------
+const keepAlive = [];
+
+async function smallRuns() {
+  keepAlive.push(direct(10));
+  // with a listener that keeps the events of its run (as a UI keeps the last state it showed)
+  for (const listener of [undefined, countingListener(true)]) {
+    const prepared = prepare(10, listener);
+    const report = await run(prepared);
+    check(prepared, report);
+    keepAlive.push(prepared, report, JSON.stringify(report));
+  }
+}
+
+// ---- a long-lived Orchestrator ------------------------------------------------------------------
+async function longLived() {
+  const store = new ff.MemoryDatumStore();
+  store.persist(seed, { cellId: 'seed' });
+  const orchestrator = new ff.Orchestrator({ store, registry });
+  const heap = () => {
+    gc?.();
+    gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const runs = QUICK ? 10 : 40;
+  const perRun = 1000;
+  const points = [];
+  let before;
+  for (let r = 0; r < runs; r++) {
+    // fresh step ids every run; the store forgets the outputs so that only the Orchestrator's
+    // own memory is left (what a kernel that runs ever new cells keeps)
+    const workflow = buildChain(perRun, store, `r${r}-`);
+    await orchestrator.run(workflow);
+    for (let i = 0; i < perRun; i++) store.delete(`r${r}-${i}`);
+    if (r === 1) before = heap();
+    if (r >= 1 && (r + 1) % 10 === 0) points.push({ ids: (r + 1) * perRun, heap: heap() });
+  }
+  const after = heap();
+  const ids = (runs - 2) * perRun;
+  return { before, after, ids, points, perId: (after - before) / ids, keep: orchestrator };
+}
+
+function loadLine() {
+  let psi = 'unknown';
+  try {
+    psi = fs
+      .readFileSync('/proc/pressure/cpu', 'utf8')
+      .split('\n')[0]
+      .replace(/^some /, '');
+  } catch {
+    // not Linux
+  }
+  return `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on ${os.cpus().length} cores; CPU pressure (some) ${psi}`;
 }
 
 async function main() {
+  console.log(`before: ${loadLine()}`);
+  await smallRuns();
+  const kinds = ['direct', 'plain', 'listener', 'report'];
+  // warm-up: every path hot before the first sample
+  for (let i = 0; i < 5; i++) for (const k of kinds) await sample(k, 1000);
   const sizes = [10, 100, 1000, 10000];
-  // warm up both paths so the JIT has seen them
-  for (let i = 0; i < 20; i++) {
-    direct(1000);
-    await orchestrated(1000);
-  }
   const rows = [];
   for (const n of sizes) {
-    const reps = Math.max(5, Math.min(200, Math.round(20000 / n)));
-    const d = [];
-    const o = [];
+    const reps = QUICK ? 7 : 21;
+    const times = { direct: [], plain: [], listener: [], report: [] };
     for (let r = 0; r < reps; r++) {
-      d.push(direct(n));
-      o.push(await orchestrated(n));
+      for (let i = 0; i < kinds.length; i++) {
+        const kind = kinds[(i + r) % kinds.length];
+        times[kind].push(await sample(kind, n));
+      }
     }
-    const dStep = (median(d) / n) * 1000;
-    const oStep = (median(o) / n) * 1000;
-    rows.push({ n, reps, dStep, oStep, ratio: oStep / dStep });
+    const perStep = (kind, q) => (quantile(times[kind], q) / n) * 1000; // per-run ms -> us/step
+    rows.push({
+      n,
+      reps,
+      direct: perStep('direct', 0.5),
+      plain: perStep('plain', 0.5),
+      plainLow: perStep('plain', 0.25),
+      plainHigh: perStep('plain', 0.75),
+      listener: perStep('listener', 0.5),
+      listenerLow: perStep('listener', 0.25),
+      listenerHigh: perStep('listener', 0.75),
+      report: perStep('report', 0.5),
+    });
   }
-  console.log('Orchestrator overhead per step (median, microseconds per step)');
-  console.log('     N   reps   direct validated   orchestrated   ratio (target <= 3x)');
+  console.log(
+    'Orchestrator overhead per trivial validated step (microseconds per step; median, [p25-p75])',
+  );
+  console.log(
+    `${'N'.padStart(6)} ${'reps'.padStart(5)} ${'bare loop'.padStart(10)} ${'run'.padStart(20)} ${'run + listener'.padStart(20)} ${'listener/run'.padStart(13)} ${'run/bare'.padStart(9)} ${'run + JSON report'.padStart(18)}`,
+  );
+  const f = (x) => x.toFixed(3);
   for (const r of rows) {
     console.log(
-      `${String(r.n).padStart(6)} ${String(r.reps).padStart(6)} ${r.dStep.toFixed(2).padStart(18)} ${r.oStep
-        .toFixed(2)
-        .padStart(14)} ${r.ratio.toFixed(2).padStart(7)}x`,
+      `${String(r.n).padStart(6)} ${String(r.reps).padStart(5)} ${f(r.direct).padStart(10)} ${`${f(r.plain)} [${f(r.plainLow)}-${f(r.plainHigh)}]`.padStart(20)} ${`${f(r.listener)} [${f(r.listenerLow)}-${f(r.listenerHigh)}]`.padStart(20)} ${`${(r.listener / r.plain).toFixed(2)}x`.padStart(13)} ${`${(r.plain / r.direct).toFixed(1)}x`.padStart(9)} ${f(r.report).padStart(18)}`,
     );
   }
-  const at10 = rows.find((r) => r.n === 10).oStep;
-  const at1000 = rows.find((r) => r.n === 1000).oStep;
-  console.log(`per-step cost at N=1,000 / N=10: ${(at1000 / at10).toFixed(2)}x (target <= 1.5x)`);
+  const at = (n) => rows.find((r) => r.n === n);
+  console.log(
+    `flatness: run per step at N=10,000 / N=10 = ${(at(10000).plain / at(10).plain).toFixed(2)}x (target <= 1.2x); with listener ${(at(10000).listener / at(10).listener).toFixed(2)}x`,
+  );
+  console.log(
+    `targets: run <= 0.3 us per step at N=1,000 (${f(at(1000).plain)}) and N=10,000 (${f(at(10000).plain)}); listener <= 2x the run`,
+  );
+  const mem = await longLived();
+  console.log(
+    `long-lived Orchestrator, ${mem.ids.toLocaleString('en')} fresh step ids run (1,000 per run, outputs deleted from the store): heap ${(mem.before / 1e6).toFixed(1)} MB -> ${(mem.after / 1e6).toFixed(1)} MB, ${mem.perId.toFixed(0)} B per step id (` +
+      mem.points.map((p) => `${p.ids / 1000}k ids: ${(p.heap / 1e6).toFixed(1)} MB`).join(', ') +
+      ')',
+  );
+  console.log(`after: ${loadLine()}; ${keepAlive.length} small runs kept alive`);
 }
 
 main().catch((e) => {

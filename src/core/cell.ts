@@ -32,8 +32,9 @@ export interface Provenance {
 }
 
 /**
- * What the store knows about one datum. JSON-safe. Cells made by stores compute `summary` and
- * `fingerprint` on first read: copy them with `JSON.stringify` or `cellSnapshot`, not object spread.
+ * What the store knows about one datum. JSON-safe. Cells made by stores may compute fields on first
+ * read (the memory store's: everything but `id`, `producedBy` and `name`): copy them with
+ * `JSON.stringify` or `cellSnapshot`, not object spread.
  */
 export interface FancyCell {
   /** The cell id (in a notebook: the JupyterLab cell id; in a workflow: the producing step's id). */
@@ -184,60 +185,96 @@ export function describeValue(value: unknown): ValueDescription {
 let lastMs = -1;
 let lastIso = '';
 
-/** The current time as ISO 8601 (formatted once per millisecond: stores stamp many cells a ms). */
-export function nowIso(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+/** `ms` (epoch milliseconds) as ISO 8601, formatted once per millisecond (cells come many a ms). */
+export function isoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  if (whole !== lastMs) {
+    lastMs = whole;
+    lastIso = new Date(whole).toISOString();
   }
   return lastIso;
+}
+
+/** The current time as ISO 8601 (formatted once per millisecond: stores stamp many cells a ms). */
+export function nowIso(): string {
+  return isoTime(Date.now());
 }
 
 /** What a store knows when it registers a cell. */
 export interface CellInit {
   id: string;
-  uri: string;
+  /** Default: `memory://<id>` (made when first read). */
+  uri?: string;
   producedBy?: Provenance;
   name?: string;
+  /** ISO 8601. Default: `at` as ISO 8601. */
   createdAt?: string;
+  /** When the value was registered, in epoch milliseconds. Default: now. */
+  at?: number;
+}
+
+/** What a StoredCell computes when first asked. */
+interface LazyFields {
+  uri?: string;
+  classification?: Classification;
+  summary?: CellSummary;
+  fingerprint?: string;
 }
 
 /**
- * A FancyCell whose `summary` and `fingerprint` are computed on first read and then kept, so the
- * Orchestrator's hot path never serialises or hashes a value nobody looks at. Those two fields are
- * getters on the prototype: copy a cell with `JSON.stringify` or {@link cellSnapshot}, not with
- * object spread.
+ * A FancyCell that keeps its value and computes its uri (when none was given), kind, summary and
+ * fingerprint on first read (and then keeps them), so a store that registers a cell per step (the
+ * memory store, under the Orchestrator's hot path) never classifies, serialises or hashes a value
+ * nobody looks at. It holds as little as it can (it lives as long as its datum): the lazily
+ * computed fields share one object, made on first read. Those fields are getters on the
+ * prototype: copy a cell with `JSON.stringify` or {@link cellSnapshot}, not with object spread.
+ * Every instance has one shape from its constructor on.
  */
 class StoredCell implements FancyCell {
   readonly id: string;
-  readonly uri: string;
-  readonly kind: CellKind;
   readonly createdAt: string;
   producedBy?: Provenance;
   name?: string;
   readonly #value: unknown;
-  readonly #classification: Classification;
-  #summary: CellSummary | undefined;
-  #fingerprint: string | undefined;
+  #lazy: LazyFields | undefined;
 
   constructor(init: CellInit, value: unknown) {
-    this.#classification = classify(value);
     this.id = init.id;
-    this.uri = init.uri;
-    this.kind = this.#classification.kind;
-    this.createdAt = init.createdAt ?? nowIso();
-    if (init.producedBy) this.producedBy = init.producedBy;
-    if (init.name) this.name = init.name;
+    // formatted once per millisecond and shared by the cells of that millisecond
+    this.createdAt = init.createdAt ?? isoTime(init.at ?? Date.now());
+    this.producedBy = init.producedBy;
+    this.name = init.name || undefined;
     this.#value = value;
+    this.#lazy = init.uri === undefined ? undefined : { uri: init.uri };
+  }
+
+  /** The value a StoredCell holds (see {@link cellValue}). */
+  static valueOf(cell: FancyCell): unknown {
+    return #value in cell ? (cell as StoredCell).#value : undefined;
+  }
+
+  get uri(): string {
+    const lazy = (this.#lazy ??= {});
+    return (lazy.uri ??= `memory://${encodeURIComponent(this.id)}`);
+  }
+
+  get kind(): CellKind {
+    return this.#classify().kind;
   }
 
   get summary(): CellSummary {
-    return (this.#summary ??= summarize(this.#value, this.#classification));
+    const lazy = (this.#lazy ??= {});
+    return (lazy.summary ??= summarize(this.#value, this.#classify()));
   }
 
   get fingerprint(): string {
-    return (this.#fingerprint ??= fingerprintOf(this.#value, this.#classification));
+    const lazy = (this.#lazy ??= {});
+    return (lazy.fingerprint ??= fingerprintOf(this.#value, this.#classify()));
+  }
+
+  #classify(): Classification {
+    const lazy = (this.#lazy ??= {});
+    return (lazy.classification ??= classify(this.#value));
   }
 
   toJSON(): FancyCell {
@@ -246,11 +283,20 @@ class StoredCell implements FancyCell {
 }
 
 /**
- * Makes the FancyCell of `value` with lazily computed `summary` and `fingerprint` (see
- * {@link cellSnapshot}). The cell keeps a reference to the value until it is dropped.
+ * Makes the FancyCell of `value`, computing its `uri` (when not given), `kind`, `summary` and
+ * `fingerprint` when first read (see {@link cellSnapshot}). The cell keeps a reference to the
+ * value until it is dropped.
  */
 export function createCell(init: CellInit, value: unknown): FancyCell {
   return new StoredCell(init, value);
+}
+
+/**
+ * The value a cell made by {@link createCell} refers to (what `MemoryDatumStore.resolve` returns
+ * for it); undefined for cells made otherwise.
+ */
+export function cellValue(cell: FancyCell): unknown {
+  return StoredCell.valueOf(cell);
 }
 
 /** A plain, JSON-safe copy of a cell (every field computed). */

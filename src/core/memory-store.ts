@@ -2,17 +2,13 @@
  * The default store: values kept by reference in memory (no copies, no serialisation), lost when the
  * process ends.
  */
-import { createCell, type CellInit, type FancyCell } from './cell';
+import { cellValue, createCell, type FancyCell } from './cell';
 import { FancyflowError } from './errors';
 import type { DatumStore, PersistOptions } from './store';
 
-interface Entry {
-  value: unknown;
-  cell: FancyCell;
-}
-
 /**
- * A DatumStore that keeps values by reference.
+ * A DatumStore that keeps values by reference. Its cells compute their uri, kind, creation time
+ * text, summary and fingerprint when first read, so registering a value costs one small object.
  *
  * @example
  * const store = new MemoryDatumStore();
@@ -21,41 +17,46 @@ interface Entry {
  */
 export class MemoryDatumStore implements DatumStore {
   readonly description = 'memory';
-  private readonly entries = new Map<string, Entry>();
+  /** Cell id → its cell, which holds the value. */
+  private readonly entries = new Map<string, FancyCell>();
 
   has(cellId: string): boolean {
     return this.entries.has(cellId);
   }
 
   cell(cellId: string): FancyCell | undefined {
-    return this.entries.get(cellId)?.cell;
+    return this.entries.get(cellId);
   }
 
   list(): FancyCell[] {
-    return Array.from(this.entries.values(), (e) => e.cell);
+    return Array.from(this.entries.values());
   }
 
   resolve(cellId: string): unknown {
-    const entry = this.entries.get(cellId);
-    if (!entry) {
+    const cell = this.entries.get(cellId);
+    if (!cell) {
       throw new FancyflowError('DATUM_NOT_FOUND', `The store holds no datum for cell "${cellId}"`, {
         details: { cellId },
       });
     }
-    return entry.value;
+    return cellValue(cell);
   }
 
   persist(value: unknown, options: PersistOptions): FancyCell {
-    const init: CellInit = {
-      id: options.cellId,
-      uri: `memory://${encodeURIComponent(options.cellId)}`,
-    };
-    if (options.producedBy) init.producedBy = options.producedBy;
-    if (options.name) init.name = options.name;
-    const cell = createCell(init, value);
-    // delete first so a replaced cell moves to the end of the registration order
-    this.entries.delete(options.cellId);
-    this.entries.set(options.cellId, { value, cell });
+    const cellId = options.cellId;
+    // one literal shape whatever the options hold (the uri is made from the id when read)
+    const cell = createCell(
+      { id: cellId, producedBy: options.producedBy, name: options.name, at: options.at },
+      value,
+    );
+    const entries = this.entries;
+    const size = entries.size;
+    entries.set(cellId, cell);
+    if (entries.size === size) {
+      // a replaced cell moves to the end of the registration order
+      entries.delete(cellId);
+      entries.set(cellId, cell);
+    }
     return cell;
   }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FancyCell } from './cell';
 import { ERROR_LIMITS, FancyflowError, isFancyflowError, type JsonValue } from './errors';
 import { MemoryDatumStore } from './memory-store';
-import { Orchestrator, type RunEvent } from './orchestrator';
+import { Orchestrator, toStepReport, type RunEvent } from './orchestrator';
 import { FunctionRegistry } from './registry';
 import { step } from './step';
 import type { DatumStore, PersistOptions } from './store';
@@ -304,6 +304,195 @@ describe('Orchestrator', () => {
     const report = await new Orchestrator({ store, registry }).run(chain());
     expect(report.status).toBe('completed');
     expect(inner.resolve('sum')).toBe(10);
+  });
+});
+
+describe('Orchestrator: lazy reports and events, bounded statuses', () => {
+  it('gives a complete report whose steps are made when read and then kept', async () => {
+    const report = await new Orchestrator({ registry }).run(chain());
+    expect(Object.keys(report)).toEqual(['runId', 'status', 'startedAt', 'durationMs', 'steps']);
+    const steps = report.steps;
+    expect(report.steps).toBe(steps);
+    expect(steps[0]).toMatchObject({
+      stepId: 'a',
+      slug: 'numbers',
+      name: 'a',
+      status: 'completed',
+      outputCellId: 'a',
+      summary: { type: 'array', shape: [4] },
+    });
+    expect(Number.isInteger(steps[0]!.startedAt)).toBe(true);
+    expect(steps[1]!.startedAt!).toBeGreaterThanOrEqual(steps[0]!.startedAt!);
+    expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(steps[0]!.startedAt!);
+    // plain objects: spread and JSON see every field
+    expect({ ...steps[0]! }).toEqual(JSON.parse(JSON.stringify(steps[0])));
+    report.steps = [];
+    expect(report.steps).toEqual([]);
+  });
+
+  it('names steps by their place in the workflow, for runs of a part too', async () => {
+    const uuid = '0b7c3c8e-4b1a-4d0e-9f4e-1a2b3c4d5e6f';
+    const wf = new Workflow();
+    wf.add(numbers({}, {}, { id: 'first' })).add(numbers({}, {}, { id: uuid }));
+    const orchestrator = new Orchestrator({ registry });
+    expect((await orchestrator.run(wf)).steps.map((s) => s.name)).toEqual(['first', 'numbers #2']);
+    expect((await orchestrator.runStep(wf, uuid)).steps[0]!.name).toBe('numbers #2');
+    expect((await orchestrator.runFrom(wf, uuid)).steps[0]!.name).toBe('numbers #2');
+  });
+
+  it('emits events that are snapshots of their transition, complete as JSON', async () => {
+    const events: RunEvent[] = [];
+    const wf = chain().add(explode({ x: 'a' }, {}, { id: 'bad' }));
+    await new Orchestrator({ registry }).run(wf, { onEvent: (e) => events.push(e) });
+    const of = (id: string, status: string) =>
+      events.find((e) => e.type === 'step-status' && e.stepId === id && e.status === status) as
+        (RunEvent & { type: 'step-status' }) | undefined;
+    // read after the run: each event still says what it said when it was emitted
+    const pending = of('a', 'pending')!;
+    expect([pending.startedAt, pending.durationMs, pending.summary]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const running = of('a', 'running')!;
+    expect(running.startedAt).toBeTypeOf('number');
+    expect([running.durationMs, running.outputCellId, running.error]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const completed = of('a', 'completed')!;
+    expect(completed).toMatchObject({ name: 'a', outputCellId: 'a', summary: { shape: [4] } });
+    expect(completed.durationMs).toBeGreaterThanOrEqual(0);
+    expect(completed.at).toBeGreaterThanOrEqual(running.at);
+    expect(running.at).toBeGreaterThanOrEqual(pending.at);
+    const failed = of('bad', 'failed')!;
+    expect(failed.error).toMatchObject({ code: 'STEP_FAILED' });
+    // JSON and toStepReport give every field; spread gives only the own ones
+    const json = JSON.parse(JSON.stringify(completed)) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      type: 'step-status',
+      runId: completed.runId,
+      at: completed.at,
+      stepId: 'a',
+      slug: 'numbers',
+      name: 'a',
+      status: 'completed',
+      startedAt: completed.startedAt,
+      durationMs: completed.durationMs,
+      outputCellId: 'a',
+      summary: { type: 'array', shape: [4] },
+    });
+    expect('error' in json).toBe(false);
+    expect(toStepReport(failed)).toEqual({
+      stepId: 'bad',
+      slug: 'explode',
+      name: 'bad',
+      status: 'failed',
+      startedAt: failed.startedAt,
+      durationMs: failed.durationMs,
+      error: failed.error,
+    });
+    const finished = events.at(-1)!;
+    expect(finished).toMatchObject({ type: 'run-finished', status: 'failed' });
+    expect(finished.at).toBeGreaterThanOrEqual(completed.at);
+  });
+
+  it('lets the event loop run during a long run with listeners, not after every step', async () => {
+    const wf = new Workflow();
+    wf.add(numbers({}, { n: 1 }, { id: 'n0' }));
+    for (let i = 1; i < 2000; i++) wf.add(identity({ x: `n${i - 1}` }, {}, { id: `n${i}` }));
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    let seen = 0;
+    const report = await new Orchestrator({ registry }).run(wf, { onEvent: () => seen++ });
+    clearInterval(ticking);
+    expect(report.status).toBe('completed');
+    expect(seen).toBe(2 + 3 * 2000);
+    // a timer runs between steps only when the run has taken a few milliseconds since the last turn
+    expect(turns).toBeLessThan(2000);
+  });
+
+  it('remembers the latest status of at most statusLimit step ids, the most recently run', async () => {
+    const store = new MemoryDatumStore();
+    const orchestrator = new Orchestrator({ registry, store, statusLimit: 3 });
+    const wf = new Workflow();
+    wf.add(numbers({}, {}, { id: 's0' }));
+    for (let i = 1; i < 5; i++) wf.add(identity({ x: `s${i - 1}` }, {}, { id: `s${i}` }));
+    await orchestrator.run(wf);
+    expect(['s0', 's1', 's2', 's3', 's4'].map((id) => orchestrator.status(id)?.status)).toEqual([
+      undefined,
+      undefined,
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    await orchestrator.runStep(wf, 's0');
+    expect(orchestrator.status('s0')).toMatchObject({ status: 'completed', name: 's0' });
+    expect(orchestrator.status('s2')).toBeUndefined();
+    expect(orchestrator.status('s4')!.summary).toEqual({ type: 'array', shape: [3] });
+    // a status's summary is that of the store's cell now
+    store.delete('s4');
+    expect(orchestrator.status('s4')).toMatchObject({ status: 'completed', outputCellId: 's4' });
+    expect(orchestrator.status('s4')!.summary).toBeUndefined();
+    orchestrator.resetStatuses();
+    expect(orchestrator.status('s0')).toBeUndefined();
+  });
+
+  it('reports a status during the run from inside a listener', async () => {
+    const orchestrator = new Orchestrator({ registry });
+    const seen: string[] = [];
+    orchestrator.on((e) => {
+      if (e.type === 'step-status' && e.stepId === 'sum' && e.status === 'running') {
+        seen.push(
+          `a:${orchestrator.status('a')?.status}`,
+          `sum:${orchestrator.status('sum')?.status}`,
+        );
+      }
+    });
+    await orchestrator.run(chain());
+    expect(seen).toEqual(['a:completed', 'sum:running']);
+    expect(orchestrator.status('a')!.summary).toEqual({ type: 'array', shape: [4] });
+  });
+
+  it('parses a step config again when its definition was replaced since the step was made', async () => {
+    const local = new FunctionRegistry({ onDuplicate: 'replace' });
+    const def = (max: number) =>
+      step(
+        {
+          slug: 'bounded',
+          inputs: {},
+          config: z.object({ n: z.number().max(max).default(1) }),
+          output: z.number(),
+        },
+        (_i, { n }) => n,
+        { registry: local },
+      );
+    const made = def(10)({}, { n: 5 }, { id: 'b' });
+    const wf = new Workflow().add(made);
+    const orchestrator = new Orchestrator({ registry: local });
+    expect((await orchestrator.run(wf)).status).toBe('completed');
+    def(2); // the same slug, a stricter schema
+    const report = await orchestrator.run(wf);
+    expect(report.steps[0]!.error).toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
+  it('stamps memory cells with the time the step ended, and computes the rest when read', async () => {
+    const store = new MemoryDatumStore();
+    const report = await new Orchestrator({ registry, store }).run(chain());
+    const cell = store.cell('a')!;
+    expect(Object.keys(cell).sort()).toEqual(['createdAt', 'id', 'name', 'producedBy']);
+    const ended = report.steps[0]!.startedAt! + report.steps[0]!.durationMs!;
+    expect(Math.abs(Date.parse(cell.createdAt) - ended)).toBeLessThanOrEqual(1);
+    expect(JSON.parse(JSON.stringify(cell))).toEqual({
+      id: 'a',
+      uri: 'memory://a',
+      kind: 'json',
+      summary: { type: 'array', shape: [4] },
+      createdAt: cell.createdAt,
+      fingerprint: cell.fingerprint,
+      producedBy: { stepId: 'a', slug: 'numbers', version: '1.0.0' },
+    });
   });
 });
 

@@ -3,8 +3,10 @@
  * resolve inputs → check contracts → run → check output → persist as a FancyCell. Every step runs
  * behind an error boundary: a failure becomes the step's status and never loses earlier outputs.
  *
- * The hot path avoids awaits where the store answers synchronously and builds events only when
- * someone listens: per-step overhead is measured in `bench/`.
+ * The hot path avoids awaits where the store answers synchronously, reads the clock once per step,
+ * keeps a run's bookkeeping in typed arrays and builds report objects only when they are read,
+ * events only when someone listens (their `name` and `summary` computed when read): per-step
+ * overhead is measured in `bench/core.js` against a bare loop with the same zod checks.
  */
 import type { CellSummary, FancyCell } from './cell';
 import { describeType } from './contracts';
@@ -23,7 +25,11 @@ import { parseStepConfig, type ResolvedStep, type StepContext } from './step';
 import { isPromiseLike, type DatumStore } from './store';
 import { tableAdapterFor, type Row } from './table';
 import type { Workflow } from './workflow';
-import { stepLabel, stepName, type WorkflowStep } from './workflow-step';
+import { isoTime } from './cell';
+import { toStepReport } from './step-report';
+import { parsedConfigOf, stepLabel, stepName, type WorkflowStep } from './workflow-step';
+
+export { toStepReport } from './step-report';
 
 export type { StepStatus } from './format';
 
@@ -59,7 +65,12 @@ export interface RunReport {
   steps: StepReport[];
 }
 
-/** Events, one per transition, for progress bars and the sidebar. */
+/**
+ * Events, one per transition, for progress bars and the sidebar. `at` is epoch milliseconds. A
+ * `step-status` event is the step's report as it was at that transition; only `type`, `runId`,
+ * `stepId`, `slug` and `status` are own properties, the rest are read when asked for (getters),
+ * so copy an event with `JSON.stringify` or {@link toStepReport}, not with object spread.
+ */
 export type RunEvent =
   | { type: 'run-started'; runId: string; stepIds: string[]; at: number }
   | ({ type: 'step-status'; runId: string; at: number } & StepReport)
@@ -85,8 +96,8 @@ export interface RunOptions {
 /** What a {@link StepCaller} is told about the step it calls. */
 export interface StepCall {
   stepId: string;
-  /** The step as messages name it: `"clean" (drop_nulls)` or `drop_nulls #2`. */
-  label: string;
+  /** The step as messages name it: `"clean" (drop_nulls)` or `drop_nulls #2` (made when read). */
+  readonly label: string;
   /** The run's signal (never aborted when the run has none). */
   signal: AbortSignal;
 }
@@ -114,9 +125,26 @@ export interface OrchestratorOptions {
    * new Orchestrator({ callStep: (call, { label }) => { console.time(label); try { return call(); } finally { console.timeEnd(label); } } });
    */
   callStep?: StepCaller;
+  /**
+   * How many step ids {@link Orchestrator.status} remembers: the latest status of the step ids
+   * run most recently, at most this many (older ones are forgotten, so a long-lived Orchestrator
+   * that runs ever new steps keeps bounded memory). Default 10,000.
+   */
+  statusLimit?: number;
 }
 
 let runCounter = 0;
+let lastEpoch = -1;
+let lastEpoch36 = '';
+
+/** `ms` in base 36, made once per millisecond (run ids). */
+function base36(ms: number): string {
+  if (ms !== lastEpoch) {
+    lastEpoch = ms;
+    lastEpoch36 = ms.toString(36);
+  }
+  return lastEpoch36;
+}
 
 /**
  * Runs workflows.
@@ -130,13 +158,14 @@ export class Orchestrator {
   readonly store: DatumStore;
   readonly registry: FunctionRegistry;
   private readonly listeners = new Set<(event: RunEvent) => void>();
-  private readonly latest = new Map<string, StepReport>();
   private readonly callStep: StepCaller | undefined;
+  private readonly statuses: StatusMemory;
 
   constructor(options: OrchestratorOptions = {}) {
     this.store = options.store ?? new MemoryDatumStore();
     this.registry = options.registry ?? defaultRegistry();
     this.callStep = options.callStep;
+    this.statuses = new StatusMemory(options.statusLimit ?? 10_000);
   }
 
   /** Calls `listener` on every event of every run; returns the function that unsubscribes. */
@@ -145,14 +174,19 @@ export class Orchestrator {
     return () => this.listeners.delete(listener);
   }
 
-  /** The latest status of step `stepId` (from the last run that selected it). */
+  /**
+   * The latest status of step `stepId` (from the last run that selected it), as a new plain
+   * report; undefined when no run remembered (see {@link OrchestratorOptions.statusLimit}) selected
+   * it. The summary of a completed step is that of the store's cell for it now.
+   */
   status(stepId: string): StepReport | undefined {
-    return this.latest.get(stepId);
+    const found = this.statuses.find(stepId);
+    return found && found.record.report(found.index, this.store);
   }
 
   /** Forgets the latest statuses (what a kernel restart does). */
   resetStatuses(): void {
-    this.latest.clear();
+    this.statuses.clear();
   }
 
   /** Runs only step `stepId`. */
@@ -165,102 +199,134 @@ export class Orchestrator {
     return this.run(workflow, { ...options, from: stepId });
   }
 
-  /** Runs the workflow (or the part `options` selects) strictly in order. Never throws for a step. */
+  /**
+   * Runs the workflow (or the part `options` selects) strictly in order. Never throws for a step.
+   * The report's `steps` are made when first read (and then kept).
+   */
   async run(workflow: Workflow, options: RunOptions = {}): Promise<RunReport> {
-    const selected = selectSteps(workflow, options);
-    const runId = `run-${Date.now().toString(36)}-${++runCounter}`;
-    const started = performance.now();
-    const startedAt = new Date().toISOString();
+    const [selected, firstPosition] = selectSteps(workflow, options);
+    const n = selected.length;
+    const epoch0 = Date.now();
+    const perf0 = performance.now();
+    const runId = `run-${base36(epoch0)}-${++runCounter}`;
+    const record = new RunRecord(runId, selected, firstPosition, epoch0, perf0);
+    this.statuses.remember(record);
     const emit = this.emitter(options.onEvent);
-    const reports: StepReport[] = selected.map((s) => ({
-      stepId: s.id,
-      slug: s.slug,
-      name: stepName(s, workflow.indexOf(s.id) + 1),
-      status: 'pending',
-    }));
-    for (const report of reports) this.latest.set(report.stepId, report);
     if (emit) {
-      emit({ type: 'run-started', runId, stepIds: reports.map((r) => r.stepId), at: Date.now() });
-      for (const report of reports) emit({ type: 'step-status', runId, at: Date.now(), ...report });
+      emit({ type: 'run-started', runId, stepIds: selected.map((s) => s.id), at: epoch0 });
+      for (let i = 0; i < n; i++) emit(new StepStatusEvent(record, i, undefined));
     }
     // outputs of steps (of this run, or before it) that did not complete
-    const unavailable = new Set<string>(options.unavailable);
+    let unavailable =
+      options.unavailable === undefined ? undefined : new Set<string>(options.unavailable);
     const signal = options.signal;
-    for (let i = 0; i < selected.length; i++) {
+    const cells = record.cells;
+    const times = record.times;
+    const codes = record.codes;
+    // the last clock reading: a step starts when the one before it ended
+    let t = perf0;
+    let yielded = perf0;
+    for (let i = 0; i < n; i++) {
       const step = selected[i]!;
-      const report = reports[i]!;
-      // With listeners, let the event loop deliver the previous step's events (a kernel's comm
-      // messages, a terminal's progress line) before the next step; without, never wait.
-      if (emit && i > 0) await yieldToEventLoop();
+      // With listeners, let the event loop deliver the events so far (a kernel's comm messages, a
+      // terminal's progress line) every few milliseconds, and after any step that took as long;
+      // without, never wait.
+      if (emit && t - yielded >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        t = yielded = performance.now();
+      }
       if (signal?.aborted) {
-        this.finish(report, 'cancelled', emit, runId, cancelledError(step, workflow).toJSON());
-        unavailable.add(step.id);
+        this.end(record, i, CANCELLED, cancelledError(step, workflow).toJSON(), t, emit);
+        (unavailable ??= new Set()).add(step.id);
         continue;
       }
-      const blocked = firstBlocked(step, unavailable);
-      if (blocked !== undefined) {
+      const blocked = unavailable && firstBlocked(step, unavailable);
+      if (blocked) {
         const error = dependencyError(step, workflow, blocked[0], blocked[1]);
-        this.finish(report, 'skipped', emit, runId, error.toJSON());
-        unavailable.add(step.id);
+        this.end(record, i, SKIPPED, error.toJSON(), t, emit);
+        unavailable!.add(step.id);
         continue;
       }
-      report.status = 'running';
-      report.startedAt = Date.now();
-      if (emit) emit({ type: 'step-status', runId, at: report.startedAt, ...report });
-      const t0 = performance.now();
+      codes[i] = RUNNING;
+      times[2 * i] = t;
+      if (emit) emit(new StepStatusEvent(record, i, undefined));
       try {
-        const outcome = this.execute(step, workflow, signal);
-        const cell = isPromiseLike(outcome) ? await outcome : outcome;
-        report.durationMs = performance.now() - t0;
-        report.outputCellId = cell.id;
-        report.summary = cell.summary;
-        this.finish(report, 'completed', emit, runId);
+        const def = this.registry.require(step.slug).definition;
+        const outcome = this.execute(step, workflow, def, signal);
+        const value = isPromiseLike(outcome) ? await outcome : outcome;
+        const end = performance.now();
+        const persisted = this.store.persist(value, {
+          cellId: step.id,
+          producedBy: { stepId: step.id, slug: step.slug, version: def.version },
+          at: record.epochOf(end),
+        });
+        let cell: FancyCell;
+        if (isPromiseLike(persisted)) {
+          cell = await persisted;
+          t = performance.now();
+        } else {
+          cell = persisted;
+          t = end;
+        }
+        times[2 * i + 1] = t;
+        cells[i] = cell;
+        codes[i] = COMPLETED;
+        if (emit) emit(new StepStatusEvent(record, i, cell));
       } catch (e) {
-        report.durationMs = performance.now() - t0;
-        unavailable.add(step.id);
+        t = performance.now();
+        (unavailable ??= new Set()).add(step.id);
         const error = toStepError(e, step, workflow);
-        const status = error.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        this.finish(report, status, emit, runId, error.toJSON());
+        const status = error.code === 'CANCELLED' ? CANCELLED : FAILED;
+        this.end(record, i, status, error.toJSON(), t, emit);
       }
     }
     const status: RunStatus = signal?.aborted
       ? 'cancelled'
-      : reports.every((r) => r.status === 'completed')
+      : record.allCompleted()
         ? 'completed'
         : 'failed';
-    const durationMs = performance.now() - started;
-    if (emit) emit({ type: 'run-finished', runId, status, at: Date.now(), durationMs });
-    return { runId, status, startedAt, durationMs, steps: reports };
+    const end = performance.now();
+    const durationMs = end - perf0;
+    record.finish();
+    if (emit) emit({ type: 'run-finished', runId, status, at: record.epochOf(end), durationMs });
+    return runReport(runId, status, isoTime(epoch0), durationMs, record, cells, this.store);
   }
 
   private emitter(extra?: (event: RunEvent) => void): ((event: RunEvent) => void) | undefined {
-    if (this.listeners.size === 0 && !extra) return undefined;
+    const listeners = this.listeners;
+    if (listeners.size === 0 && !extra) return undefined;
     return (event) => {
       extra?.(event);
-      for (const listener of this.listeners) listener(event);
+      if (listeners.size > 0) for (const listener of listeners) listener(event);
     };
   }
 
-  private finish(
-    report: StepReport,
-    status: StepStatus,
+  /** Ends step `i` at time `t` without an output: failed, skipped or cancelled, with why. */
+  private end(
+    record: RunRecord,
+    i: number,
+    code: StatusCode,
+    error: SerializedError,
+    t: number,
     emit: ((event: RunEvent) => void) | undefined,
-    runId: string,
-    error?: SerializedError,
   ): void {
-    report.status = status;
-    if (error) report.error = error;
-    if (emit) emit({ type: 'step-status', runId, at: Date.now(), ...report });
+    record.times[2 * i + 1] = t;
+    record.codes[i] = code;
+    record.setError(i, error);
+    if (emit) emit(new StepStatusEvent(record, i, undefined));
   }
 
-  /** Runs one step to its persisted output's cell; synchronous while everything is. */
+  /**
+   * Runs one step's function on its inputs, with its contracts checked: its output (or a promise
+   * of it). Synchronous while the store and the function are.
+   */
   private execute(
     step: WorkflowStep,
     workflow: Workflow,
-    signal?: AbortSignal,
-  ): FancyCell | Promise<FancyCell> {
-    const def = this.registry.require(step.slug).definition;
-    const config = this.configFor(step, def);
+    def: ResolvedStep,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    const config = configFor(step, def);
     const inputs: Record<string, unknown> = {};
     let pending: Promise<void>[] | undefined;
     for (const argument in step.wiring) {
@@ -272,41 +338,40 @@ export class Orchestrator {
         inputs[argument] = resolved;
       }
     }
-    const proceed = (): FancyCell | Promise<FancyCell> => {
-      for (const argument in inputs) {
-        const issues = def.inputChecks[argument]!(inputs[argument]);
-        if (issues) throw contractError('INPUT_CONTRACT', step, workflow, issues, argument);
-      }
-      const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
-      // The wrapped call lives in its own method: a closure here would make V8 allocate a
-      // context for this function's variables on every step, hook or not.
-      const output =
-        this.callStep === undefined
-          ? invoke(def, inputs, config, context)
-          : callWrapped(this.callStep, step, workflow, def, inputs, config, context);
-      if (isPromiseLike(output)) {
-        return withCancellation(output, step, workflow, signal).then((value) =>
-          this.complete(step, workflow, def, value),
-        );
-      }
-      return this.complete(step, workflow, def, output);
-    };
-    return pending ? Promise.all(pending).then(proceed) : proceed();
+    if (pending) {
+      return Promise.all(pending).then(() =>
+        this.call(step, workflow, def, inputs, config, signal),
+      );
+    }
+    return this.call(step, workflow, def, inputs, config, signal);
   }
 
-  private complete(
+  /** Checks the inputs, calls the function and checks what it returned (or will return). */
+  private call(
     step: WorkflowStep,
     workflow: Workflow,
     def: ResolvedStep,
-    value: unknown,
-  ): FancyCell | Promise<FancyCell> {
-    const issues = def.outputCheck(value);
-    if (issues) throw contractError('OUTPUT_CONTRACT', step, workflow, issues);
-    const cell = this.store.persist(value, {
-      cellId: step.id,
-      producedBy: { stepId: step.id, slug: step.slug, version: def.version },
-    });
-    return cell;
+    inputs: Record<string, unknown>,
+    config: Record<string, JsonValue>,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    for (const argument in inputs) {
+      const issues = def.inputChecks[argument]!(inputs[argument]);
+      if (issues) throw contractError('INPUT_CONTRACT', step, workflow, issues, argument);
+    }
+    const context: StepContext = { stepId: step.id, signal: signal ?? neverAborted };
+    // The wrapped call lives in a function of its own: a closure here would make V8 allocate a
+    // context for this function's variables on every step, hook or not.
+    const output =
+      this.callStep === undefined
+        ? invoke(def, inputs, config, context)
+        : callWrapped(this.callStep, step, workflow, def, inputs, config, context);
+    if (isPromiseLike(output)) {
+      return withCancellation(output, step, workflow, signal).then((value) =>
+        checkOutput(step, workflow, def, value),
+      );
+    }
+    return checkOutput(step, workflow, def, output);
   }
 
   private resolveInput(
@@ -326,21 +391,322 @@ export class Orchestrator {
     }
     return this.store.resolve(cellId);
   }
+}
 
-  private configFor(step: WorkflowStep, def: ResolvedStep): Record<string, JsonValue> {
-    const cached = parsedConfigs.get(step);
-    if (cached && cached.def === def) return cached.config;
-    const config = parseStepConfig(def, step.config);
-    parsedConfigs.set(step, { def, config });
-    return config;
+/** The output of a step, or the OUTPUT_CONTRACT error. */
+function checkOutput(
+  step: WorkflowStep,
+  workflow: Workflow,
+  def: ResolvedStep,
+  value: unknown,
+): unknown {
+  const issues = def.outputCheck(value);
+  if (issues) throw contractError('OUTPUT_CONTRACT', step, workflow, issues);
+  return value;
+}
+
+/** With listeners, a run lets the event loop run at least this often (milliseconds). */
+const YIELD_EVERY_MS = 4;
+
+/** A step's status in a RunRecord: its index in STATUS_NAMES (0, pending, is what arrays start with). */
+type StatusCode = 0 | 1 | 2 | 3 | 4 | 5;
+const RUNNING = 1;
+const COMPLETED = 2;
+const FAILED = 3;
+const SKIPPED = 4;
+const CANCELLED = 5;
+const STATUS_NAMES: readonly StepStatus[] = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+];
+
+const NO_CELLS: (FancyCell | undefined)[] = [];
+
+/**
+ * One run's bookkeeping, in arrays indexed by the step's place in the run: its status code, when
+ * it started and ended (`performance.now()` milliseconds; NaN while unknown; a step skipped or
+ * cancelled before it ran has an end only), its error. Nothing here is allocated per step;
+ * reports and events are made from it when asked for. The cells of
+ * the outputs are kept only while the run goes on (the run report keeps its own reference): a
+ * remembered status must not keep a value alive after the store let it go.
+ */
+class RunRecord {
+  // plain arrays (small integers, doubles): lighter than typed arrays for the many small runs a
+  // kernel makes, and the same for big ones
+  readonly codes: StatusCode[];
+  /** `[start, end]` of each step. */
+  readonly times: number[];
+  cells: (FancyCell | undefined)[];
+  private errors: (SerializedError | undefined)[] | undefined = undefined;
+  private running = true;
+  private index: Map<string, number> | undefined = undefined;
+
+  constructor(
+    readonly runId: string,
+    readonly steps: readonly WorkflowStep[],
+    /** The workflow position (1-based) of `steps[0]`. */
+    readonly firstPosition: number,
+    readonly epoch0: number,
+    readonly perf0: number,
+  ) {
+    const n = steps.length;
+    this.codes = new Array<StatusCode>(n).fill(0); // all pending
+    this.times = new Array<number>(2 * n).fill(NaN); // doubles from the start
+    this.cells = new Array<FancyCell | undefined>(n);
+  }
+
+  get length(): number {
+    return this.steps.length;
+  }
+
+  /** Epoch milliseconds of a `performance.now()` reading of this run. */
+  epochOf(t: number): number {
+    return Math.floor(this.epoch0 + (t - this.perf0));
+  }
+
+  status(i: number): StepStatus {
+    return STATUS_NAMES[this.codes[i]!]!;
+  }
+
+  name(i: number): string {
+    return stepName(this.steps[i]!, this.firstPosition + i);
+  }
+
+  startedAt(i: number): number | undefined {
+    const start = this.times[2 * i]!;
+    return Number.isNaN(start) ? undefined : this.epochOf(start);
+  }
+
+  durationMs(i: number): number | undefined {
+    const duration = this.times[2 * i + 1]! - this.times[2 * i]!;
+    return Number.isNaN(duration) ? undefined : duration;
+  }
+
+  /** Epoch milliseconds of the latest transition of step `i` whose status is `code`. */
+  transitionAt(i: number, code: StatusCode): number {
+    if (code === RUNNING) return this.epochOf(this.times[2 * i]!);
+    return code === 0 ? this.epoch0 : this.epochOf(this.times[2 * i + 1]!);
+  }
+
+  error(i: number): SerializedError | undefined {
+    return this.errors?.[i];
+  }
+
+  setError(i: number, error: SerializedError): void {
+    (this.errors ??= [])[i] = error;
+  }
+
+  allCompleted(): boolean {
+    const codes = this.codes;
+    for (let i = 0; i < codes.length; i++) if (codes[i] !== COMPLETED) return false;
+    return true;
+  }
+
+  /** The run is over: the record no longer holds the output cells. */
+  finish(): void {
+    this.running = false;
+    this.cells = NO_CELLS;
+  }
+
+  /** The place of step `stepId` in this run, or -1. */
+  indexOf(stepId: string): number {
+    if (!this.index) {
+      this.index = new Map();
+      this.steps.forEach((s, i) => this.index!.set(s.id, i));
+    }
+    return this.index.get(stepId) ?? -1;
+  }
+
+  /**
+   * A plain report of step `i`. The summary comes from `cell` when given, else from the run's own
+   * cell while it goes on, else from the store's cell for the step.
+   */
+  report(i: number, store: DatumStore, cell?: FancyCell): StepReport {
+    const step = this.steps[i]!;
+    const code = this.codes[i]!;
+    const report: StepReport = {
+      stepId: step.id,
+      slug: step.slug,
+      name: this.name(i),
+      status: STATUS_NAMES[code]!,
+    };
+    const startedAt = this.startedAt(i);
+    if (startedAt !== undefined) report.startedAt = startedAt;
+    const durationMs = this.durationMs(i);
+    if (durationMs !== undefined) report.durationMs = durationMs;
+    if (code === COMPLETED) {
+      const output = cell ?? (this.running ? this.cells[i] : undefined) ?? store.cell(step.id);
+      report.outputCellId = output?.id ?? step.id;
+      if (output) report.summary = output.summary;
+    }
+    const error = this.error(i);
+    if (error) report.error = error;
+    return report;
   }
 }
 
-/** Parsed configs by step (steps are immutable; a replaced definition is parsed again). */
+/**
+ * A `step-status` event: the step's status at this transition, with everything else read from
+ * the run's record when asked for (a step's start, end, output and error never change once set,
+ * and what a transition did not have yet reads as undefined). So an event costs one small object;
+ * `toJSON` gives the complete plain event.
+ */
+class StepStatusEvent {
+  readonly type = 'step-status' as const;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly slug: string;
+  readonly status: StepStatus;
+  readonly #record: RunRecord;
+  readonly #index: number;
+  readonly #code: StatusCode;
+  readonly #cell: FancyCell | undefined;
+
+  constructor(record: RunRecord, index: number, cell: FancyCell | undefined) {
+    const step = record.steps[index]!;
+    const code = record.codes[index]!;
+    this.runId = record.runId;
+    this.stepId = step.id;
+    this.slug = step.slug;
+    this.status = STATUS_NAMES[code]!;
+    this.#record = record;
+    this.#index = index;
+    this.#code = code;
+    this.#cell = cell;
+  }
+
+  get at(): number {
+    return this.#record.transitionAt(this.#index, this.#code);
+  }
+
+  get name(): string {
+    return this.#record.name(this.#index);
+  }
+
+  get startedAt(): number | undefined {
+    return this.#code === 0 ? undefined : this.#record.startedAt(this.#index);
+  }
+
+  get durationMs(): number | undefined {
+    return this.#code <= RUNNING ? undefined : this.#record.durationMs(this.#index);
+  }
+
+  get outputCellId(): string | undefined {
+    return this.#cell?.id;
+  }
+
+  get summary(): CellSummary | undefined {
+    return this.#cell?.summary;
+  }
+
+  get error(): SerializedError | undefined {
+    return this.#code <= COMPLETED ? undefined : this.#record.error(this.#index);
+  }
+
+  toJSON(): RunEvent {
+    return { type: this.type, runId: this.runId, at: this.at, ...toStepReport(this) };
+  }
+}
+
+/** A report whose `steps` are made when first read: an own, enumerable property all the same. */
+function runReport(
+  runId: string,
+  status: RunStatus,
+  startedAt: string,
+  durationMs: number,
+  record: RunRecord,
+  cells: (FancyCell | undefined)[],
+  store: DatumStore,
+): RunReport {
+  const report = { runId, status, startedAt, durationMs } as RunReport;
+  let steps: StepReport[] | undefined;
+  Object.defineProperty(report, 'steps', {
+    enumerable: true,
+    configurable: true,
+    get: () => (steps ??= Array.from(record.steps, (_, i) => record.report(i, store, cells[i]))),
+    set: (value: StepReport[]) => void (steps = value),
+  });
+  return report;
+}
+
+/**
+ * The latest status of the step ids run most recently, at most `limit` of them. Runs are filed
+ * only when a status is asked for (a run pays nothing per step for it); until then the runs wait
+ * in a list that never holds more than `limit` steps beyond the newest run.
+ */
+class StatusMemory {
+  private waiting: RunRecord[] = [];
+  private waitingSteps = 0;
+  private readonly latest = new Map<string, { record: RunRecord; index: number }>();
+
+  constructor(private readonly limit: number) {}
+
+  remember(record: RunRecord): void {
+    this.waiting.push(record);
+    this.waitingSteps += record.length;
+    // runs older than `limit` newer steps can only ever be forgotten
+    while (this.waiting.length > 1 && this.waitingSteps - this.waiting[0]!.length >= this.limit) {
+      this.waitingSteps -= this.waiting.shift()!.length;
+    }
+  }
+
+  find(stepId: string): { record: RunRecord; index: number } | undefined {
+    if (this.waiting.length > 0) this.file();
+    return this.latest.get(stepId);
+  }
+
+  clear(): void {
+    this.waiting = [];
+    this.waitingSteps = 0;
+    this.latest.clear();
+  }
+
+  private file(): void {
+    const latest = this.latest;
+    for (const record of this.waiting) {
+      // the newest `limit` steps of a run bigger than the limit
+      for (let i = Math.max(0, record.length - this.limit); i < record.length; i++) {
+        const id = record.steps[i]!.id;
+        latest.delete(id); // the most recently run last
+        latest.set(id, { record, index: i });
+      }
+    }
+    this.waiting = [];
+    this.waitingSteps = 0;
+    if (latest.size > this.limit) {
+      let excess = latest.size - this.limit;
+      for (const id of latest.keys()) {
+        if (excess-- <= 0) break;
+        latest.delete(id);
+      }
+    }
+  }
+}
+
+/** Parsed configs by step, for steps whose config was not parsed by their current definition. */
 const parsedConfigs = new WeakMap<
   WorkflowStep,
   { def: ResolvedStep; config: Record<string, JsonValue> }
 >();
+
+/**
+ * The step's config as its current definition parses it: what calling the step parsed when that
+ * was the same definition, else parsed now (and kept: steps are immutable; a replaced definition
+ * is parsed again).
+ */
+function configFor(step: WorkflowStep, def: ResolvedStep): Record<string, JsonValue> {
+  const made = parsedConfigOf(step);
+  if (made !== undefined && made.by === def) return made.config;
+  const cached = parsedConfigs.get(step);
+  if (cached && cached.def === def) return cached.config;
+  const config = parseStepConfig(def, step.config);
+  parsedConfigs.set(step, { def, config });
+  return config;
+}
 
 const neverAborted = new AbortController().signal;
 
@@ -355,18 +721,22 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-function selectSteps(workflow: Workflow, options: RunOptions): readonly WorkflowStep[] {
+/** The steps a run selects (a copy: the workflow may change later) and the position of the first. */
+function selectSteps(
+  workflow: Workflow,
+  options: RunOptions,
+): [steps: readonly WorkflowStep[], firstPosition: number] {
   if (options.only !== undefined) {
     const s = workflow.get(options.only);
     if (!s) throw unknownStepId(options.only);
-    return [s];
+    return [[s], workflow.indexOf(s.id) + 1];
   }
   if (options.from !== undefined) {
     const at = workflow.indexOf(options.from);
     if (at < 0) throw unknownStepId(options.from);
-    return workflow.steps.slice(at);
+    return [workflow.steps.slice(at), at + 1];
   }
-  return workflow.steps;
+  return [workflow.steps.slice(), 1];
 }
 
 function unknownStepId(id: string): FancyflowError {
@@ -440,11 +810,29 @@ function callWrapped(
   config: Record<string, JsonValue>,
   context: StepContext,
 ): unknown {
-  return callStep(() => invoke(def, inputs, config, context), {
-    stepId: step.id,
-    label: labelIn(step, workflow),
-    signal: context.signal,
-  });
+  return callStep(
+    () => invoke(def, inputs, config, context),
+    new LazyStepCall(step, workflow, context.signal),
+  );
+}
+
+/** A StepCall whose label is made only when a caller reads it (an interrupt, a log line). */
+class LazyStepCall implements StepCall {
+  readonly stepId: string;
+  readonly signal: AbortSignal;
+  readonly #step: WorkflowStep;
+  readonly #workflow: Workflow;
+
+  constructor(step: WorkflowStep, workflow: Workflow, signal: AbortSignal) {
+    this.stepId = step.id;
+    this.signal = signal;
+    this.#step = step;
+    this.#workflow = workflow;
+  }
+
+  get label(): string {
+    return labelIn(this.#step, this.#workflow);
+  }
 }
 
 function withCancellation<T>(

@@ -439,7 +439,7 @@ function createFancyFunction(resolved: ResolvedStep): FancyFunction {
     };
     if (options.title !== undefined) init.title = options.title;
     if (options.name !== undefined) init.name = options.name;
-    return createWorkflowStep(init);
+    return createWorkflowStep(init, { by: resolved, config: parsed });
   };
   const properties: PropertyDescriptorMap = {
     slug: { value: resolved.slug },

@@ -16,6 +16,11 @@ export interface PersistOptions {
   producedBy?: Provenance;
   /** A readable name (notebook variable), when known. */
   name?: string;
+  /**
+   * When the value was made, in epoch milliseconds (the Orchestrator passes the time it read for
+   * the step's end, so a store need not read the clock again). Default: now.
+   */
+  at?: number;
 }
 
 /** Where cell values live. */

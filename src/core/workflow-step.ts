@@ -6,6 +6,15 @@
 import type { JsonValue } from './errors';
 
 const WORKFLOW_STEP = Symbol.for('fancyflow.WorkflowStep');
+/** The parsed config and the definition that parsed it (this package copy only). */
+const PARSED_CONFIG = Symbol('fancyflow.parsedConfig');
+
+/** A step's config as a step definition's config schema parsed it. */
+export interface ParsedConfig {
+  /** The step definition (its `ResolvedStep`) whose schema parsed `config`. */
+  by: object;
+  config: Record<string, JsonValue>;
+}
 
 /** The JSON form of a WorkflowStep (as stored in workflow documents). */
 export interface SerializedStep {
@@ -33,8 +42,12 @@ export type WorkflowStep = Readonly<
   }
 >;
 
-/** Makes a frozen, branded WorkflowStep from its JSON form. */
-export function createWorkflowStep(init: SerializedStep): WorkflowStep {
+/**
+ * Makes a frozen, branded WorkflowStep from its JSON form. `parsed` is `init.config` as a step
+ * definition's config schema parsed it (what calling a FancyFunction does), so that a run under
+ * that same definition does not parse it again.
+ */
+export function createWorkflowStep(init: SerializedStep, parsed?: ParsedConfig): WorkflowStep {
   const step: SerializedStep = {
     id: init.id,
     slug: init.slug,
@@ -45,7 +58,13 @@ export function createWorkflowStep(init: SerializedStep): WorkflowStep {
   if (init.title !== undefined) step.title = init.title;
   if (init.name !== undefined) step.name = init.name;
   Object.defineProperty(step, WORKFLOW_STEP, { value: true });
+  if (parsed !== undefined) Object.defineProperty(step, PARSED_CONFIG, { value: parsed });
   return Object.freeze(step);
+}
+
+/** The step's config as parsed when the step was made, when that is known. */
+export function parsedConfigOf(step: WorkflowStep): ParsedConfig | undefined {
+  return (step as { [PARSED_CONFIG]?: ParsedConfig })[PARSED_CONFIG];
 }
 
 /** True when `value` is a WorkflowStep made by any copy of this package. */
@@ -59,7 +78,9 @@ export function isWorkflowStep(value: unknown): value is WorkflowStep {
 
 /** The same step under another id (the kernel gives a cell's step the cell's id). */
 export function withStepId(step: WorkflowStep, id: string): WorkflowStep {
-  return step.id === id ? step : createWorkflowStep({ ...serializeStep(step), id });
+  return step.id === id
+    ? step
+    : createWorkflowStep({ ...serializeStep(step), id }, parsedConfigOf(step));
 }
 
 /** The JSON form of a step. */

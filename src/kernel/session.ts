@@ -22,6 +22,7 @@ import {
 import { MemoryDatumStore } from '../core/memory-store';
 import {
   Orchestrator,
+  toStepReport,
   type RunEvent,
   type RunOptions,
   type RunReport,
@@ -34,6 +35,7 @@ import { Workflow } from '../core/workflow';
 import {
   createWorkflowStep,
   isWorkflowStep,
+  parsedConfigOf,
   serializeStep,
   stepLabel,
   stepName,
@@ -203,13 +205,7 @@ export class NotebookSession implements NotebookCellsHost {
   }
 
   private recordRunEvent(event: RunEvent): void {
-    if (event.type === 'step-status') {
-      const report: StepReport = { ...event };
-      delete (report as Partial<typeof event>).type;
-      delete (report as Partial<typeof event>).runId;
-      delete (report as Partial<typeof event>).at;
-      this.statuses.set(event.stepId, report);
-    }
+    if (event.type === 'step-status') this.statuses.set(event.stepId, toStepReport(event));
     for (const listener of this.runListeners) listener(event);
   }
 
@@ -403,7 +399,7 @@ export class NotebookSession implements NotebookCellsHost {
         this.aliases.get(ref) ??
         (this.store.has(ref) || this.workflow.get(ref) ? ref : (this.names.get(ref) ?? ref));
     }
-    return createWorkflowStep({ ...serialized, id: cellId, wiring });
+    return createWorkflowStep({ ...serialized, id: cellId, wiring }, parsedConfigOf(step));
   }
 
   /**

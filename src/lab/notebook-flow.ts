@@ -16,6 +16,7 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
 import { NOTEBOOK_METADATA_KEY, type CellMetadata, type WorkflowDocument } from '../core/format';
 import type { RunStatus, StepReport } from '../core/orchestrator';
+import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
 import type { Push, WorkflowState } from '../protocol/messages';
 import {
@@ -380,8 +381,7 @@ export class NotebookFlow implements INotebookFlow {
         if (event.type !== 'step-status') return;
         this.workflow.applyEvent(event);
         if (event.status !== 'running' && event.status !== 'pending') {
-          const report: StepReport = { ...event };
-          this.finishedReports.push(report);
+          this.finishedReports.push(toStepReport(event));
           this.scheduleReportWrites();
         }
         return;

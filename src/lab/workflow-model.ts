@@ -13,6 +13,7 @@
 import { Signal, type ISignal } from '@lumino/signaling';
 import type { StepStatus, WorkflowDocument } from '../core/format';
 import type { RunEvent, RunStatus, StepReport } from '../core/orchestrator';
+import { toStepReport } from '../core/step-report';
 import type { SerializedStep } from '../core/workflow-step';
 import type { WorkflowState } from '../protocol/messages';
 import type { ConnectionStatus } from './connection-status';
@@ -160,10 +161,7 @@ export class WorkflowModel {
   /** Applies one kernel event (a step's status). Returns the step it changed, if any. */
   applyEvent(event: RunEvent): StepView | undefined {
     if (event.type !== 'step-status') return undefined;
-    const report: StepReport = { ...event };
-    delete (report as Partial<typeof event>).type;
-    delete (report as Partial<typeof event>).runId;
-    delete (report as Partial<typeof event>).at;
+    const report = toStepReport(event);
     this.reports.set(event.stepId, report);
     const step = this.list.find((s) => s.id === event.stepId);
     if (!step) {
