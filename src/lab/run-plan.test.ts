@@ -88,4 +88,19 @@ describe('planRun', () => {
     expect(planRun(notebook, fresh, { mode: 'cells', cellIds: ['blank'] }).cells).toEqual([]);
     expect(planRun(notebook, fresh, { mode: 'step', stepId: 'nope' }).cells).toEqual([]);
   });
+
+  it('runs exactly the stale steps asked for, in notebook order, with what they need above', () => {
+    // the steps skipped between them (read) are not run again in a kernel that ran them
+    expect(planRun(notebook, warm, { mode: 'steps', stepIds: ['chart', 'power'] }).cells).toEqual([
+      'power',
+      'chart',
+    ]);
+    const facts = { ...warm, executed: new Set(['imports', 'define', 'read', 'power']) };
+    const plan = planRun(notebook, facts, { mode: 'steps', stepIds: ['chart'] });
+    expect(plan.cells).toEqual(['helper', 'chart']);
+    expect(plan.targets).toEqual(['chart']);
+    expect(plan.prerequisites).toEqual(['helper']);
+    expect(planRun(notebook, warm, { mode: 'steps', stepIds: [] }).cells).toEqual([]);
+    expect(planRun(notebook, warm, { mode: 'steps', stepIds: ['helper'] }).cells).toEqual([]);
+  });
 });

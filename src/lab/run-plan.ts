@@ -29,11 +29,12 @@ export interface KernelFacts {
   definitions: Readonly<Record<string, string>>;
 }
 
-/** What to run: the whole workflow, from a step on, one step, or some cells. */
+/** What to run: the whole workflow, from a step on, one step, some steps, or some cells. */
 export type RunRequest =
   | { mode: 'all' }
   | { mode: 'from'; stepId: string }
   | { mode: 'step'; stepId: string }
+  | { mode: 'steps'; stepIds: readonly string[] }
   | { mode: 'cells'; cellIds: readonly string[] };
 
 /** The cells a run executes. */
@@ -62,6 +63,10 @@ function targetsOf(cells: readonly PlanCell[], request: RunRequest): PlanCell[] 
     }
     case 'step':
       return steps.filter((c) => isStep(c, request.stepId)).slice(0, 1);
+    case 'steps': {
+      const wanted = new Set(request.stepIds);
+      return steps.filter((c) => c.step !== undefined && wanted.has(c.step.stepId));
+    }
     case 'cells': {
       const wanted = new Set(request.cellIds);
       return cells.filter((c) => c.cellType === 'code' && wanted.has(c.id));

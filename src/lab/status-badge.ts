@@ -1,25 +1,31 @@
 /**
- * The status badge of each step cell (pending, running, completed, failed, skipped, cancelled, with
- * the time taken) and, for a step that did not complete, why, under the code. A status saved in
- * the notebook (this kernel has not run the step) is marked as such. Badges change in the same
- * task as the kernel's event arrives: a run event touches one badge's text and class, nothing else.
+ * The status badge of each step cell (pending, running, completed, cached, failed, skipped,
+ * cancelled, with the time taken; stale or upstream stale once something it reads was edited,
+ * with the reasons on hover) and, for a step that did not complete, why, under the code. A status
+ * saved in the notebook (this kernel has not run the step) is marked as such. Badges change in the
+ * same task as the kernel's event arrives: a run event touches one badge's text and class, nothing
+ * else; the freshness of the other steps follows with the next frame.
  */
 import type { Cell } from '@jupyterlab/cells';
 import type { IDisposable } from '@lumino/disposable';
 import type { StepStatus } from '../core/format';
 import type { INotebookFlow } from './tokens';
+import { cellLabels } from './labels';
+import { staleTitle, stateText, type BadgeState } from './staleness';
 import { formatDuration, formatShape, type StepView } from './workflow-model';
 
 const LINE = 'jp-fancyflow-CellStatus';
 const BADGE = 'jp-fancyflow-StatusBadge';
 const ERROR = 'jp-fancyflow-CellStatus-error';
 
-/** The text of a badge: `completed · 12 ms`, `failed`, `running…`. */
-export function badgeText(view: Pick<StepView, 'status' | 'report'>): string {
+/** The text of a badge: `completed · 12 ms`, `cached · 85 × 11`, `stale`, `running…`. */
+export function badgeText(view: Pick<StepView, 'status' | 'report'> & { state?: BadgeState }): string {
   const { status, report } = view;
-  if (status === 'running') return 'running…';
-  const parts: string[] = [status];
-  if (status === 'completed') {
+  const state = view.state ?? status;
+  if (state === 'running') return 'running…';
+  if (state === 'stale' || state === 'upstream-stale') return stateText(state);
+  const parts: string[] = [state];
+  if (state === 'completed' || state === 'cached') {
     const shape = formatShape(report?.summary?.shape);
     if (shape) parts.push(shape);
   }
@@ -29,10 +35,35 @@ export function badgeText(view: Pick<StepView, 'status' | 'report'>): string {
 }
 
 /**
- * Writes a cell's status line (the badge, and the error of a failed or skipped step) between its
- * input and its output; removes it when `view` is undefined.
+ * The hover text of a badge: the step and its state, the reasons it is stale (cells and steps
+ * named by `label`), and whether the status is the one saved in the notebook.
  */
-export function renderBadge(cell: Cell, view: StepView | undefined, title?: string): void {
+export function badgeTitle(
+  view: Pick<StepView, 'status' | 'saved' | 'freshness'> & { state?: BadgeState },
+  title: string | undefined,
+  label: (cellOrStepId: string) => string,
+): string {
+  const state = view.state ?? view.status;
+  const reasons = view.freshness?.reasons ?? [];
+  const what =
+    (state === 'stale' || state === 'upstream-stale') && reasons.length > 0
+      ? staleTitle(state, reasons, label)
+      : stateText(state);
+  const head = title ? `${title}: ${what}` : what;
+  return view.saved ? `${head}\n(as saved in the notebook: this kernel has not run it)` : head;
+}
+
+/**
+ * Writes a cell's status line (the badge, and the error of a failed or skipped step) between its
+ * input and its output; removes it when `view` is undefined. `label` names the cells and steps in
+ * the reasons of a stale step.
+ */
+export function renderBadge(
+  cell: Cell,
+  view: StepView | undefined,
+  title?: string,
+  label: (cellOrStepId: string) => string = (id) => id,
+): void {
   let line = cell.node.querySelector<HTMLElement>(`:scope > .${LINE}`);
   if (!view) {
     line?.remove();
@@ -60,13 +91,14 @@ export function renderBadge(cell: Cell, view: StepView | undefined, title?: stri
   if (badge.textContent !== text) badge.textContent = text;
   setStatusClass(badge, view.status);
   setStatusClass(line, view.status);
+  if (badge.dataset['state'] !== view.state) badge.dataset['state'] = view.state;
   const saved = view.saved === true;
   if ((badge.dataset['saved'] === 'true') !== saved) {
     if (saved) badge.dataset['saved'] = 'true';
     else delete badge.dataset['saved'];
   }
-  const what = title ? `${title}: ${view.status}` : view.status;
-  badge.title = saved ? `${what} (as saved in the notebook: this kernel has not run it)` : what;
+  const hover = badgeTitle(view, title, label);
+  if (badge.title !== hover) badge.title = hover;
   const message = view.status !== 'completed' ? view.report?.error?.message : undefined;
   const code = view.report?.error?.code;
   const errorText = message ? (code ? `${code}: ${message}` : message) : '';
@@ -120,6 +152,8 @@ export class StatusBadges implements IDisposable {
   /** Renders every badge (after structural changes: cells added, moved, metadata edited). */
   renderAll(): void {
     if (this.disposed) return;
+    const labels = cellLabels(this.flow);
+    const label = (id: string) => labels.get(id) ?? this.flow.describeCell(id);
     for (const cell of this.flow.panel.content.widgets) {
       const metadata = this.flow.stepMetadata(cell.model.id);
       if (!metadata) {
@@ -138,8 +172,10 @@ export class StatusBadges implements IDisposable {
             config: metadata.config,
           },
           status: 'pending',
+          state: 'pending',
         },
         metadata.title ?? metadata.name,
+        label,
       );
     }
   }

@@ -11,12 +11,14 @@
  * once); `changed` makes the panel re-render, and lumino conflates those into one per frame.
  */
 import { Signal, type ISignal } from '@lumino/signaling';
-import type { StepStatus, WorkflowDocument } from '../core/format';
+import { FORMAT_VERSION, type StepStatus, type WorkflowDocument } from '../core/format';
+import { freshness, type Freshness, type StepRecord } from '../core/freshness';
 import type { RunEvent, RunStatus, StepReport } from '../core/orchestrator';
 import { toStepReport } from '../core/step-report';
 import type { SerializedStep } from '../core/workflow-step';
 import type { WorkflowState } from '../protocol/messages';
 import type { ConnectionStatus } from './connection-status';
+import { badgeState, type BadgeState } from './staleness';
 
 /** One step as the panel shows it. */
 export interface StepView {
@@ -26,7 +28,25 @@ export interface StepView {
   report?: StepReport;
   /** True when the report is the one saved in the notebook (this kernel has not run the step). */
   saved?: boolean;
+  /** What the badge shows: the status, `cached`, `stale` or `upstream-stale`. */
+  state: BadgeState;
+  /** What produced the step's last output (from this kernel, or saved in the notebook). */
+  record?: StepRecord;
+  /** Whether the last run still holds for the step as written now, and why not. */
+  freshness?: Freshness;
 }
+
+/** What is known now that the freshness check compares the last runs against. */
+export interface FreshnessFacts {
+  /** Slug → the fingerprint of the step's code in the kernel (list-steps). */
+  code: Readonly<Record<string, string>>;
+  /** Slug → false for a step that opts out of the cache. */
+  cacheable: Readonly<Record<string, boolean>>;
+  /** Cell id → the fingerprint of a non-step input cell, where the kernel knows it. */
+  fingerprints: Readonly<Record<string, string>>;
+}
+
+const NO_FACTS: FreshnessFacts = { code: {}, cacheable: {}, fingerprints: {} };
 
 /** A run started from the panel: the cells it executes, and how far it got. */
 export interface RunProgress {
@@ -64,6 +84,10 @@ export class WorkflowModel {
   private list: SerializedStep[] = [];
   private readonly reports = new Map<string, StepReport>();
   private saved: ReadonlyMap<string, StepReport> = new Map();
+  private savedRecords: ReadonlyMap<string, StepRecord> = new Map();
+  private facts: FreshnessFacts = NO_FACTS;
+  /** The freshness of every step, computed when first asked for after a change. */
+  private verdicts: Map<string, Freshness> | undefined;
   private currentRun: RunProgress | undefined;
   private currentConnection: ConnectionStatus = { kind: 'no-notebook' };
   private readonly changedSignal = new Signal<this, void>(this);
@@ -90,12 +114,68 @@ export class WorkflowModel {
     return step && this.view(step);
   }
 
-  private view(step: SerializedStep): StepView {
+  /**
+   * A step's view; `judge: false` leaves out the freshness check when it would have to be
+   * recomputed (a run event's view: the badges catch up with the next frame's full render).
+   */
+  private view(step: SerializedStep, judge = true): StepView {
+    const verdict = judge || this.verdicts ? this.freshnessOf(step.id) : undefined;
     const report = this.reports.get(step.id);
-    if (report) return { step, status: report.status, report };
-    const saved = this.saved.get(step.id);
-    if (saved) return { step, status: saved.status, report: saved, saved: true };
-    return { step, status: 'pending' };
+    const saved = report ? undefined : this.saved.get(step.id);
+    const latest = report ?? saved;
+    const status = latest?.status ?? 'pending';
+    const record = this.lastRecord(step.id);
+    const view: StepView = {
+      step,
+      status,
+      state: badgeState(status, {
+        cached: record?.cached === true,
+        freshness: verdict,
+        known: record !== undefined,
+      }),
+    };
+    if (latest) view.report = latest;
+    if (saved) view.saved = true;
+    if (record) view.record = record;
+    if (verdict) view.freshness = verdict;
+    return view;
+  }
+
+  /** The record of a step's last run: this kernel's, else the one saved in its cell. */
+  lastRecord(stepId: string): StepRecord | undefined {
+    return this.reports.get(stepId)?.record ?? this.savedRecords.get(stepId);
+  }
+
+  private freshnessOf(stepId: string): Freshness | undefined {
+    if (!this.verdicts) {
+      const facts = this.facts;
+      const document: WorkflowDocument = {
+        formatVersion: FORMAT_VERSION,
+        steps: this.list,
+        modules: [],
+        definitions: {},
+        metadata: {},
+      };
+      const verdicts = freshness(document, (id) => this.lastRecord(id), {
+        code: (slug) => facts.code[slug],
+        fingerprint: (cellId) => facts.fingerprints[cellId],
+        cacheable: (slug) => facts.cacheable[slug] !== false,
+      });
+      this.verdicts = new Map(verdicts.map((v) => [v.stepId, v]));
+    }
+    return this.verdicts.get(stepId);
+  }
+
+  /** The freshness of every step, in order. */
+  get freshness(): Freshness[] {
+    return this.list.map((s) => this.freshnessOf(s.id)).filter((v) => v !== undefined);
+  }
+
+  /** Takes what is known now of the steps' code and the input cells (the kernel's view). */
+  setFacts(facts: FreshnessFacts): void {
+    this.facts = facts;
+    this.verdicts = undefined;
+    this.changedSignal.emit();
   }
 
   /** The panel's run in progress, or the last one. */
@@ -127,24 +207,32 @@ export class WorkflowModel {
   setSteps(
     steps: readonly SerializedStep[],
     saved: ReadonlyMap<string, StepReport> = new Map(),
+    savedRecords: ReadonlyMap<string, StepRecord> = new Map(),
   ): void {
     this.list = steps.map((s) => ({ ...s, wiring: { ...s.wiring }, config: { ...s.config } }));
     this.saved = saved;
+    this.savedRecords = savedRecords;
+    this.verdicts = undefined;
     const ids = new Set(this.list.map((s) => s.id));
     for (const id of [...this.reports.keys()]) if (!ids.has(id)) this.reports.delete(id);
     this.changedSignal.emit();
   }
 
   /** Shows a saved document: its steps with their saved statuses. */
-  setDocument(document: WorkflowDocument, saved?: ReadonlyMap<string, StepReport>): void {
+  setDocument(
+    document: WorkflowDocument,
+    saved?: ReadonlyMap<string, StepReport>,
+    savedRecords?: ReadonlyMap<string, StepRecord>,
+  ): void {
     this.reports.clear();
     this.currentRun = undefined;
-    this.setSteps(document.steps, saved);
+    this.setSteps(document.steps, saved, savedRecords);
   }
 
   /** Forgets the kernel's statuses (a restart): every step as saved in the notebook, no run. */
   resetStatuses(): void {
     this.reports.clear();
+    this.verdicts = undefined;
     if (this.currentRun && this.currentRun.status === undefined) {
       this.currentRun = { ...this.currentRun, status: 'cancelled' };
     }
@@ -155,6 +243,7 @@ export class WorkflowModel {
   applyState(state: Pick<WorkflowState, 'statuses'>): void {
     this.reports.clear();
     for (const [id, report] of Object.entries(state.statuses)) this.reports.set(id, report);
+    this.verdicts = undefined;
     this.changedSignal.emit();
   }
 
@@ -163,12 +252,14 @@ export class WorkflowModel {
     if (event.type !== 'step-status') return undefined;
     const report = toStepReport(event);
     this.reports.set(event.stepId, report);
+    // a finished step's record can change what is fresh downstream; the rest keep the verdicts
+    if (report.record !== undefined) this.verdicts = undefined;
     const step = this.list.find((s) => s.id === event.stepId);
     if (!step) {
       this.changedSignal.emit();
       return undefined;
     }
-    const view: StepView = { step, status: report.status, report };
+    const view = this.view(step, false);
     this.stepChangedSignal.emit(view);
     this.changedSignal.emit();
     return view;
@@ -225,7 +316,7 @@ export class WorkflowModel {
       skipped: 0,
       cancelled: 0,
     };
-    for (const step of this.list) out[this.view(step).status]++;
+    for (const step of this.list) out[this.view(step, false).status]++;
     return out;
   }
 }
