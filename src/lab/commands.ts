@@ -10,7 +10,7 @@ import type { JsonValue } from '../core/errors';
 import { NOTEBOOK_METADATA_KEY } from '../core/format';
 import { readCellMetadata } from './cell-metadata';
 import { messageOf } from './notebook-flow';
-import type { INotebookFlow, INotebookFlows } from './tokens';
+import type { INotebookFlow, INotebookFlows, IRunOptions, RunMode } from './tokens';
 
 /** The command ids. */
 // eslint-disable-next-line @typescript-eslint/no-namespace -- JupyterLab's convention for command ids
@@ -19,8 +19,10 @@ export namespace CommandIDs {
   export const runAll = 'fancyflow:run-all';
   /** Runs from a step (arg `stepId`, default: the active cell's step) onwards. */
   export const runFrom = 'fancyflow:run-from';
-  /** Runs one step (arg `stepId`, default: the active cell's step). */
+  /** Runs one step (arg `stepId`, default: the active cell's step; arg `force`: recompute). */
   export const runStep = 'fancyflow:run-step';
+  /** Runs the stale steps (never run, edited, or downstream of an edit) of the current notebook. */
+  export const runStale = 'fancyflow:run-stale';
   /** Cancels the run going on. */
   export const cancel = 'fancyflow:cancel';
   /** Inserts a step cell (args `slug`, optional `wiring`, `config`). */
@@ -58,11 +60,12 @@ export function selectStep(flow: INotebookFlow, stepId: string): void {
 /** Runs and reports the outcome as a notification (a failed run is a status, not an exception). */
 export async function runWithFeedback(
   flow: INotebookFlow,
-  mode: 'all' | 'from' | 'step' | 'cells',
+  mode: RunMode,
   target?: string | readonly string[],
+  options?: IRunOptions,
 ): Promise<void> {
   try {
-    const result = await flow.run(mode, target);
+    const result = await flow.run(mode, target, options);
     if (result.status === 'failed') {
       const failed = result.failed[0];
       Notification.warning(
@@ -117,6 +120,15 @@ export function registerCommands(app: JupyterFrontEnd, flows: INotebookFlows): v
       return flow && runWithFeedback(flow, 'all');
     },
   });
+  commands.addCommand(CommandIDs.runStale, {
+    label: 'Run Stale Steps',
+    caption: 'Run the steps whose last run no longer holds (never run, edited, or downstream of an edit)',
+    isEnabled: () => idle() && (flows.current?.staleSteps().length ?? 0) > 0,
+    execute: () => {
+      const flow = current();
+      return flow && runWithFeedback(flow, 'stale');
+    },
+  });
   for (const [id, mode, label] of [
     [CommandIDs.runFrom, 'from', 'Run Workflow From This Step'],
     [CommandIDs.runStep, 'step', 'Run This Step Only'],
@@ -132,7 +144,7 @@ export function registerCommands(app: JupyterFrontEnd, flows: INotebookFlows): v
           Notification.info('The active cell is not a step cell.', { autoClose: 3000 });
           return;
         }
-        return runWithFeedback(flow, mode, stepId);
+        return runWithFeedback(flow, mode, stepId, { force: args['force'] === true });
       },
     });
   }

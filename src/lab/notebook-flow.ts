@@ -15,6 +15,7 @@ import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
 import { NOTEBOOK_METADATA_KEY, type CellMetadata, type WorkflowDocument } from '../core/format';
+import type { StepRecord } from '../core/freshness';
 import type { RunStatus, StepReport } from '../core/orchestrator';
 import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
@@ -27,6 +28,7 @@ import {
   readCellMetadata,
   readNotebookWorkflow,
   sameWorkflow,
+  savedRecord,
   savedReport,
   stepCells,
   updateFromReport,
@@ -54,9 +56,12 @@ import type {
   IFancyflowSettings,
   IInsertOptions,
   INotebookFlow,
+  IRunOptions,
   IRunResult,
   IRunConfirmation,
+  RunMode,
 } from './tokens';
+import { staleStepIds } from './staleness';
 import { WorkflowModel } from './workflow-model';
 
 /** Milliseconds of quiet after a code edit before the code is read back into metadata. */
@@ -91,6 +96,8 @@ export class NotebookFlow implements INotebookFlow {
   private readonly finishedReports: StepReport[] = [];
   /** The panel run going on: its id, its cells not finished yet, and whether it was interrupted. */
   private activeRun: { runId: string; pending: Set<string>; interrupted: boolean } | undefined;
+  /** Definition cell id → its source when it last ran (or was first seen): edits since make its steps stale. */
+  private readonly definitionSources = new Map<string, string>();
   private disposed = false;
   private readonly settings: () => IFancyflowSettings;
   private readonly confirmUntrusted: (confirmation: IRunConfirmation) => Promise<boolean>;
@@ -117,13 +124,11 @@ export class NotebookFlow implements INotebookFlow {
         this.workflow.resetStatuses();
         this.state = undefined;
       }
-      if (status.kind !== 'connected' && this.stepList.length > 0) {
-        this.stepList = [];
-        this.stepsChangedSignal.emit(this.stepList);
-      }
+      if (status.kind !== 'connected' && this.stepList.length > 0) this.setSteps([]);
     });
     this.connection.connected.connect(() => void this.onConnected());
     this.connection.pushed.connect((_, push) => this.onPush(push));
+    NotebookActions.executed.connect(this.onCellExecuted, this);
     void panel.context.ready.then(() => {
       if (this.disposed) return;
       const model = panel.content.model;
@@ -214,6 +219,50 @@ export class NotebookFlow implements INotebookFlow {
     return workflowFromCells(this.snapshots(), this.savedDocument(), this.origins());
   }
 
+  /** The records of the last runs saved in the step cells' metadata. */
+  private savedRecords(): Map<string, StepRecord> {
+    const out = new Map<string, StepRecord>();
+    for (const { metadata } of stepCells(this.snapshots())) {
+      const record = savedRecord(metadata);
+      if (record) out.set(metadata.stepId, record);
+    }
+    return out;
+  }
+
+  /**
+   * Tells the workflow model what is known now of the steps' code (the kernel's fingerprints, and
+   * a step whose defining cell was edited since it ran counts as changed code at once) and of the
+   * input cells.
+   */
+  private updateFacts(): void {
+    const code: Record<string, string> = {};
+    const cacheable: Record<string, boolean> = {};
+    for (const step of this.stepList) {
+      if (step.code !== undefined) code[step.slug] = step.code;
+      if (step.cacheable === false) cacheable[step.slug] = false;
+    }
+    const definitions = {
+      ...(this.savedDocument()?.definitions ?? {}),
+      ...(this.state?.definitions ?? {}),
+    };
+    for (const [slug, cellId] of Object.entries(definitions)) {
+      const source = this.cellModel(cellId)?.sharedModel.getSource();
+      if (source === undefined) continue;
+      const baseline = this.definitionSources.get(cellId);
+      if (baseline === undefined) this.definitionSources.set(cellId, source);
+      else if (baseline !== source) code[slug] = `edited:${cellId}`;
+    }
+    this.workflow.setFacts({ code, cacheable, fingerprints: this.state?.fingerprints ?? {} });
+  }
+
+  private onCellExecuted(_: unknown, args: ExecutedArgs): void {
+    if (args.notebook !== this.panel.content) return;
+    const cell = args.cell.model;
+    if (!this.definitionSources.has(cell.id)) return;
+    this.definitionSources.set(cell.id, cell.sharedModel.getSource());
+    this.updateFacts();
+  }
+
   /** The statuses saved in the step cells' metadata. */
   private savedReports(): Map<string, StepReport> {
     const out = new Map<string, StepReport>();
@@ -226,7 +275,8 @@ export class NotebookFlow implements INotebookFlow {
 
   /** A saved notebook shows its workflow at once, with the statuses it was saved with. */
   private showSavedWorkflow(): void {
-    this.workflow.setDocument(this.currentDocument(), this.savedReports());
+    this.workflow.setDocument(this.currentDocument(), this.savedReports(), this.savedRecords());
+    this.updateFacts();
   }
 
   /**
@@ -269,7 +319,7 @@ export class NotebookFlow implements INotebookFlow {
     if (!saved || !sameWorkflow(saved, document)) {
       model.setMetadata(NOTEBOOK_METADATA_KEY, document as unknown as JsonValue);
     }
-    this.workflow.setSteps(document.steps, this.savedReports());
+    this.workflow.setSteps(document.steps, this.savedReports(), this.savedRecords());
   }
 
   private onCellsChanged(): void {
@@ -308,6 +358,8 @@ export class NotebookFlow implements INotebookFlow {
       setTimeout(() => {
         this.codeTimers.delete(id);
         this.syncCodeToMetadata(id);
+        // an edited step definition makes its steps stale before it runs
+        if (this.definitionSources.has(id)) this.updateFacts();
       }, CODE_SYNC_DELAY_MS),
     );
   }
@@ -362,6 +414,7 @@ export class NotebookFlow implements INotebookFlow {
 
   private setSteps(steps: StepDescriptor[]): void {
     this.stepList = steps;
+    this.updateFacts();
     this.stepsChangedSignal.emit(steps);
   }
 
@@ -372,6 +425,7 @@ export class NotebookFlow implements INotebookFlow {
     }
     this.updateDocument();
     this.workflow.applyState(state);
+    this.updateFacts();
   }
 
   private onPush(push: Push): void {
@@ -457,9 +511,20 @@ export class NotebookFlow implements INotebookFlow {
     return metadata?.name ? `[${index + 1}] ${metadata.name}: ${text}` : `[${index + 1}] ${text}`;
   }
 
+  /** The steps `Run stale` runs: those the freshness check does not call fresh. */
+  staleSteps(): string[] {
+    const model = this.workflow;
+    return staleStepIds(model.freshness, (id) => {
+      const view = model.stepView(id);
+      // a completed step with no record of its run is judged by nothing (an older notebook)
+      return view !== undefined && view.status === 'completed' && view.record === undefined;
+    });
+  }
+
   async run(
-    mode: 'all' | 'from' | 'step' | 'cells',
+    mode: RunMode,
     target?: string | readonly string[],
+    options: IRunOptions = {},
   ): Promise<IRunResult> {
     if (this.activeRun) {
       throw new FancyflowError(
@@ -468,7 +533,9 @@ export class NotebookFlow implements INotebookFlow {
       );
     }
     this.flushCodeEdits();
-    const plan = this.plan(runRequest(mode, target));
+    const plan = this.plan(
+      mode === 'stale' ? { mode: 'steps', stepIds: this.staleSteps() } : runRequest(mode, target),
+    );
     if (plan.cells.length === 0) return { status: 'completed', cells: 0, failed: [] };
     if (plan.untrusted.length > 0) {
       const confirmed = await this.confirmUntrusted({
@@ -686,6 +753,7 @@ export class NotebookFlow implements INotebookFlow {
     for (const timer of this.codeTimers.values()) clearTimeout(timer);
     if (this.docTimer !== undefined) clearTimeout(this.docTimer);
     if (this.reportTimer !== undefined) clearTimeout(this.reportTimer);
+    NotebookActions.executed.disconnect(this.onCellExecuted, this);
     this.connection.dispose();
     Signal.clearData(this);
     Signal.clearData(this.workflow);
@@ -706,7 +774,7 @@ interface ExecutedArgs {
 
 /** The plan request of a run command. */
 function runRequest(
-  mode: 'all' | 'from' | 'step' | 'cells',
+  mode: Exclude<RunMode, 'stale'>,
   target: string | readonly string[] | undefined,
 ): RunRequest {
   if (mode === 'all') return { mode };

@@ -25,7 +25,7 @@ export interface IStepEditorProps {
 export function StepEditor(props: IStepEditorProps): React.ReactElement {
   const { flow, cellId, cellIndex, metadata, view } = props;
   const step = flow.steps.find((s) => s.slug === metadata.slug);
-  const status = view ?? { status: 'pending' as const };
+  const status = view ?? { status: 'pending' as const, state: 'pending' as const };
   const title = metadata.title ?? step?.title ?? metadata.slug;
   const error = view?.report?.error;
   return (
@@ -33,7 +33,11 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
       <div className="jp-fancyflow-StepEditor-head">
         <span className="jp-fancyflow-StepEditor-title">{title}</span>
         {metadata.name && <code className="jp-fancyflow-StepEditor-name">{metadata.name}</code>}
-        <span className="jp-fancyflow-StatusBadge jp-mod-inline" data-status={status.status}>
+        <span
+          className="jp-fancyflow-StatusBadge jp-mod-inline"
+          data-status={status.status}
+          data-state={status.state}
+        >
           {badgeText(status)}
         </span>
       </div>

@@ -63,6 +63,22 @@ export interface IInsertOptions {
   run?: boolean;
 }
 
+/**
+ * What a run from the panel executes: all step cells, from a step on, one step, the given cells,
+ * or the stale steps (those whose last run no longer holds: never run, edited, or downstream of a
+ * change).
+ */
+export type RunMode = 'all' | 'from' | 'step' | 'cells' | 'stale';
+
+/** How a run goes. */
+export interface IRunOptions {
+  /**
+   * Recomputes the target steps even when the cache holds their output (the panel's Run this
+   * step with Shift). Default false.
+   */
+  force?: boolean;
+}
+
 /** How a run from the panel ended. */
 export interface IRunResult {
   /** `completed`: every cell ran; `failed`: a cell failed (the rest did not run); `cancelled`. */
@@ -119,9 +135,12 @@ export interface INotebookFlow {
    * kernel has not run yet. Asks first when a cell to run is not trusted.
    */
   run(
-    mode: 'all' | 'from' | 'step' | 'cells',
+    mode: RunMode,
     target?: string | readonly string[],
+    options?: IRunOptions,
   ): Promise<IRunResult>;
+  /** The step ids `Run stale` would run, in order. */
+  staleSteps(): string[];
   /** What a run would execute. */
   plan(request: RunRequest): RunPlan;
   /** Slug → the cell known to define the step (from the kernel, else the saved document). */

@@ -1,22 +1,29 @@
 /**
  * The workflow panel (right sidebar) of the current notebook: the connection state in words, run
- * all / cancel and a progress bar, the active step's editor, the steps in order (wiring, live
- * status, time, output shape, run from here / run this step) and the wiring picture.
+ * all / run stale / cancel and a progress bar, the active step's editor and lineage, the steps in
+ * order (wiring, live status or why it is stale, time, output shape, run from here / run this
+ * step, Shift to recompute) and the wiring picture.
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { NOTEBOOK_METADATA_KEY } from '../core/format';
 import { canOfferKernelChange, describeConnection } from './connection-status';
 import { readCellMetadata } from './cell-metadata';
+import { cellLabels } from './labels';
+import { Lineage } from './lineage';
+import { reasonLines } from './staleness';
 import { StepEditor } from './step-editor';
-import { badgeText } from './status-badge';
-import type { INotebookFlow, INotebookFlows } from './tokens';
+import { badgeText, badgeTitle } from './status-badge';
+import type { INotebookFlow, INotebookFlows, IRunOptions, RunMode } from './tokens';
 import { WiringPicture } from './wiring-picture';
 import { formatDuration, formatShape, type StepView } from './workflow-model';
 
+/** The key that makes Run this step recompute (named in its tooltip). */
+export const FORCE_KEY = 'Shift';
+
 /** What the panel asks of the app. */
 export interface IWorkflowPanelActions {
-  run(mode: 'all' | 'from' | 'step' | 'cells', target?: string | readonly string[]): void;
+  run(mode: RunMode, target?: string | readonly string[], options?: IRunOptions): void;
   cancel(): void;
   changeKernel(): void;
   /** Makes the step's cell the active cell and scrolls to it. */
@@ -96,8 +103,10 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
       ? readCellMetadata(active.model.getMetadata(NOTEBOOK_METADATA_KEY))
       : undefined;
   const counts = model.counts;
-  const labels = labelsOf(steps, flow);
+  const labels = cellLabels(flow);
+  const label = (id: string) => labels.get(id) ?? flow.describeCell(id);
   const missing = connected ? missingDefinitions(flow) : undefined;
+  const stale = flow.staleSteps();
   return (
     <div className="jp-fancyflow-WorkflowPanel-body">
       <h2 className="jp-fancyflow-WorkflowPanel-title">
@@ -156,6 +165,18 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
           Run all
         </button>
         <button
+          className="jp-fancyflow-Button"
+          disabled={!connected || running || stale.length === 0}
+          onClick={() => actions.run('stale')}
+          title={
+            stale.length === 0
+              ? 'Every step is fresh: its last run holds for its config, code and inputs'
+              : `Run the stale steps' cells: ${stale.map(label).join(', ')}`
+          }
+        >
+          Run stale
+        </button>
+        <button
           className="jp-fancyflow-Button jp-mod-warn"
           disabled={!connected || !running}
           onClick={() => actions.cancel()}
@@ -168,6 +189,7 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
           {counts.failed > 0 && ` · ${counts.failed} failed`}
           {counts.skipped > 0 && ` · ${counts.skipped} skipped`}
           {counts.cancelled > 0 && ` · ${counts.cancelled} cancelled`}
+          {stale.length > 0 && ` · ${stale.length} stale`}
         </span>
       </div>
       {run && (
@@ -193,6 +215,9 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
           view={model.stepView(activeMetadata.stepId)}
         />
       )}
+      {active && activeMetadata && (
+        <Lineage view={model.stepView(activeMetadata.stepId)} label={label} />
+      )}
       {steps.length === 0 ? (
         <div className="jp-fancyflow-Notice">
           This notebook has no steps yet. Insert one from the Steps palette, or run a cell that
@@ -205,7 +230,7 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
               key={view.step.id}
               view={view}
               index={i}
-              labels={labels}
+              label={label}
               active={active?.model.id === view.step.id}
               connected={connected}
               running={running}
@@ -247,29 +272,10 @@ function missingDefinitions(flow: INotebookFlow): { slugs: string[]; cells: stri
   return { slugs, cells };
 }
 
-/**
- * A readable label for every cell the wiring names: a step's name, a data cell's name in the
- * kernel, else the cell itself (`[3] const nums = …`); ids only where a cell is gone.
- */
-function labelsOf(steps: StepView[], flow: INotebookFlow): Map<string, string> {
-  const labels = new Map(
-    steps.map((s, i) => [s.step.id, s.step.name ?? `${s.step.title ?? s.step.slug} [${i + 1}]`]),
-  );
-  for (const [name, id] of Object.entries(flow.kernelState?.names ?? {})) {
-    if (!labels.has(id)) labels.set(id, name);
-  }
-  for (const s of steps) {
-    for (const ref of Object.values(s.step.wiring)) {
-      if (!labels.has(ref)) labels.set(ref, flow.describeCell(ref));
-    }
-  }
-  return labels;
-}
-
 interface IStepRowProps {
   view: StepView;
   index: number;
-  labels: Map<string, string>;
+  label: (cellOrStepId: string) => string;
   active: boolean;
   connected: boolean;
   running: boolean;
@@ -277,15 +283,17 @@ interface IStepRowProps {
 }
 
 function StepRow(props: IStepRowProps): React.ReactElement {
-  const { view, labels, actions } = props;
+  const { view, label, actions } = props;
   const { step, report } = view;
   const wiring = Object.entries(step.wiring);
   const error = report?.error;
+  const stale = view.state === 'stale' || view.state === 'upstream-stale';
   return (
     <li
       className={`jp-fancyflow-StepRow${props.active ? ' jp-mod-active' : ''}`}
       data-step-id={step.id}
       data-status={view.status}
+      data-state={view.state}
       data-saved={view.saved ? 'true' : undefined}
       data-shape={view.status === 'completed' ? formatShape(report?.summary?.shape) : ''}
     >
@@ -302,8 +310,9 @@ function StepRow(props: IStepRowProps): React.ReactElement {
         <span
           className="jp-fancyflow-StatusBadge jp-mod-inline"
           data-status={view.status}
+          data-state={view.state}
           data-saved={view.saved ? 'true' : undefined}
-          title={view.saved ? 'As saved in the notebook: this kernel has not run it' : step.id}
+          title={badgeTitle(view, undefined, label)}
         >
           {badgeText(view)}
         </span>
@@ -311,10 +320,17 @@ function StepRow(props: IStepRowProps): React.ReactElement {
       <div className="jp-fancyflow-StepRow-details">
         {wiring.length > 0 && (
           <span className="jp-fancyflow-StepRow-wiring">
-            {wiring.map(([arg, ref]) => `${arg} ← ${labels.get(ref) ?? ref}`).join(', ')}
+            {wiring.map(([arg, ref]) => `${arg} ← ${label(ref)}`).join(', ')}
           </span>
         )}
       </div>
+      {stale && view.freshness && (
+        <ul className="jp-fancyflow-StepRow-reasons" aria-label="Why it is stale">
+          {reasonLines(view.freshness.reasons, label).map((line, i) => (
+            <li key={i}>{line}</li>
+          ))}
+        </ul>
+      )}
       {error && view.status !== 'completed' && (
         <div className="jp-fancyflow-StepRow-error">{error.message}</div>
       )}
@@ -330,8 +346,8 @@ function StepRow(props: IStepRowProps): React.ReactElement {
         <button
           className="jp-fancyflow-Button"
           disabled={!props.connected || props.running}
-          onClick={() => actions.run('step', step.id)}
-          title="Run this step's cell (and any cell above it this kernel has not run yet)"
+          onClick={(e) => actions.run('step', step.id, { force: e.shiftKey })}
+          title={`Run this step's cell (and any cell above it this kernel has not run yet). ${FORCE_KEY}-click: recompute it even when the cache holds its output`}
         >
           Run this step
         </button>

@@ -22,8 +22,8 @@ export const workflowPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
   ): void => {
     const panel = new WorkflowPanel(flows, {
-      run: (mode, stepId) => {
-        if (flows.current) void runWithFeedback(flows.current, mode, stepId);
+      run: (mode, stepId, options) => {
+        if (flows.current) void runWithFeedback(flows.current, mode, stepId, options);
       },
       cancel: () => {
         flows.current
