@@ -74,11 +74,15 @@ export function migrateDocument(document: unknown): unknown {
   return document;
 }
 
-/** The statuses a step can be in. */
+/**
+ * The statuses a step can be in. `cached`: the step did not run, its output was already in the
+ * store under the same cache key (it counts as completed).
+ */
 export const StepStatusSchema = z.enum([
   'pending',
   'running',
   'completed',
+  'cached',
   'failed',
   'skipped',
   'cancelled',
@@ -86,6 +90,11 @@ export const StepStatusSchema = z.enum([
 
 /** One step's status. */
 export type StepStatus = z.output<typeof StepStatusSchema>;
+
+/** True for the statuses after which the step's output is in the store: `completed` and `cached`. */
+export function hasOutput(status: StepStatus | undefined): boolean {
+  return status === 'completed' || status === 'cached';
+}
 
 /** The `fancyflow` metadata of a notebook step cell. */
 export const CellMetadataSchema = z

@@ -17,3 +17,4 @@ export * from './json-limits';
 export * from './json-schemas';
 export * from './workflow';
 export * from './orchestrator';
+export * from './freshness';

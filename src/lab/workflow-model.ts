@@ -312,6 +312,7 @@ export class WorkflowModel {
       pending: 0,
       running: 0,
       completed: 0,
+      cached: 0,
       failed: 0,
       skipped: 0,
       cancelled: 0,

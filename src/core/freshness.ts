@@ -1,0 +1,287 @@
+/**
+ * Freshness: which steps of a workflow are up to date, and why the others are not, from the last
+ * StepRecord of each step and what is known now (code fingerprints, input fingerprints). Pure and
+ * browser-safe (the JupyterLab panel, the kernel and `fancyflow status` share it): it runs nothing
+ * and reads no data. Imports zod only.
+ */
+import { z } from 'zod';
+import type { JsonValue } from './errors';
+import { StepStatusSchema, hasOutput, type StepStatus, type WorkflowDocument } from './format';
+import { findJsonViolation } from './json-limits';
+
+/**
+ * What produced a step's output: kept with the FancyCell (lineage), in the step cell's metadata and
+ * in the store's index (the cache). Holds config and fingerprints only, never data.
+ */
+export interface StepRecord {
+  /** The step's id (its output cell's id). */
+  stepId: string;
+  slug: string;
+  /** The step's declared version. */
+  version: string;
+  /** Fingerprint of the step's code (function source + defining module/package version). */
+  code: string;
+  /** The canonical config as run. */
+  config: JsonValue;
+  /** Argument → the input cell and its fingerprint when the step ran. */
+  inputs: Record<string, { cell: string; fingerprint: string }>;
+  /** The cache key: a 128-bit hash of slug, version, code, config and input fingerprints. */
+  key: string;
+  /** The output's fingerprint (completed and cached steps). */
+  output?: string;
+  status: StepStatus;
+  /** True when the output came from the cache (the step did not run). */
+  cached: boolean;
+  durationMs: number;
+  runId: string;
+  /** ISO 8601 time the record was made. */
+  at: string;
+}
+
+const fingerprint = z.string().min(1).max(128);
+
+/**
+ * The schema of a StepRecord read from a file (notebook metadata, a store's index): bounded
+ * strings, so a forged record cannot smuggle data in.
+ */
+export const StepRecordSchema = z
+  .object({
+    stepId: z.string().min(1).max(1024),
+    slug: z.string().min(1).max(256),
+    version: z.string().min(1).max(128),
+    code: fingerprint,
+    config: z.json(),
+    inputs: z
+      .record(
+        z.string().max(256),
+        z.object({ cell: z.string().min(1).max(1024), fingerprint }).strict(),
+      )
+      .refine((inputs) => Object.keys(inputs).length <= 256, 'too many inputs'),
+    key: fingerprint,
+    output: fingerprint.optional(),
+    status: StepStatusSchema,
+    cached: z.boolean(),
+    durationMs: z.number().nonnegative().finite(),
+    runId: z.string().min(1).max(256),
+    at: z.string().min(1).max(64),
+  })
+  .strict();
+
+/**
+ * A StepRecord from an untrusted value (a saved notebook, a store's index), or undefined when it is
+ * not one: a forged or garbled record is ignored, never trusted and never thrown at the reader.
+ */
+export function readStepRecord(value: unknown): StepRecord | undefined {
+  if (typeof value !== 'object' || value === null || findJsonViolation(value)) return undefined;
+  const parsed = StepRecordSchema.safeParse(value);
+  return parsed.success ? (parsed.data as StepRecord) : undefined;
+}
+
+/** One reason a step is stale. */
+export type StaleReason =
+  | { kind: 'never-run' }
+  | { kind: 'config'; changes: ConfigChange[] }
+  | { kind: 'input'; argument: string; cell: string }
+  | { kind: 'code'; slug: string }
+  | { kind: 'version'; from: string; to: string }
+  | { kind: 'upstream'; stepId: string }
+  | { kind: 'not-cacheable' };
+
+/** One changed config entry: its JSON path (`threshold`, `columns/0`), before and after. */
+export interface ConfigChange {
+  path: string;
+  /** Absent when the entry was added. */
+  from?: JsonValue;
+  /** Absent when the entry was removed. */
+  to?: JsonValue;
+}
+
+/** A step's freshness. */
+export interface Freshness {
+  stepId: string;
+  /** True when the step's last output is what running it now would give. */
+  fresh: boolean;
+  /** Why it is stale (empty when fresh). */
+  reasons: StaleReason[];
+  /**
+   * False when the step's current code fingerprint is not known (a step defined in a notebook
+   * cell that has not run): its code was not compared.
+   */
+  codeKnown: boolean;
+}
+
+/** What is known now, for {@link freshness}. */
+export interface CurrentState {
+  /** The step's current code fingerprint, if known. */
+  code(slug: string): string | undefined;
+  /** The current fingerprint of a cell no step of the workflow produces, if known. */
+  fingerprint(cellId: string): string | undefined;
+  /** False for steps that opt out of caching (`traits: { cache: false }`). Default: true. */
+  cacheable?(slug: string): boolean;
+}
+
+/**
+ * Fresh or stale for each step, in workflow order, from the last record of each step and what is
+ * known now. Runs nothing and reads no data.
+ *
+ * A step is stale when it never ran, opted out of caching, its version, code or config changed, an
+ * input cell is another or has another fingerprint than when it ran, or a step upstream is stale.
+ *
+ * @example
+ * const report = freshness(doc, (id) => records.get(id), {
+ *   code: (slug) => codes.get(slug),
+ *   fingerprint: (cell) => store.cell(cell)?.fingerprint,
+ * });
+ * report.filter((f) => !f.fresh).map((f) => f.reasons.map((r) => describeReason(r, String)));
+ */
+export function freshness(
+  workflow: Pick<WorkflowDocument, 'steps'>,
+  last: (stepId: string) => StepRecord | undefined,
+  now: CurrentState,
+): Freshness[] {
+  const byStep = new Map<string, { fresh: boolean; record: StepRecord | undefined }>();
+  const out: Freshness[] = [];
+  for (const step of workflow.steps) {
+    const record = last(step.id);
+    const reasons: StaleReason[] = [];
+    const code = now.code(step.slug);
+    if (!record) {
+      reasons.push({ kind: 'never-run' });
+    } else {
+      if (now.cacheable && !now.cacheable(step.slug)) reasons.push({ kind: 'not-cacheable' });
+      if (record.slug !== step.slug || (code !== undefined && code !== record.code)) {
+        reasons.push({ kind: 'code', slug: step.slug });
+      }
+      if (record.version !== step.version) {
+        reasons.push({ kind: 'version', from: record.version, to: step.version });
+      }
+      const changes = configChanges(record.config, step.config);
+      if (changes.length > 0) reasons.push({ kind: 'config', changes });
+      const upstream = new Set<string>();
+      for (const argument of Object.keys(step.wiring).sort()) {
+        const cell = step.wiring[argument]!;
+        const producer = byStep.get(cell);
+        if (producer && !producer.fresh) {
+          if (!upstream.has(cell)) reasons.push({ kind: 'upstream', stepId: cell });
+          upstream.add(cell);
+          continue;
+        }
+        const then = Object.prototype.hasOwnProperty.call(record.inputs, argument)
+          ? record.inputs[argument]
+          : undefined;
+        const current = producer ? producer.record?.output : now.fingerprint(cell);
+        if (!then || then.cell !== cell || current === undefined || current !== then.fingerprint) {
+          reasons.push({ kind: 'input', argument, cell });
+        }
+      }
+      for (const argument of Object.keys(record.inputs)) {
+        if (!Object.prototype.hasOwnProperty.call(step.wiring, argument)) {
+          reasons.push({ kind: 'input', argument, cell: record.inputs[argument]!.cell });
+        }
+      }
+      if (record.output === undefined || !hasOutput(record.status)) {
+        // the last run did not complete: there is no output to be fresh
+        if (!reasons.some((r) => r.kind === 'never-run')) reasons.unshift({ kind: 'never-run' });
+      }
+    }
+    const fresh = reasons.length === 0;
+    byStep.set(step.id, { fresh, record });
+    out.push({ stepId: step.id, fresh, reasons, codeKnown: code !== undefined });
+  }
+  return out;
+}
+
+/** The differences between two configs, as JSON paths with before and after (sorted by path). */
+export function configChanges(
+  from: JsonValue | undefined,
+  to: JsonValue | undefined,
+): ConfigChange[] {
+  const changes: ConfigChange[] = [];
+  diff(from, to, '', changes);
+  return changes;
+}
+
+function isRecord(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function diff(
+  a: JsonValue | undefined,
+  b: JsonValue | undefined,
+  path: string,
+  out: ConfigChange[],
+): void {
+  if (isRecord(a) && isRecord(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const key of keys) {
+      const has = (o: object) => Object.prototype.hasOwnProperty.call(o, key);
+      diff(has(a) ? a[key] : undefined, has(b) ? b[key] : undefined, join(path, key), out);
+    }
+    return;
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    a.forEach((v, i) => diff(v, b[i], join(path, String(i)), out));
+    return;
+  }
+  if (sameJson(a, b)) return;
+  const change: ConfigChange = { path };
+  if (a !== undefined) change.from = a;
+  if (b !== undefined) change.to = b;
+  out.push(change);
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}/${key}`;
+}
+
+function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON text with object keys sorted: equal values give equal texts (cache keys, comparisons). */
+export function canonicalJson(value: JsonValue | undefined): string {
+  if (value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A config value for a one-line message, clipped. */
+function shortJson(value: JsonValue | undefined): string {
+  if (value === undefined) return '∅';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/**
+ * One line per reason, for people: `config changed (threshold 0.3 → 0.5)`, `input "clean"
+ * changed`, `step code changed`, `upstream "clean" is stale`. `label` names a cell or step.
+ */
+export function describeReason(
+  reason: StaleReason,
+  label: (cellOrStepId: string) => string,
+): string {
+  switch (reason.kind) {
+    case 'never-run':
+      return 'never run';
+    case 'config':
+      return `config changed (${reason.changes
+        .map((c) => `${c.path || '(config)'} ${shortJson(c.from)} → ${shortJson(c.to)}`)
+        .join(', ')})`;
+    case 'input':
+      return `input ${label(reason.cell)} changed (argument ${reason.argument})`;
+    case 'code':
+      return `step code changed (${reason.slug})`;
+    case 'version':
+      return `step version changed (${reason.from} → ${reason.to})`;
+    case 'upstream':
+      return `upstream ${label(reason.stepId)} is stale`;
+    case 'not-cacheable':
+      return 'not cacheable (traits.cache is false): runs every time';
+  }
+}
