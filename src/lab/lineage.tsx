@@ -5,6 +5,7 @@
  * the one saved in its cell).
  */
 import * as React from 'react';
+import { hasOutput } from '../core/format';
 import type { StepRecord } from '../core/freshness';
 import { formatDuration, type StepView } from './workflow-model';
 
@@ -85,7 +86,7 @@ export function Lineage(props: ILineageProps): React.ReactElement {
         </dl>
       ) : (
         <p className="jp-fancyflow-Lineage-none">
-          {view?.status === 'completed'
+          {hasOutput(view?.status)
             ? 'This step’s output was saved without a record of what produced it: run it to record one.'
             : 'No run of this step is recorded yet.'}
         </p>

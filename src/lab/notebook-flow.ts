@@ -14,7 +14,12 @@ import type { ICellModel } from '@jupyterlab/cells';
 import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
-import { NOTEBOOK_METADATA_KEY, type CellMetadata, type WorkflowDocument } from '../core/format';
+import {
+  NOTEBOOK_METADATA_KEY,
+  hasOutput,
+  type CellMetadata,
+  type WorkflowDocument,
+} from '../core/format';
 import type { StepRecord } from '../core/freshness';
 import type { RunStatus, StepReport } from '../core/orchestrator';
 import { toStepReport } from '../core/step-report';
@@ -517,7 +522,7 @@ export class NotebookFlow implements INotebookFlow {
     return staleStepIds(model.freshness, (id) => {
       const view = model.stepView(id);
       // a completed step with no record of its run is judged by nothing (an older notebook)
-      return view !== undefined && view.status === 'completed' && view.record === undefined;
+      return view !== undefined && hasOutput(view.status) && view.record === undefined;
     });
   }
 

@@ -1,14 +1,14 @@
 /**
  * What a badge says of a step's freshness, as pure functions over the core's verdict (so they
  * test in Node): `stale` when something the step reads changed since its last run (its config, its
- * code, an input), `upstream stale` when only a step it depends on is, `cached` when the last run
- * answered from the cache. The reasons are readable lines: names, never cell ids.
+ * code, an input), `upstream stale` when only a step it depends on is. The reasons are readable
+ * lines: names, never cell ids.
  */
-import type { StepStatus } from '../core/format';
+import { hasOutput, type StepStatus } from '../core/format';
 import { describeReason, type Freshness, type StaleReason } from '../core/freshness';
 
 /** What a badge shows: the run status, or what the freshness check says of the last run. */
-export type BadgeState = StepStatus | 'cached' | 'stale' | 'upstream-stale';
+export type BadgeState = StepStatus | 'stale' | 'upstream-stale';
 
 /** The badge text of a freshness state (`upstream stale`). */
 export function stateText(state: BadgeState): string {
@@ -24,22 +24,20 @@ function onlyUpstream(reasons: readonly StaleReason[]): boolean {
  * The state a badge shows. A step that is running or has not run shows that; a step whose last
  * run completed (or was answered from the cache) shows `stale` or `upstream stale` when the
  * freshness check says so; a failed, skipped or cancelled step keeps that status (it needs a run
- * whatever changed). Without a record of the last run (a notebook saved before records were kept)
- * nothing is known against which to judge, and the status shows as saved.
+ * whatever changed). Without a record of the last run (`recorded: false`: a notebook saved before
+ * records were kept) nothing is known to judge against, and the status shows as saved.
  *
  * @example
- * badgeState('completed', { cached: true, freshness: { stepId: 'a', fresh: true, reasons: [] } }); // 'cached'
+ * badgeState('completed', { freshness: { stepId: 'a', fresh: false, codeKnown: true,
+ *   reasons: [{ kind: 'upstream', stepId: 'b' }] }, recorded: true }); // 'upstream-stale'
  */
 export function badgeState(
   status: StepStatus,
-  last: { cached?: boolean; freshness?: Freshness | undefined; known?: boolean },
+  last: { freshness?: Freshness | undefined; recorded: boolean },
 ): BadgeState {
-  if (status !== 'completed') return status;
   const verdict = last.freshness;
-  if (verdict && !verdict.fresh && last.known !== false) {
-    return onlyUpstream(verdict.reasons) ? 'upstream-stale' : 'stale';
-  }
-  return last.cached === true ? 'cached' : 'completed';
+  if (!hasOutput(status) || !verdict || verdict.fresh || !last.recorded) return status;
+  return onlyUpstream(verdict.reasons) ? 'upstream-stale' : 'stale';
 }
 
 /**
@@ -65,8 +63,8 @@ export function staleTitle(
 
 /**
  * The steps `Run stale` runs, in workflow order: every step the freshness check does not call
- * fresh (never run, changed, or downstream of a change), except those whose last run is not on
- * record (judged by nothing, see {@link badgeState}) and which completed.
+ * fresh (never run, changed, or downstream of a change), except those `unknown` says to leave
+ * (an output saved without a record of its run: judged by nothing, see {@link badgeState}).
  */
 export function staleStepIds(
   verdicts: readonly Freshness[],

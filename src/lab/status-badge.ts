@@ -8,7 +8,7 @@
  */
 import type { Cell } from '@jupyterlab/cells';
 import type { IDisposable } from '@lumino/disposable';
-import type { StepStatus } from '../core/format';
+import { hasOutput, type StepStatus } from '../core/format';
 import type { INotebookFlow } from './tokens';
 import { cellLabels } from './labels';
 import { staleTitle, stateText, type BadgeState } from './staleness';
@@ -99,7 +99,7 @@ export function renderBadge(
   }
   const hover = badgeTitle(view, title, label);
   if (badge.title !== hover) badge.title = hover;
-  const message = view.status !== 'completed' ? view.report?.error?.message : undefined;
+  const message = !hasOutput(view.status) ? view.report?.error?.message : undefined;
   const code = view.report?.error?.code;
   const errorText = message ? (code ? `${code}: ${message}` : message) : '';
   if (error.textContent !== errorText) error.textContent = errorText;

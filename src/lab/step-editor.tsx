@@ -4,7 +4,7 @@
  * whose code was changed by hand ("custom code") shows its config read-only.
  */
 import * as React from 'react';
-import type { CellMetadata } from '../core/format';
+import { hasOutput, type CellMetadata } from '../core/format';
 import { choiceText } from './cell-choices';
 import { ConfigForm } from './config-form';
 import { describeContract } from './palette-model';
@@ -41,7 +41,7 @@ export function StepEditor(props: IStepEditorProps): React.ReactElement {
           {badgeText(status)}
         </span>
       </div>
-      {error && status.status !== 'completed' && (
+      {error && !hasOutput(status.status) && (
         <div className="jp-fancyflow-CellError" data-status={status.status}>
           {error.code}: {error.message}
         </div>

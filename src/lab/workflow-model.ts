@@ -63,9 +63,15 @@ export interface RunProgress {
   startedAt: number;
 }
 
-const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+const TERMINAL: ReadonlySet<StepStatus> = new Set([
+  'completed',
+  'cached',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 
-/** True for completed, failed, skipped and cancelled. */
+/** True for completed, cached, failed, skipped and cancelled. */
 export function isTerminal(status: StepStatus): boolean {
   return TERMINAL.has(status);
 }
@@ -128,11 +134,7 @@ export class WorkflowModel {
     const view: StepView = {
       step,
       status,
-      state: badgeState(status, {
-        cached: record?.cached === true,
-        freshness: verdict,
-        known: record !== undefined,
-      }),
+      state: badgeState(status, { freshness: verdict, recorded: record !== undefined }),
     };
     if (latest) view.report = latest;
     if (saved) view.saved = true;

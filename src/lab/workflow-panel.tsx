@@ -6,7 +6,7 @@
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { NOTEBOOK_METADATA_KEY } from '../core/format';
+import { NOTEBOOK_METADATA_KEY, hasOutput } from '../core/format';
 import { canOfferKernelChange, describeConnection } from './connection-status';
 import { readCellMetadata } from './cell-metadata';
 import { cellLabels } from './labels';
@@ -186,6 +186,7 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
         <span className="jp-fancyflow-Toolbar-summary">
           {steps.length} steps
           {counts.completed > 0 && ` · ${counts.completed} completed`}
+          {counts.cached > 0 && ` · ${counts.cached} cached`}
           {counts.failed > 0 && ` · ${counts.failed} failed`}
           {counts.skipped > 0 && ` · ${counts.skipped} skipped`}
           {counts.cancelled > 0 && ` · ${counts.cancelled} cancelled`}
@@ -295,7 +296,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
       data-status={view.status}
       data-state={view.state}
       data-saved={view.saved ? 'true' : undefined}
-      data-shape={view.status === 'completed' ? formatShape(report?.summary?.shape) : ''}
+      data-shape={hasOutput(view.status) ? formatShape(report?.summary?.shape) : ''}
     >
       <div className="jp-fancyflow-StepRow-head">
         <span className="jp-fancyflow-StepRow-index">{props.index + 1}</span>
@@ -331,7 +332,7 @@ function StepRow(props: IStepRowProps): React.ReactElement {
           ))}
         </ul>
       )}
-      {error && view.status !== 'completed' && (
+      {error && !hasOutput(view.status) && (
         <div className="jp-fancyflow-StepRow-error">{error.message}</div>
       )}
       <div className="jp-fancyflow-StepRow-actions">

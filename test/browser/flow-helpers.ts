@@ -164,19 +164,38 @@ export async function outputText(page: IJupyterLabPageFixture, index: number): P
   return (await cells(page).nth(index).locator('.jp-OutputArea').textContent()) ?? '';
 }
 
-/** The badge of a step cell: its status, text and whether it shows a saved status. */
+/**
+ * The badge of a step cell: its status, what it shows (`state`: the status, or `stale`,
+ * `upstream-stale`), text, hover text and whether it shows a saved status.
+ */
 export async function badge(
   page: IJupyterLabPageFixture,
   index: number,
-): Promise<{ status: string; text: string; saved: boolean; error: string }> {
+): Promise<{
+  status: string;
+  state: string;
+  text: string;
+  title: string;
+  saved: boolean;
+  error: string;
+}> {
   const line = cells(page).nth(index).locator('.jp-fancyflow-CellStatus');
   const b = line.locator('.jp-fancyflow-StatusBadge');
   return {
     status: (await b.getAttribute('data-status')) ?? '',
+    state: (await b.getAttribute('data-state')) ?? '',
     text: (await b.textContent()) ?? '',
+    title: (await b.getAttribute('title')) ?? '',
     saved: (await b.getAttribute('data-saved')) === 'true',
     error: (await line.locator('.jp-fancyflow-CellStatus-error').textContent()) ?? '',
   };
+}
+
+/** What the badge of each step row of the workflow panel shows (`data-state`), in order. */
+export async function panelStates(page: IJupyterLabPageFixture): Promise<string[]> {
+  return page
+    .locator('#jp-fancyflow-workflow .jp-fancyflow-StepRow')
+    .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['state'] ?? ''));
 }
 
 /** The execution count of each code cell of the current notebook (null for never run). */
