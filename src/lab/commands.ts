@@ -122,7 +122,8 @@ export function registerCommands(app: JupyterFrontEnd, flows: INotebookFlows): v
   });
   commands.addCommand(CommandIDs.runStale, {
     label: 'Run Stale Steps',
-    caption: 'Run the steps whose last run no longer holds (never run, edited, or downstream of an edit)',
+    caption:
+      'Run the steps whose last run no longer holds (never run, edited, or downstream of an edit)',
     isEnabled: () => idle() && (flows.current?.staleSteps().length ?? 0) > 0,
     execute: () => {
       const flow = current();

@@ -44,7 +44,10 @@ describe('lineageRows', () => {
   it('a cached output says so; a failed run has no output row', () => {
     const rows = lineageRows({ ...record, cached: true, status: 'cached' }, String);
     expect(rows.find((r) => r.term === 'Run')!.value).toMatch(/ · cached$/);
-    const failed = lineageRows({ ...record, status: 'failed', output: undefined } as StepRecord, String);
+    const failed = lineageRows(
+      { ...record, status: 'failed', output: undefined } as StepRecord,
+      String,
+    );
     expect(failed.some((r) => r.term === 'Output')).toBe(false);
   });
 

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Freshness } from '../core/freshness';
 import { badgeState, reasonLines, staleStepIds, staleTitle, stateText } from './staleness';
 
-const fresh = (stepId: string): Freshness => ({ stepId, fresh: true, reasons: [], codeKnown: true });
+const fresh = (stepId: string): Freshness => ({
+  stepId,
+  fresh: true,
+  reasons: [],
+  codeKnown: true,
+});
 const configChanged: Freshness = {
   stepId: 'clean',
   fresh: false,
@@ -25,10 +30,11 @@ describe('badgeState', () => {
   it('a completed or cached step is stale when what it reads changed, upstream stale when only a step above is', () => {
     expect(badgeState('completed', { freshness: configChanged, recorded: true })).toBe('stale');
     expect(badgeState('cached', { freshness: configChanged, recorded: true })).toBe('stale');
-    expect(badgeState('completed', { freshness: upstream, recorded: true })).toBe(
-      'upstream-stale',
-    );
-    const both: Freshness = { ...upstream, reasons: [...upstream.reasons, { kind: 'code', slug: 'derive' }] };
+    expect(badgeState('completed', { freshness: upstream, recorded: true })).toBe('upstream-stale');
+    const both: Freshness = {
+      ...upstream,
+      reasons: [...upstream.reasons, { kind: 'code', slug: 'derive' }],
+    };
     expect(badgeState('completed', { freshness: both, recorded: true })).toBe('stale');
   });
 
@@ -44,7 +50,12 @@ describe('badgeState', () => {
   });
 
   it('a saved status without a record of its run is shown as saved (nothing to judge it by)', () => {
-    const never: Freshness = { stepId: 'a', fresh: false, reasons: [{ kind: 'never-run' }], codeKnown: false };
+    const never: Freshness = {
+      stepId: 'a',
+      fresh: false,
+      reasons: [{ kind: 'never-run' }],
+      codeKnown: false,
+    };
     expect(badgeState('completed', { freshness: never, recorded: false })).toBe('completed');
     expect(badgeState('completed', { recorded: true })).toBe('completed');
   });
@@ -58,7 +69,10 @@ describe('reasons', () => {
       reasons: [{ kind: 'input', argument: 'table', cell: '7f3e2c1a-0000-4000-8000-000000000001' }],
       codeKnown: true,
     };
-    const lines = reasonLines([...configChanged.reasons, ...input.reasons, ...upstream.reasons], label);
+    const lines = reasonLines(
+      [...configChanged.reasons, ...input.reasons, ...upstream.reasons],
+      label,
+    );
     expect(lines).toEqual([
       'config changed (threshold 0 → 0.1)',
       'input cars changed (argument table)',
@@ -77,7 +91,12 @@ describe('reasons', () => {
 
 describe('staleStepIds', () => {
   it('lists the steps that are not fresh, in order, leaving the ones judged by nothing', () => {
-    const never: Freshness = { stepId: 'old', fresh: false, reasons: [{ kind: 'never-run' }], codeKnown: true };
+    const never: Freshness = {
+      stepId: 'old',
+      fresh: false,
+      reasons: [{ kind: 'never-run' }],
+      codeKnown: true,
+    };
     const verdicts = [fresh('read'), configChanged, never, upstream];
     expect(staleStepIds(verdicts)).toEqual(['clean', 'old', 'derive']);
     expect(staleStepIds(verdicts, (id) => id === 'old')).toEqual(['clean', 'derive']);

@@ -19,7 +19,9 @@ const BADGE = 'jp-fancyflow-StatusBadge';
 const ERROR = 'jp-fancyflow-CellStatus-error';
 
 /** The text of a badge: `completed · 12 ms`, `cached · 85 × 11`, `stale`, `running…`. */
-export function badgeText(view: Pick<StepView, 'status' | 'report'> & { state?: BadgeState }): string {
+export function badgeText(
+  view: Pick<StepView, 'status' | 'report'> & { state?: BadgeState },
+): string {
   const { status, report } = view;
   const state = view.state ?? status;
   if (state === 'running') return 'running…';
