@@ -3,6 +3,7 @@
  * classified and summarised.
  */
 import { describeType } from './contracts';
+import type { StepRecord } from './freshness';
 import { Hasher } from './hash';
 import { tableAdapterFor, type ColumnInfo, type TableAdapter } from './table';
 
@@ -54,6 +55,12 @@ export interface FancyCell {
   fingerprint: string;
   /** A readable name (a notebook variable name), when one is known. */
   name?: string;
+  /**
+   * What produced the datum (lineage and the cache): the step's code and config fingerprints,
+   * its inputs' fingerprints and the cache key. Its `output` is this cell's `fingerprint` (read it
+   * with `recordOfCell`). Absent for values no cached run produced.
+   */
+  record?: StepRecord;
 }
 
 /** A value's kind, summary and fingerprint. */
@@ -211,6 +218,7 @@ export interface CellInit {
   createdAt?: string;
   /** When the value was registered, in epoch milliseconds. Default: now. */
   at?: number;
+  record?: StepRecord;
 }
 
 /** What a StoredCell computes when first asked. */
@@ -235,6 +243,7 @@ class StoredCell implements FancyCell {
   readonly createdAt: string;
   producedBy?: Provenance;
   name?: string;
+  record?: StepRecord;
   readonly #value: unknown;
   #lazy: LazyFields | undefined;
 
@@ -244,6 +253,7 @@ class StoredCell implements FancyCell {
     this.createdAt = init.createdAt ?? isoTime(init.at ?? Date.now());
     this.producedBy = init.producedBy;
     this.name = init.name || undefined;
+    this.record = init.record;
     this.#value = value;
     this.#lazy = init.uri === undefined ? undefined : { uri: init.uri };
   }
@@ -311,5 +321,6 @@ export function cellSnapshot(cell: FancyCell): FancyCell {
   };
   if (cell.producedBy) out.producedBy = cell.producedBy;
   if (cell.name) out.name = cell.name;
+  if (cell.record) out.record = cell.record;
   return out;
 }

@@ -143,52 +143,90 @@ export function freshness(
   const out: Freshness[] = [];
   for (const step of workflow.steps) {
     const record = last(step.id);
-    const reasons: StaleReason[] = [];
     const code = now.code(step.slug);
-    if (!record) {
-      reasons.push({ kind: 'never-run' });
-    } else {
-      if (now.cacheable && !now.cacheable(step.slug)) reasons.push({ kind: 'not-cacheable' });
-      if (record.slug !== step.slug || (code !== undefined && code !== record.code)) {
-        reasons.push({ kind: 'code', slug: step.slug });
-      }
-      if (record.version !== step.version) {
-        reasons.push({ kind: 'version', from: record.version, to: step.version });
-      }
-      const changes = configChanges(record.config, step.config);
-      if (changes.length > 0) reasons.push({ kind: 'config', changes });
-      const upstream = new Set<string>();
-      for (const argument of Object.keys(step.wiring).sort()) {
-        const cell = step.wiring[argument]!;
-        const producer = byStep.get(cell);
-        if (producer && !producer.fresh) {
-          if (!upstream.has(cell)) reasons.push({ kind: 'upstream', stepId: cell });
-          upstream.add(cell);
-          continue;
+    const reasons: StaleReason[] = [];
+    const inputs: CurrentInputs = {};
+    for (const argument of Object.keys(step.wiring).sort()) {
+      const cell = step.wiring[argument]!;
+      const producer = byStep.get(cell);
+      if (producer && !producer.fresh) {
+        if (!reasons.some((r) => r.kind === 'upstream' && r.stepId === cell)) {
+          reasons.push({ kind: 'upstream', stepId: cell });
         }
-        const then = Object.prototype.hasOwnProperty.call(record.inputs, argument)
-          ? record.inputs[argument]
-          : undefined;
-        const current = producer ? producer.record?.output : now.fingerprint(cell);
-        if (!then || then.cell !== cell || current === undefined || current !== then.fingerprint) {
-          reasons.push({ kind: 'input', argument, cell });
-        }
-      }
-      for (const argument of Object.keys(record.inputs)) {
-        if (!Object.prototype.hasOwnProperty.call(step.wiring, argument)) {
-          reasons.push({ kind: 'input', argument, cell: record.inputs[argument]!.cell });
-        }
-      }
-      if (record.output === undefined || !hasOutput(record.status)) {
-        // the last run did not complete: there is no output to be fresh
-        if (!reasons.some((r) => r.kind === 'never-run')) reasons.unshift({ kind: 'never-run' });
+        inputs[argument] = { cell, fingerprint: SKIP };
+      } else {
+        const fingerprint = producer ? producer.record?.output : now.fingerprint(cell);
+        inputs[argument] = { cell, fingerprint };
       }
     }
+    const cacheable = now.cacheable ? now.cacheable(step.slug) : true;
+    const own = compareRecord(record, { ...step, code, inputs, cacheable });
+    reasons.unshift(...own);
     const fresh = reasons.length === 0;
     byStep.set(step.id, { fresh, record });
     out.push({ stepId: step.id, fresh, reasons, codeKnown: code !== undefined });
   }
   return out;
+}
+
+/** An input's fingerprint that is not to be compared (its producer is already a reason). */
+const SKIP = '\u0000skip';
+
+/** Argument → the cell wired to it and its current fingerprint (undefined when not known). */
+export type CurrentInputs = Record<string, { cell: string; fingerprint: string | undefined }>;
+
+/** What a step would be run with now, for {@link compareRecord}. */
+export interface CurrentStep {
+  slug: string;
+  version: string;
+  /** The current code fingerprint; undefined when not known (not compared). */
+  code: string | undefined;
+  config: JsonValue;
+  inputs: CurrentInputs;
+  /** Default true. */
+  cacheable?: boolean;
+}
+
+/**
+ * Why a step's last record does not stand for running it now (empty when it does): never run,
+ * not cacheable, code, version, config, or an input that is another cell or has another
+ * fingerprint. Upstream staleness is the caller's to add.
+ */
+export function compareRecord(record: StepRecord | undefined, now: CurrentStep): StaleReason[] {
+  if (!record || record.output === undefined || !hasOutput(record.status)) {
+    return [{ kind: 'never-run' }];
+  }
+  const reasons: StaleReason[] = [];
+  if (now.cacheable === false) reasons.push({ kind: 'not-cacheable' });
+  if (record.slug !== now.slug || (now.code !== undefined && now.code !== record.code)) {
+    reasons.push({ kind: 'code', slug: now.slug });
+  }
+  if (record.version !== now.version) {
+    reasons.push({ kind: 'version', from: record.version, to: now.version });
+  }
+  const changes = configChanges(record.config, now.config);
+  if (changes.length > 0) reasons.push({ kind: 'config', changes });
+  for (const argument of Object.keys(now.inputs).sort()) {
+    const { cell, fingerprint } = now.inputs[argument]!;
+    if (fingerprint === SKIP) continue;
+    const then = Object.prototype.hasOwnProperty.call(record.inputs, argument)
+      ? record.inputs[argument]
+      : undefined;
+    if (
+      !then ||
+      then.cell !== cell ||
+      fingerprint === undefined ||
+      fingerprint !== then.fingerprint
+    ) {
+      reasons.push({ kind: 'input', argument, cell });
+    }
+  }
+  for (const argument of Object.keys(record.inputs).sort()) {
+    if (!Object.prototype.hasOwnProperty.call(now.inputs, argument)) {
+      reasons.push({ kind: 'input', argument, cell: record.inputs[argument]!.cell });
+    }
+  }
+  return reasons;
 }
 
 /** The differences between two configs, as JSON paths with before and after (sorted by path). */

@@ -18,3 +18,4 @@ export * from './json-schemas';
 export * from './workflow';
 export * from './orchestrator';
 export * from './freshness';
+export * from './cache';

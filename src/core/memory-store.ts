@@ -46,7 +46,13 @@ export class MemoryDatumStore implements DatumStore {
     const cellId = options.cellId;
     // one literal shape whatever the options hold (the uri is made from the id when read)
     const cell = createCell(
-      { id: cellId, producedBy: options.producedBy, name: options.name, at: options.at },
+      {
+        id: cellId,
+        producedBy: options.producedBy,
+        name: options.name,
+        at: options.at,
+        record: options.record,
+      },
       value,
     );
     const entries = this.entries;

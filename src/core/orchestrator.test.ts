@@ -481,7 +481,7 @@ describe('Orchestrator: lazy reports and events, bounded statuses', () => {
     const store = new MemoryDatumStore();
     const report = await new Orchestrator({ registry, store }).run(chain());
     const cell = store.cell('a')!;
-    expect(Object.keys(cell).sort()).toEqual(['createdAt', 'id', 'name', 'producedBy']);
+    expect(Object.keys(cell).sort()).toEqual(['createdAt', 'id', 'name', 'producedBy', 'record']);
     const ended = report.steps[0]!.startedAt! + report.steps[0]!.durationMs!;
     expect(Math.abs(Date.parse(cell.createdAt) - ended)).toBeLessThanOrEqual(1);
     expect(JSON.parse(JSON.stringify(cell))).toEqual({

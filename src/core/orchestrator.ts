@@ -27,6 +27,9 @@ import { tableAdapterFor, type Row } from './table';
 import type { Workflow } from './workflow';
 import { isoTime } from './cell';
 import { toStepReport } from './step-report';
+import { RunCache, type CacheOutcome, type CacheSettings } from './cache';
+import type { StaleReason, StepRecord } from './freshness';
+import { hashReady } from './hash';
 import { parsedConfigOf, stepLabel, stepName, type WorkflowStep } from './workflow-step';
 
 export { toStepReport } from './step-report';
@@ -52,6 +55,12 @@ export interface StepReport {
   summary?: CellSummary;
   /** Why the step failed, was skipped or was cancelled. */
   error?: SerializedError;
+  /** With caching on: whether the output came from the cache (`off`: forced or opted out). */
+  cache?: CacheOutcome;
+  /** With caching on, on a miss: why the cached output (if any) did not stand. */
+  reasons?: StaleReason[];
+  /** With caching on, once the step ended: what produced its output (lineage). */
+  record?: StepRecord;
 }
 
 /** What a run returns. JSON-safe. */
@@ -91,6 +100,11 @@ export interface RunOptions {
    * notebook's earlier cell failed): steps wired to them are skipped, not run on stale data.
    */
   unavailable?: Iterable<string>;
+  /**
+   * With caching on: recompute all selected steps (`true`) or these step ids whatever the cache
+   * holds (their records are still written). Default false.
+   */
+  recompute?: boolean | Iterable<string>;
 }
 
 /** What a {@link StepCaller} is told about the step it calls. */
@@ -131,6 +145,16 @@ export interface OrchestratorOptions {
    * that runs ever new steps keeps bounded memory). Default 10,000.
    */
   statusLimit?: number;
+  /**
+   * Content-addressed caching (see `src/core/cache.ts`): a step whose key (slug, version, code,
+   * config, input fingerprints) matches the record of the store's cell for it ends `cached`
+   * without running, and every output is persisted with its StepRecord. Default: off (no keys
+   * are computed).
+   *
+   * @example
+   * new Orchestrator({ store, cache: { moduleVersion: (m) => (m === 'fancyflow' ? '0.1.0' : undefined) } });
+   */
+  cache?: CacheSettings;
 }
 
 let runCounter = 0;
@@ -160,12 +184,14 @@ export class Orchestrator {
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly callStep: StepCaller | undefined;
   private readonly statuses: StatusMemory;
+  private readonly cache: CacheSettings | undefined;
 
   constructor(options: OrchestratorOptions = {}) {
     this.store = options.store ?? new MemoryDatumStore();
     this.registry = options.registry ?? defaultRegistry();
     this.callStep = options.callStep;
     this.statuses = new StatusMemory(options.statusLimit ?? 10_000);
+    this.cache = options.cache;
   }
 
   /** Calls `listener` on every event of every run; returns the function that unsubscribes. */
@@ -210,6 +236,9 @@ export class Orchestrator {
     const perf0 = performance.now();
     const runId = `run-${base36(epoch0)}-${++runCounter}`;
     const record = new RunRecord(runId, selected, firstPosition, epoch0, perf0);
+    const cache =
+      this.cache && (await startCache(this.cache, this.store, runId, options.recompute));
+    record.cache = cache;
     this.statuses.remember(record);
     const emit = this.emitter(options.onEvent);
     if (emit) {
@@ -252,6 +281,14 @@ export class Orchestrator {
       if (emit) emit(new StepStatusEvent(record, i, undefined));
       try {
         const def = this.registry.require(step.slug).definition;
+        const hit = cache?.lookup(i, step, def, configFor(step, def), record.epochOf(t));
+        if (hit) {
+          times[2 * i + 1] = t;
+          cells[i] = hit;
+          codes[i] = CACHED;
+          if (emit) emit(new StepStatusEvent(record, i, hit));
+          continue;
+        }
         const outcome = this.execute(step, workflow, def, signal);
         const value = isPromiseLike(outcome) ? await outcome : outcome;
         const end = performance.now();
@@ -259,6 +296,7 @@ export class Orchestrator {
           cellId: step.id,
           producedBy: { stepId: step.id, slug: step.slug, version: def.version },
           at: record.epochOf(end),
+          record: cache?.persisting(i, end - times[2 * i]!, record.epochOf(end)),
         });
         let cell: FancyCell;
         if (isPromiseLike(persisted)) {
@@ -271,6 +309,7 @@ export class Orchestrator {
         times[2 * i + 1] = t;
         cells[i] = cell;
         codes[i] = COMPLETED;
+        cache?.ran(i, cell);
         if (emit) emit(new StepStatusEvent(record, i, cell));
       } catch (e) {
         t = performance.now();
@@ -313,6 +352,7 @@ export class Orchestrator {
     record.times[2 * i + 1] = t;
     record.codes[i] = code;
     record.setError(i, error);
+    record.cache?.ended(i, STATUS_NAMES[code]!, record.durationMs(i));
     if (emit) emit(new StepStatusEvent(record, i, undefined));
   }
 
@@ -409,12 +449,13 @@ function checkOutput(
 const YIELD_EVERY_MS = 4;
 
 /** A step's status in a RunRecord: its index in STATUS_NAMES (0, pending, is what arrays start with). */
-type StatusCode = 0 | 1 | 2 | 3 | 4 | 5;
+type StatusCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 const RUNNING = 1;
 const COMPLETED = 2;
 const FAILED = 3;
 const SKIPPED = 4;
 const CANCELLED = 5;
+const CACHED = 6;
 const STATUS_NAMES: readonly StepStatus[] = [
   'pending',
   'running',
@@ -422,6 +463,7 @@ const STATUS_NAMES: readonly StepStatus[] = [
   'failed',
   'skipped',
   'cancelled',
+  'cached',
 ];
 
 const NO_CELLS: (FancyCell | undefined)[] = [];
@@ -444,6 +486,8 @@ class RunRecord {
   private errors: (SerializedError | undefined)[] | undefined = undefined;
   private running = true;
   private index: Map<string, number> | undefined = undefined;
+  /** The run's cache, when caching is on. */
+  cache: RunCache | undefined = undefined;
 
   constructor(
     readonly runId: string,
@@ -502,7 +546,9 @@ class RunRecord {
 
   allCompleted(): boolean {
     const codes = this.codes;
-    for (let i = 0; i < codes.length; i++) if (codes[i] !== COMPLETED) return false;
+    for (let i = 0; i < codes.length; i++) {
+      if (codes[i] !== COMPLETED && codes[i] !== CACHED) return false;
+    }
     return true;
   }
 
@@ -538,13 +584,14 @@ class RunRecord {
     if (startedAt !== undefined) report.startedAt = startedAt;
     const durationMs = this.durationMs(i);
     if (durationMs !== undefined) report.durationMs = durationMs;
-    if (code === COMPLETED) {
+    if (code === COMPLETED || code === CACHED) {
       const output = cell ?? (this.running ? this.cells[i] : undefined) ?? store.cell(step.id);
       report.outputCellId = output?.id ?? step.id;
       if (output) report.summary = output.summary;
     }
     const error = this.error(i);
     if (error) report.error = error;
+    if (this.cache) this.cache.report(i, report, code > RUNNING);
     return report;
   }
 }
@@ -597,6 +644,18 @@ class StepStatusEvent {
 
   get outputCellId(): string | undefined {
     return this.#cell?.id;
+  }
+
+  get cache(): CacheOutcome | undefined {
+    return this.#record.cache?.outcomes[this.#index];
+  }
+
+  get reasons(): StaleReason[] | undefined {
+    return this.#record.cache?.reasons[this.#index];
+  }
+
+  get record(): StepRecord | undefined {
+    return this.#code <= RUNNING ? undefined : this.#record.cache?.records[this.#index];
   }
 
   get summary(): CellSummary | undefined {
@@ -685,6 +744,20 @@ class StatusMemory {
       }
     }
   }
+}
+
+/** The run's cache: hashing loaded (once per process), the steps to recompute as a set. */
+async function startCache(
+  settings: CacheSettings,
+  store: DatumStore,
+  runId: string,
+  recompute: boolean | Iterable<string> | undefined,
+): Promise<RunCache> {
+  const loading = hashReady();
+  if (loading) await loading;
+  const forced =
+    recompute === undefined || typeof recompute === 'boolean' ? !!recompute : new Set(recompute);
+  return new RunCache(settings, store, runId, forced);
 }
 
 /** Parsed configs by step, for steps whose config was not parsed by their current definition. */

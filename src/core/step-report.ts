@@ -18,5 +18,8 @@ export function toStepReport(event: StepReport): StepReport {
   const summary = event.summary;
   if (summary !== undefined) report.summary = summary;
   if (event.error !== undefined) report.error = event.error;
+  if (event.cache !== undefined) report.cache = event.cache;
+  if (event.reasons !== undefined) report.reasons = event.reasons;
+  if (event.record !== undefined) report.record = event.record;
   return report;
 }

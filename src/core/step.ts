@@ -46,6 +46,12 @@ export type Execution = 'batch' | 'row_wise';
 export interface StepTraits {
   /** Default `batch`. */
   execution?: Execution;
+  /**
+   * False for a step whose output may change with the same code, config and inputs (it reads a
+   * file that changes, draws random numbers without a seed): it runs every time instead of being
+   * answered from the cache. Default true.
+   */
+  cache?: boolean;
 }
 
 /** What `step()` takes. */
@@ -135,6 +141,8 @@ export interface ResolvedStep {
   /** The output contract, compiled. */
   outputCheck: ContractCheck;
   execution: Execution;
+  /** False when `traits.cache` is false: the step always runs. */
+  cacheable: boolean;
   module?: string;
   /** The function: a batch function, or a row function when `execution` is `row_wise`. */
   fn: (input: never, config: never, context: never) => unknown;
@@ -150,7 +158,7 @@ export interface StepDescriptor {
   inputs: Record<string, { schema: Record<string, unknown>; optional: boolean }>;
   output: Record<string, unknown>;
   config: Record<string, unknown>;
-  traits: { execution: Execution };
+  traits: { execution: Execution; cache?: false };
   module?: string;
 }
 
@@ -283,6 +291,13 @@ function resolveDefinition(
   if (execution !== 'batch' && execution !== 'row_wise') {
     throw invalidDefinition(slug, `unknown execution trait ${JSON.stringify(execution)}`);
   }
+  const cache = def.traits?.cache ?? true;
+  if (typeof cache !== 'boolean') {
+    throw invalidDefinition(
+      slug,
+      `traits.cache must be true or false, not ${JSON.stringify(cache)}`,
+    );
+  }
   if (execution === 'row_wise') {
     const contracts = Object.values(def.inputs);
     if (contracts.length !== 1 || !tableSpecOf(contracts[0]!)) {
@@ -312,6 +327,7 @@ function resolveDefinition(
     ),
     outputCheck: compileContract(def.output),
     execution,
+    cacheable: cache,
     fn: fn as ResolvedStep['fn'],
   };
   if (def.module !== undefined) resolved.module = def.module;
@@ -480,7 +496,9 @@ function describeStep(resolved: ResolvedStep): StepDescriptor {
     inputs,
     output: contractJsonSchema(resolved.output),
     config: contractJsonSchema(resolved.config, 'input'),
-    traits: { execution: resolved.execution },
+    traits: resolved.cacheable
+      ? { execution: resolved.execution }
+      : { execution: resolved.execution, cache: false },
   };
   if (resolved.module !== undefined) out.module = resolved.module;
   return out;

@@ -3,6 +3,7 @@
  * this interface; `MemoryDatumStore` (here) and the Node-side stores in `src/stores` implement it.
  */
 import type { FancyCell, Provenance } from './cell';
+import type { StepRecord } from './freshness';
 
 /** A value or a promise of it: stores answer synchronously where they can (memory), which keeps the
  * Orchestrator's per-step overhead low. */
@@ -21,6 +22,8 @@ export interface PersistOptions {
    * the step's end, so a store need not read the clock again). Default: now.
    */
   at?: number;
+  /** What produced the value (kept as the cell's `record`: lineage and the cache). */
+  record?: StepRecord;
 }
 
 /** Where cell values live. */

@@ -301,6 +301,7 @@ export class DiskDatumStore implements DatumStore {
     };
     if (options.producedBy) cell.producedBy = { ...options.producedBy };
     if (options.name) cell.name = options.name;
+    if (options.record) cell.record = { ...options.record };
 
     let temp: string | undefined;
     try {

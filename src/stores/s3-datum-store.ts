@@ -347,6 +347,7 @@ export class S3DatumStore implements DatumStore {
     };
     if (options.producedBy) cell.producedBy = { ...options.producedBy };
     if (options.name) cell.name = options.name;
+    if (options.record) cell.record = { ...options.record };
     const entry: Entry = {
       key,
       byteLength,
