@@ -24,7 +24,7 @@ import type { StepRecord } from '../core/freshness';
 import type { RunStatus, StepReport } from '../core/orchestrator';
 import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
-import type { Push, WorkflowState } from '../protocol/messages';
+import type { Push, StepDescriptorWithCode, WorkflowState } from '../protocol/messages';
 import {
   canonicalCellMetadata,
   markCustomCode,
@@ -33,7 +33,6 @@ import {
   readCellMetadata,
   readNotebookWorkflow,
   sameWorkflow,
-  savedRecord,
   savedReport,
   stepCells,
   updateFromReport,
@@ -89,7 +88,7 @@ const FANCYFLOW_IMPORT = /import\s*\{([^}]*)\}\s*from\s*['"]fancyflow['"]/;
 export class NotebookFlow implements INotebookFlow {
   readonly connection: KernelConnection;
   readonly workflow = new WorkflowModel();
-  private stepList: StepDescriptor[] = [];
+  private stepList: StepDescriptorWithCode[] = [];
   private state: WorkflowState | undefined;
   private currentProblem: string | undefined;
   private readonly stepsChangedSignal = new Signal<this, readonly StepDescriptor[]>(this);
@@ -101,8 +100,11 @@ export class NotebookFlow implements INotebookFlow {
   private readonly finishedReports: StepReport[] = [];
   /** The panel run going on: its id, its cells not finished yet, and whether it was interrupted. */
   private activeRun: { runId: string; pending: Set<string>; interrupted: boolean } | undefined;
-  /** Definition cell id → its source when it last ran (or was first seen): edits since make its steps stale. */
-  private readonly definitionSources = new Map<string, string>();
+  /**
+   * Cell id → its source when it last ran (or was first seen), for the cells that define steps
+   * and the data cells steps read: an edit since makes the steps that depend on it stale at once.
+   */
+  private readonly ranSources = new Map<string, string>();
   private disposed = false;
   private readonly settings: () => IFancyflowSettings;
   private readonly confirmUntrusted: (confirmation: IRunConfirmation) => Promise<boolean>;
@@ -228,43 +230,58 @@ export class NotebookFlow implements INotebookFlow {
   private savedRecords(): Map<string, StepRecord> {
     const out = new Map<string, StepRecord>();
     for (const { metadata } of stepCells(this.snapshots())) {
-      const record = savedRecord(metadata);
-      if (record) out.set(metadata.stepId, record);
+      if (metadata.record) out.set(metadata.stepId, metadata.record);
     }
     return out;
   }
 
   /**
-   * Tells the workflow model what is known now of the steps' code (the kernel's fingerprints, and
-   * a step whose defining cell was edited since it ran counts as changed code at once) and of the
-   * input cells.
+   * Tells the workflow model what is known now: the steps' code fingerprints and the data cells'
+   * fingerprints from the kernel; a cell that defines a step, or a data cell a step reads, edited
+   * since it ran counts as changed at once (before the kernel has seen it).
    */
   private updateFacts(): void {
     const code: Record<string, string> = {};
     const cacheable: Record<string, boolean> = {};
     for (const step of this.stepList) {
-      if (step.code !== undefined) code[step.slug] = step.code;
-      if (step.cacheable === false) cacheable[step.slug] = false;
+      code[step.slug] = step.code;
+      if (!step.cacheable) cacheable[step.slug] = false;
     }
+    const fingerprints: Record<string, string> = {};
+    for (const cell of this.state?.cells ?? []) fingerprints[cell.id] = cell.fingerprint;
     const definitions = {
       ...(this.savedDocument()?.definitions ?? {}),
       ...(this.state?.definitions ?? {}),
     };
     for (const [slug, cellId] of Object.entries(definitions)) {
-      const source = this.cellModel(cellId)?.sharedModel.getSource();
-      if (source === undefined) continue;
-      const baseline = this.definitionSources.get(cellId);
-      if (baseline === undefined) this.definitionSources.set(cellId, source);
-      else if (baseline !== source) code[slug] = `edited:${cellId}`;
+      if (this.editedSinceRun(cellId)) code[slug] = `edited:${cellId}`;
     }
-    this.workflow.setFacts({ code, cacheable, fingerprints: this.state?.fingerprints ?? {} });
+    const steps = this.workflow.serializedSteps;
+    const stepIds = new Set(steps.map((s) => s.id));
+    for (const step of steps) {
+      for (const cellId of Object.values(step.wiring)) {
+        if (!stepIds.has(cellId) && this.editedSinceRun(cellId)) {
+          fingerprints[cellId] = `edited:${cellId}`;
+        }
+      }
+    }
+    this.workflow.setFacts({ code, cacheable, fingerprints });
+  }
+
+  /** True when the cell's source differs from when it last ran here (or was first seen). */
+  private editedSinceRun(cellId: string): boolean {
+    const source = this.cellModel(cellId)?.sharedModel.getSource();
+    if (source === undefined) return false;
+    const baseline = this.ranSources.get(cellId);
+    if (baseline === undefined) this.ranSources.set(cellId, source);
+    return baseline !== undefined && baseline !== source;
   }
 
   private onCellExecuted(_: unknown, args: ExecutedArgs): void {
     if (args.notebook !== this.panel.content) return;
     const cell = args.cell.model;
-    if (!this.definitionSources.has(cell.id)) return;
-    this.definitionSources.set(cell.id, cell.sharedModel.getSource());
+    if (!this.ranSources.has(cell.id)) return;
+    this.ranSources.set(cell.id, cell.sharedModel.getSource());
     this.updateFacts();
   }
 
@@ -364,7 +381,7 @@ export class NotebookFlow implements INotebookFlow {
         this.codeTimers.delete(id);
         this.syncCodeToMetadata(id);
         // an edited step definition makes its steps stale before it runs
-        if (this.definitionSources.has(id)) this.updateFacts();
+        if (this.ranSources.has(id)) this.updateFacts();
       }, CODE_SYNC_DELAY_MS),
     );
   }
@@ -417,7 +434,7 @@ export class NotebookFlow implements INotebookFlow {
     this.applyState(await this.connection.request({ type: 'get-workflow' }));
   }
 
-  private setSteps(steps: StepDescriptor[]): void {
+  private setSteps(steps: StepDescriptorWithCode[]): void {
     this.stepList = steps;
     this.updateFacts();
     this.stepsChangedSignal.emit(steps);
@@ -549,6 +566,10 @@ export class NotebookFlow implements INotebookFlow {
         total: plan.cells.length,
       });
       if (!confirmed) return { status: 'cancelled', cells: 0, failed: [], declined: true };
+    }
+    if (options.force && plan.targets.length > 0) {
+      // one-shot: the next execution of these step cells recomputes whatever the cache holds
+      await this.connection.request({ type: 'recompute', cellIds: plan.targets });
     }
     const notebook = this.panel.content;
     const widgets = plan.cells

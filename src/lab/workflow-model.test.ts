@@ -4,8 +4,15 @@ import { MemoryDatumStore } from '../core/memory-store';
 import { Orchestrator, type RunEvent } from '../core/orchestrator';
 import { FunctionRegistry } from '../core/registry';
 import { step } from '../core/step';
+import { toStepReport } from '../core/step-report';
 import { Workflow } from '../core/workflow';
-import { formatDuration, formatShape, WorkflowModel, type StepView } from './workflow-model';
+import {
+  formatDuration,
+  formatShape,
+  WorkflowModel,
+  type FreshnessFacts,
+  type StepView,
+} from './workflow-model';
 
 const registry = new FunctionRegistry();
 const source = step({ slug: 'source', inputs: {}, output: z.array(z.number()) }, () => [1, 2, 3], {
@@ -34,12 +41,19 @@ function workflow(fail: boolean): Workflow {
   return wf;
 }
 
-async function eventsOf(wf: Workflow): Promise<RunEvent[]> {
+async function eventsOf(wf: Workflow, orchestrator?: Orchestrator): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
-  await new Orchestrator({ registry, store: new MemoryDatumStore() }).run(wf, {
+  await (orchestrator ?? new Orchestrator({ registry, store: new MemoryDatumStore() })).run(wf, {
     onEvent: (e) => events.push(e),
   });
   return events;
+}
+
+/** The kernel's facts of the steps above: their code fingerprints, as `list-steps` gives them. */
+function factsOf(events: RunEvent[]): FreshnessFacts {
+  const code: Record<string, string> = {};
+  for (const e of events) if (e.type === 'step-status' && e.record) code[e.slug] = e.record.code;
+  return { code, cacheable: {}, fingerprints: {} };
 }
 
 describe('WorkflowModel', () => {
@@ -152,5 +166,86 @@ describe('WorkflowModel', () => {
     expect(formatShape([406, 9])).toBe('406 × 9');
     expect(formatShape([12000])).toBe('12,000');
     expect(formatShape(undefined)).toBe('');
+  });
+
+  it('a config edit makes its step stale and the steps reading it upstream stale; a cached re-run shows cached', async () => {
+    const orchestrator = new Orchestrator({ registry, store: new MemoryDatumStore(), cache: {} });
+    const model = new WorkflowModel();
+    const wf = workflow(false);
+    model.setDocument(wf.toJSON());
+    expect(model.steps.map((s) => s.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    const events = await eventsOf(wf, orchestrator);
+    for (const e of events) model.applyEvent(e);
+    model.setFacts(factsOf(events));
+    expect(model.steps.map((s) => s.state)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect(model.freshness.every((f) => f.fresh)).toBe(true);
+    expect(model.stepView('b')?.record?.config).toEqual({ fail: false });
+
+    // b's config edited (the cells' metadata → the document): b stale, d (reads b) upstream stale
+    const edited = wf
+      .toJSON()
+      .steps.map((s) => (s.id === 'b' ? { ...s, config: { fail: true } } : s));
+    model.setSteps(edited);
+    expect(model.steps.map((s) => s.state)).toEqual([
+      'completed',
+      'stale',
+      'completed',
+      'upstream-stale',
+    ]);
+    expect(model.stepView('b')?.freshness?.reasons).toEqual([
+      { kind: 'config', changes: [{ path: 'fail', from: false, to: true }] },
+    ]);
+    expect(model.stepView('d')?.freshness?.reasons).toEqual([{ kind: 'upstream', stepId: 'b' }]);
+    // the status is still what the kernel said; only the state shows staleness
+    expect(model.stepView('b')?.status).toBe('completed');
+
+    // back as it was, and run again: the cache answers every step
+    model.setSteps(wf.toJSON().steps);
+    expect(model.freshness.every((f) => f.fresh)).toBe(true);
+    for (const e of await eventsOf(wf, orchestrator)) model.applyEvent(e);
+    expect(model.steps.map((s) => s.state)).toEqual(['cached', 'cached', 'cached', 'cached']);
+    expect(model.counts.cached).toBe(4);
+
+    // a changed code fingerprint of `check` makes b, c and d stale for that reason
+    model.setFacts({ ...factsOf(events), code: { ...factsOf(events).code, check: 'other' } });
+    expect(model.stepView('c')?.state).toBe('stale');
+    expect(model.stepView('c')?.freshness?.reasons).toEqual([{ kind: 'code', slug: 'check' }]);
+  });
+
+  it('saved records judge a reopened notebook; a saved status without a record is not judged', async () => {
+    const orchestrator = new Orchestrator({ registry, store: new MemoryDatumStore(), cache: {} });
+    const wf = workflow(false);
+    const events = await eventsOf(wf, orchestrator);
+    const finished = events.filter(
+      (e): e is Extract<RunEvent, { type: 'step-status' }> =>
+        e.type === 'step-status' && e.record !== undefined,
+    );
+    const saved = new Map(finished.map((e) => [e.stepId, toStepReport(e)]));
+    const records = new Map(
+      finished.filter((e) => e.stepId !== 'c').map((e) => [e.stepId, e.record!]),
+    );
+    const model = new WorkflowModel();
+    model.setDocument(wf.toJSON(), saved, records);
+    // a reopened notebook: no kernel facts yet, the saved records alone
+    expect(model.steps.map((s) => [s.state, s.saved === true])).toEqual([
+      ['completed', true],
+      ['completed', true],
+      ['completed', true],
+      ['completed', true],
+    ]);
+    expect(model.stepView('c')?.record).toBeUndefined();
+    const edited = wf.toJSON().steps.map((s) => (s.id === 'a' ? { ...s, version: '2.0.0' } : s));
+    model.setSteps(edited, saved, records);
+    expect(model.steps.map((s) => s.state)).toEqual([
+      'stale',
+      'upstream-stale',
+      'completed', // no record: shown as saved
+      'upstream-stale',
+    ]);
   });
 });

@@ -91,6 +91,8 @@ export class WorkflowModel {
   private readonly reports = new Map<string, StepReport>();
   private saved: ReadonlyMap<string, StepReport> = new Map();
   private savedRecords: ReadonlyMap<string, StepRecord> = new Map();
+  /** The records of this kernel's runs: from its events, and of its store's outputs. */
+  private readonly kernelRecords = new Map<string, StepRecord>();
   private facts: FreshnessFacts = NO_FACTS;
   /** The freshness of every step, computed when first asked for after a change. */
   private verdicts: Map<string, Freshness> | undefined;
@@ -112,6 +114,11 @@ export class WorkflowModel {
   /** The steps in order with their statuses. */
   get steps(): StepView[] {
     return this.list.map((step) => this.view(step));
+  }
+
+  /** The steps in order, without their statuses. */
+  get serializedSteps(): readonly SerializedStep[] {
+    return this.list;
   }
 
   /** The step with this id, with its status. */
@@ -143,9 +150,12 @@ export class WorkflowModel {
     return view;
   }
 
-  /** The record of a step's last run: this kernel's, else the one saved in its cell. */
+  /**
+   * The record of a step's last run: this kernel's (its latest report, else its output in the
+   * store), else the one saved in its cell.
+   */
   lastRecord(stepId: string): StepRecord | undefined {
-    return this.reports.get(stepId)?.record ?? this.savedRecords.get(stepId);
+    return this.kernelRecords.get(stepId) ?? this.savedRecords.get(stepId);
   }
 
   private freshnessOf(stepId: string): Freshness | undefined {
@@ -227,6 +237,7 @@ export class WorkflowModel {
     savedRecords?: ReadonlyMap<string, StepRecord>,
   ): void {
     this.reports.clear();
+    this.kernelRecords.clear();
     this.currentRun = undefined;
     this.setSteps(document.steps, saved, savedRecords);
   }
@@ -234,6 +245,7 @@ export class WorkflowModel {
   /** Forgets the kernel's statuses (a restart): every step as saved in the notebook, no run. */
   resetStatuses(): void {
     this.reports.clear();
+    this.kernelRecords.clear();
     this.verdicts = undefined;
     if (this.currentRun && this.currentRun.status === undefined) {
       this.currentRun = { ...this.currentRun, status: 'cancelled' };
@@ -242,9 +254,14 @@ export class WorkflowModel {
   }
 
   /** Takes the kernel's statuses (a `get-workflow` reply or a `workflow-changed` push). */
-  applyState(state: Pick<WorkflowState, 'statuses'>): void {
+  applyState(state: Pick<WorkflowState, 'statuses' | 'records'>): void {
     this.reports.clear();
-    for (const [id, report] of Object.entries(state.statuses)) this.reports.set(id, report);
+    this.kernelRecords.clear();
+    for (const [id, record] of Object.entries(state.records ?? {})) this.kernelRecords.set(id, record);
+    for (const [id, report] of Object.entries(state.statuses)) {
+      this.reports.set(id, report);
+      if (report.record) this.kernelRecords.set(id, report.record);
+    }
     this.verdicts = undefined;
     this.changedSignal.emit();
   }
@@ -255,7 +272,10 @@ export class WorkflowModel {
     const report = toStepReport(event);
     this.reports.set(event.stepId, report);
     // a finished step's record can change what is fresh downstream; the rest keep the verdicts
-    if (report.record !== undefined) this.verdicts = undefined;
+    if (report.record !== undefined) {
+      this.kernelRecords.set(event.stepId, report.record);
+      this.verdicts = undefined;
+    }
     const step = this.list.find((s) => s.id === event.stepId);
     if (!step) {
       this.changedSignal.emit();
