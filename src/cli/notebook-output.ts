@@ -6,8 +6,12 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NOTEBOOK_METADATA_KEY, type JsonValue } from '../core';
+import { NOTEBOOK_METADATA_KEY, type JsonValue, type RunReport } from '../core';
 import {
+  RUN_HISTORY_KEY,
+  appendRun,
+  historyRunOf,
+  readRunHistory,
   applyStepReport,
   canonicalCellMetadata,
   metadataFromStep,
@@ -88,6 +92,7 @@ export function executedNotebook(
   records: ReadonlyMap<string, CellRecord>,
   state: WorkflowState,
   kernel: { kernelspec: JsonValue; languageInfo: JsonValue },
+  report?: RunReport,
 ): Record<string, unknown> {
   const notebook = JSON.parse(JSON.stringify(original)) as {
     cells: Record<string, unknown>[];
@@ -122,7 +127,14 @@ export function executedNotebook(
   const metadata = (notebook.metadata ?? {}) as Record<string, unknown>;
   const saved = readNotebookWorkflow(metadata[NOTEBOOK_METADATA_KEY]);
   const document = workflowFromCells(snapshots, saved, { definitions: state.definitions });
-  if (document.steps.length > 0 || saved) metadata[NOTEBOOK_METADATA_KEY] = document;
+  if (document.steps.length > 0 || saved) {
+    const previous = metadata[NOTEBOOK_METADATA_KEY];
+    const history = readRunHistory(previous);
+    let fancyflow: Record<string, unknown> = { ...document };
+    if (history.length > 0) fancyflow[RUN_HISTORY_KEY] = history;
+    if (report) fancyflow = appendRun(fancyflow, historyRunOf(report));
+    metadata[NOTEBOOK_METADATA_KEY] = fancyflow;
+  }
   metadata.kernelspec = kernel.kernelspec;
   metadata.language_info = kernel.languageInfo;
   notebook.metadata = metadata;

@@ -12,6 +12,7 @@ import {
   FancyflowError,
   NOTEBOOK_METADATA_KEY,
   CellMetadataSchema,
+  hasOutput,
   type DatumStore,
   type JsonValue,
   type RunEvent,
@@ -52,6 +53,8 @@ export interface NotebookRunOptions {
   onInterrupt: (listener: () => void) => () => void;
   /** Keep each cell's outputs (to write the executed notebook). Default false. */
   collect?: boolean;
+  /** Recompute every step whatever the store holds. Default false. */
+  noCache?: boolean;
 }
 
 /** The step a code cell makes, according to its saved metadata (to report it when not run). */
@@ -83,6 +86,7 @@ export async function runNotebook(
     store: options.store,
     rootDir,
     ...(options.queue === undefined ? {} : { queue: options.queue }),
+    noCache: options.noCache ?? false,
   });
   const engine = new ExecuteEngine(rootDir);
   const runner = new CellRunner(engine, session);
@@ -170,7 +174,7 @@ export async function runNotebook(
     }
     const status: RunStatus = interrupted
       ? 'cancelled'
-      : failure || steps.some((s) => s.status !== 'completed')
+      : failure || steps.some((s) => !hasOutput(s.status))
         ? 'failed'
         : 'completed';
     const report: RunReport = {

@@ -2,7 +2,7 @@
  * The summary a finished run prints to stdout: one row per step (step, slug, status, time, output
  * shape) and a totals line, and the one-line reports of failed steps.
  */
-import type { RunReport, StepReport } from '../core';
+import { describeReason, type RunReport, type StepReport } from '../core';
 import { palette, type Paint, type Palette } from './ansi';
 import { oneLine } from './report-error';
 import { formatDuration, formatOutput, layoutColumns, type TextCell } from './text-format';
@@ -15,6 +15,7 @@ export function displayStatus(step: StepReport): string {
 function statusPaint(status: string, colors: Palette): Paint | undefined {
   switch (status) {
     case 'completed':
+    case 'cached':
       return colors.green;
     case 'failed':
       return colors.red;
@@ -29,7 +30,11 @@ function statusPaint(status: string, colors: Palette): Paint | undefined {
 /** The summary table and totals line, ending with a newline. */
 export function formatRunSummary(report: RunReport, options: { color?: boolean } = {}): string {
   const colors = palette(options.color ?? false);
-  const header: TextCell[] = ['STEP', 'SLUG', 'STATUS', 'TIME', 'OUTPUT'].map((text) => ({
+  const cached = report.steps.some((s) => s.cache !== undefined);
+  const names = new Map(report.steps.map((s) => [s.stepId, s.name]));
+  const columns = ['STEP', 'SLUG', 'STATUS', 'TIME', 'OUTPUT'];
+  if (cached) columns.push('CACHE');
+  const header: TextCell[] = columns.map((text) => ({
     text,
     paint: colors.bold,
   }));
@@ -39,15 +44,17 @@ export function formatRunSummary(report: RunReport, options: { color?: boolean }
     const status = displayStatus(step);
     counts.set(status, (counts.get(status) ?? 0) + 1);
     const paint = statusPaint(status, colors);
-    rows.push([
+    const row: (TextCell | string)[] = [
       step.name,
       { text: step.slug, paint: colors.dim },
       paint ? { text: status, paint } : status,
       step.durationMs === undefined ? '-' : formatDuration(step.durationMs),
       formatOutput(step.summary),
-    ]);
+    ];
+    if (cached) row.push(cacheText(step, (id) => names.get(id) ?? id));
+    rows.push(row);
   }
-  const order = ['completed', 'failed', 'cancelled', 'skipped', 'running', 'pending'];
+  const order = ['completed', 'cached', 'failed', 'cancelled', 'skipped', 'running', 'pending'];
   const totals = order
     .filter((s) => counts.has(s))
     .map((s) => `${counts.get(s)} ${s}`)
@@ -58,6 +65,15 @@ export function formatRunSummary(report: RunReport, options: { color?: boolean }
   const breakdown = totals && !uniform ? ` (${totals})` : '';
   const footer = `${paint(`run ${report.status}`)}: ${report.steps.length} step${plural}${breakdown} in ${formatDuration(report.durationMs)}`;
   return layoutColumns(rows).join('\n') + '\n\n' + footer + '\n';
+}
+
+/** A step's cache column: `hit`, `off`, or `miss: <first reason>` (and how many more). */
+export function cacheText(step: StepReport, label: (id: string) => string): string {
+  if (step.cache !== 'miss') return step.cache ?? '-';
+  const reasons = step.reasons ?? [];
+  if (reasons.length === 0) return 'miss';
+  const first = describeReason(reasons[0]!, label);
+  return `miss: ${first}${reasons.length > 1 ? ` (+${reasons.length - 1})` : ''}`;
 }
 
 /**

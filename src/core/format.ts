@@ -96,6 +96,35 @@ export function hasOutput(status: StepStatus | undefined): boolean {
   return status === 'completed' || status === 'cached';
 }
 
+const fingerprintSchema = z.string().min(1).max(128);
+
+/**
+ * The schema of a StepRecord read from a file (notebook metadata, a store's index): bounded
+ * strings, so a forged record cannot smuggle data in.
+ */
+export const StepRecordSchema = z
+  .object({
+    stepId: z.string().min(1).max(1024),
+    slug: z.string().min(1).max(256),
+    version: z.string().min(1).max(128),
+    code: fingerprintSchema,
+    config: z.json(),
+    inputs: z
+      .record(
+        z.string().max(256),
+        z.object({ cell: z.string().min(1).max(1024), fingerprint: fingerprintSchema }).strict(),
+      )
+      .refine((inputs) => Object.keys(inputs).length <= 256, 'too many inputs'),
+    key: fingerprintSchema,
+    output: fingerprintSchema.optional(),
+    status: StepStatusSchema,
+    cached: z.boolean(),
+    durationMs: z.number().nonnegative().finite(),
+    runId: z.string().min(1).max(256),
+    at: z.string().min(1).max(64),
+  })
+  .strict();
+
 /** The `fancyflow` metadata of a notebook step cell. */
 export const CellMetadataSchema = z
   .object({
@@ -123,6 +152,9 @@ export const CellMetadataSchema = z
       .object({ code: z.string(), message: z.string() })
       .optional()
       .describe('The error of the last run, when it failed.'),
+    record: StepRecordSchema.optional().describe(
+      "What produced the step's last output: code, config and input fingerprints, cache key, output fingerprint (no data).",
+    ),
   })
   .strict()
   .meta({

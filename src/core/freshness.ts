@@ -2,11 +2,15 @@
  * Freshness: which steps of a workflow are up to date, and why the others are not, from the last
  * StepRecord of each step and what is known now (code fingerprints, input fingerprints). Pure and
  * browser-safe (the JupyterLab panel, the kernel and `fancyflow status` share it): it runs nothing
- * and reads no data. Imports zod only.
+ * and reads no data.
  */
-import { z } from 'zod';
 import type { JsonValue } from './errors';
-import { StepStatusSchema, hasOutput, type StepStatus, type WorkflowDocument } from './format';
+import {
+  StepRecordSchema,
+  hasOutput,
+  type StepStatus,
+  type WorkflowDocument,
+} from './format';
 import { findJsonViolation } from './json-limits';
 
 /**
@@ -37,35 +41,6 @@ export interface StepRecord {
   /** ISO 8601 time the record was made. */
   at: string;
 }
-
-const fingerprint = z.string().min(1).max(128);
-
-/**
- * The schema of a StepRecord read from a file (notebook metadata, a store's index): bounded
- * strings, so a forged record cannot smuggle data in.
- */
-export const StepRecordSchema = z
-  .object({
-    stepId: z.string().min(1).max(1024),
-    slug: z.string().min(1).max(256),
-    version: z.string().min(1).max(128),
-    code: fingerprint,
-    config: z.json(),
-    inputs: z
-      .record(
-        z.string().max(256),
-        z.object({ cell: z.string().min(1).max(1024), fingerprint }).strict(),
-      )
-      .refine((inputs) => Object.keys(inputs).length <= 256, 'too many inputs'),
-    key: fingerprint,
-    output: fingerprint.optional(),
-    status: StepStatusSchema,
-    cached: z.boolean(),
-    durationMs: z.number().nonnegative().finite(),
-    runId: z.string().min(1).max(256),
-    at: z.string().min(1).max(64),
-  })
-  .strict();
 
 /**
  * A StepRecord from an untrusted value (a saved notebook, a store's index), or undefined when it is

@@ -6,17 +6,20 @@
  * The step cells are the truth: the notebook's document is derived from them in notebook order,
  * and a step's last run is written into its cell in one canonical form.
  */
+import { z } from 'zod';
 import type { ErrorCode } from './errors';
 import { findJsonViolation } from './json-limits';
 import {
   CellMetadataSchema,
   FORMAT_VERSION,
+  StepStatusSchema,
+  hasOutput,
   WorkflowDocumentSchema,
   migrateDocument,
   type CellMetadata,
   type WorkflowDocument,
 } from './format';
-import type { StepReport } from './orchestrator';
+import type { RunReport, StepReport } from './orchestrator';
 import type { SerializedStep } from './workflow-step';
 
 /** Deep equality of JSON values (object key order ignored). */
@@ -55,14 +58,120 @@ export interface CellSnapshot {
 export function readCellMetadata(value: unknown): CellMetadata | undefined {
   if (value === undefined || value === null || findJsonViolation(value)) return undefined;
   const parsed = CellMetadataSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  if (parsed.success) return parsed.data;
+  // a forged or garbled record is dropped, never trusted, and does not cost the cell its step
+  if (typeof value !== 'object' || Array.isArray(value) || !('record' in value)) return undefined;
+  const { record: _dropped, ...rest } = value as Record<string, unknown>;
+  const retried = CellMetadataSchema.safeParse(rest);
+  return retried.success ? retried.data : undefined;
 }
 
 /** A notebook's workflow document, or undefined when the value is absent or not valid. */
 export function readNotebookWorkflow(value: unknown): WorkflowDocument | undefined {
-  if (value === undefined || value === null || findJsonViolation(value)) return undefined;
-  const parsed = WorkflowDocumentSchema.safeParse(migrateDocument(value));
+  const document = withoutRunHistory(value);
+  if (document === undefined || document === null || findJsonViolation(document)) return undefined;
+  const parsed = WorkflowDocumentSchema.safeParse(migrateDocument(document));
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The key of the run history in a notebook's `metadata.fancyflow` (beside the document). */
+export const RUN_HISTORY_KEY = 'runs';
+
+/** How many runs a notebook keeps in its history. */
+export const RUN_HISTORY_LIMIT = 20;
+
+/** How many steps one run of the history keeps. */
+const HISTORY_STEP_LIMIT = 1000;
+
+/**
+ * A notebook's `metadata.fancyflow` without its run history: the workflow document (the history
+ * is read apart, by {@link readRunHistory}, and never makes the document invalid).
+ */
+export function withoutRunHistory(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (!Object.prototype.hasOwnProperty.call(value, RUN_HISTORY_KEY)) return value;
+  const { [RUN_HISTORY_KEY]: _history, ...document } = value as Record<string, unknown>;
+  return document;
+}
+
+/** One step of a run in the history. */
+export const HistoryStepSchema = z
+  .object({
+    status: StepStatusSchema,
+    durationMs: z.number().nonnegative().finite().optional(),
+    output: z.string().min(1).max(128).optional(),
+    cached: z.boolean(),
+  })
+  .strict();
+
+/** One run in a notebook's history. */
+export const HistoryRunSchema = z
+  .object({
+    runId: z.string().min(1).max(256),
+    at: z.string().min(1).max(64),
+    status: z.enum(['completed', 'failed', 'cancelled']),
+    durationMs: z.number().nonnegative().finite(),
+    steps: z
+      .record(z.string().min(1).max(1024), HistoryStepSchema)
+      .refine((steps) => Object.keys(steps).length <= HISTORY_STEP_LIMIT, 'too many steps'),
+  })
+  .strict();
+
+/** One run in a notebook's history. */
+export type HistoryRun = z.output<typeof HistoryRunSchema>;
+
+/**
+ * The run history of a notebook's `metadata.fancyflow` (oldest first, at most
+ * {@link RUN_HISTORY_LIMIT}); entries that are not valid runs are skipped, anything else that is
+ * not a history reads as none.
+ */
+export function readRunHistory(fancyflowMetadata: unknown): HistoryRun[] {
+  if (typeof fancyflowMetadata !== 'object' || fancyflowMetadata === null) return [];
+  if (!Object.prototype.hasOwnProperty.call(fancyflowMetadata, RUN_HISTORY_KEY)) return [];
+  const history = (fancyflowMetadata as Record<string, unknown>)[RUN_HISTORY_KEY];
+  if (!Array.isArray(history) || findJsonViolation(history)) return [];
+  const out: HistoryRun[] = [];
+  for (const entry of history.slice(-RUN_HISTORY_LIMIT)) {
+    const parsed = HistoryRunSchema.safeParse(entry);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}
+
+/** A run report as a history entry (per step: status, duration, output fingerprint, cached). */
+export function historyRunOf(report: RunReport): HistoryRun {
+  const steps: HistoryRun['steps'] = {};
+  for (const step of report.steps.slice(0, HISTORY_STEP_LIMIT)) {
+    const entry: HistoryRun['steps'][string] = {
+      status: step.status,
+      cached: step.status === 'cached',
+    };
+    if (step.durationMs !== undefined) {
+      entry.durationMs = Math.max(0, Math.round(step.durationMs * 10) / 10);
+    }
+    const output = step.record?.output;
+    if (output !== undefined && hasOutput(step.status)) entry.output = output;
+    steps[step.stepId] = entry;
+  }
+  return {
+    runId: report.runId.slice(0, 256),
+    at: report.startedAt,
+    status: report.status,
+    durationMs: Math.max(0, Math.round(report.durationMs * 10) / 10),
+    steps,
+  };
+}
+
+/**
+ * The notebook's `metadata.fancyflow` with `run` appended to its history (the oldest dropped
+ * beyond {@link RUN_HISTORY_LIMIT}); a history that was not valid is replaced.
+ */
+export function appendRun(
+  fancyflowMetadata: Record<string, unknown>,
+  run: HistoryRun,
+): Record<string, unknown> {
+  const history = [...readRunHistory(fancyflowMetadata), run].slice(-RUN_HISTORY_LIMIT);
+  return { ...fancyflowMetadata, [RUN_HISTORY_KEY]: history };
 }
 
 /** The step cells of a notebook in order, with their metadata. */
@@ -196,7 +305,8 @@ export function applyStepReport(metadata: CellMetadata, report: StepReport): Cel
   if (report.durationMs !== undefined)
     out.durationMs = Math.max(0, Math.round(report.durationMs * 10) / 10);
   else delete out.durationMs;
-  if (report.status === 'completed') {
+  if (report.record) out.record = report.record;
+  if (hasOutput(report.status)) {
     out.outputCellId = report.outputCellId ?? metadata.stepId;
     const shape = report.summary?.shape;
     if (shape) out.outputShape = [...shape];

@@ -12,6 +12,7 @@ import {
   type WorkflowDocument,
 } from './format';
 import { checkJsonLimits } from './json-limits';
+import { withoutRunHistory } from './notebook-metadata';
 import type { FunctionRegistry } from './registry';
 import { checkArguments, parseStepConfig } from './step';
 import {
@@ -354,7 +355,8 @@ function extractDocument(value: unknown): { document: unknown; base: string } {
       { details: { pointer: `/metadata/${NOTEBOOK_METADATA_KEY}` } },
     );
   }
-  return { document, base: `/metadata/${NOTEBOOK_METADATA_KEY}` };
+  // the run history beside the document is read apart (readRunHistory): it never makes it invalid
+  return { document: withoutRunHistory(document), base: `/metadata/${NOTEBOOK_METADATA_KEY}` };
 }
 
 function validateDocument(document: unknown, base: string): WorkflowDocument {

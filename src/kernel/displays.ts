@@ -128,9 +128,11 @@ function stepText(step: StepReport | undefined, cell: FancyCell): string | undef
   if (!producer && !step) return undefined;
   const slug = producer?.slug ?? step?.slug ?? '';
   const version = producer?.version ? ` ${producer.version}` : '';
-  const status = step
-    ? `, ${step.status}${step.durationMs !== undefined ? ` in ${step.durationMs.toFixed(1)} ms` : ''}`
-    : '';
+  const status = !step
+    ? ''
+    : step.status === 'cached'
+      ? ', cached (unchanged code, config and inputs: not recomputed)'
+      : `, ${step.status}${step.durationMs !== undefined ? ` in ${step.durationMs.toFixed(1)} ms` : ''}`;
   return `${slug}${version}${status}`;
 }
 

@@ -76,7 +76,7 @@ export class FancyflowComms {
     if (this.registryDirty) {
       this.registryDirty = false;
       this.push(
-        { v: PROTOCOL_VERSION, type: 'registry-changed', steps: this.session.registry.describe() },
+        { v: PROTOCOL_VERSION, type: 'registry-changed', steps: this.session.describeSteps() },
         parent,
       );
     }
@@ -123,7 +123,11 @@ export class FancyflowComms {
         } satisfies ResultMap['hello'];
       }
       case 'list-steps':
-        return { steps: this.session.registry.describe() } satisfies ResultMap['list-steps'];
+        return { steps: this.session.describeSteps() } satisfies ResultMap['list-steps'];
+      case 'recompute':
+        return {
+          cellIds: this.session.recomputeNextRun(req.cellIds),
+        } satisfies ResultMap['recompute'];
       case 'get-workflow':
         return this.session.state();
       case 'preview':

@@ -10,6 +10,12 @@
  * what a step needs before it can run again.
  */
 import { readFileSync } from 'node:fs';
+import { codeFingerprint, recordOfCell, type CacheSettings } from '../core/cache';
+import type { StepRecord } from '../core/freshness';
+import { hasOutput } from '../core/format';
+import { hashReady } from '../core/hash';
+import type { StepDescriptor } from '../core/step';
+import { cacheSettings } from './step-code';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { cellSnapshot, isDataValue, type FancyCell } from '../core/cell';
@@ -62,6 +68,8 @@ export interface SessionOptions {
    * in this process, against the store, which must be one they share. Default: none.
    */
   queue?: string;
+  /** Recompute every step cell whatever the cache holds (`fancyflow run --no-cache`). Default false. */
+  noCache?: boolean;
 }
 
 /** What a cell's value became. */
@@ -177,12 +185,17 @@ export class NotebookSession implements NotebookCellsHost {
   /** The queue step cells run on (none: in this process). */
   private queueUrl: string | undefined;
   private queueEngine: { url: string; engine: Promise<QueueEngineLike> } | undefined;
+  /** Step cells whose next run recomputes whatever the cache holds (`true`: all, from now on). */
+  private recomputeNext: Set<string> | undefined;
+  private recomputeAll = false;
+  private readonly cache: CacheSettings;
 
   private constructor(
     store: DatumStore,
     private readonly rootDir: string,
   ) {
     this.registry = defaultRegistry();
+    this.cache = cacheSettings(rootDir);
     this.currentStore = store;
     this.currentOrchestrator = this.orchestratorFor(store);
     this.registry.subscribe((change) => {
@@ -199,6 +212,7 @@ export class NotebookSession implements NotebookCellsHost {
       store,
       registry: this.registry,
       callStep: this.callStep,
+      cache: this.cache,
     });
     orchestrator.on((event) => this.recordRunEvent(event));
     return orchestrator;
@@ -244,6 +258,8 @@ export class NotebookSession implements NotebookCellsHost {
       options.rootDir ?? process.cwd(),
     );
     if (options.queue) session.useQueue(options.queue);
+    if (options.noCache) session.recomputeAll = true;
+    await hashReady();
     registerNotebookCellsHost(session);
     return session;
   }
@@ -486,16 +502,18 @@ export class NotebookSession implements NotebookCellsHost {
             `fancyflow: step "${step.slug}" is defined in this notebook (cell ${definedHere}), so it ran in the kernel, not on the queue's workers, which do not have its code. To run it there, write it to a module with \`fancyflow export --steps-module steps.ts\` and start the workers with \`fancyflow worker --steps steps.ts\`.\n`,
           );
         }
+        const recompute = this.recomputeAll || this.recomputeNext?.delete(cellId) === true;
         report = await this.orchestrator.runStep(this.workflow, cellId, {
           signal: controller.signal,
           unavailable: this.unavailableOutputs(),
+          recompute,
         });
       }
     } finally {
       this.runs.delete(controller);
     }
     const stepReport = report.steps[0]!;
-    if (stepReport.status !== 'completed') {
+    if (!hasOutput(stepReport.status)) {
       // Nothing downstream may read the output of an earlier, different run of this cell.
       if (this.store.has(cellId)) await this.store.delete(cellId);
       return { type: 'error', error: revive(stepReport.error, cellId), step: stepReport };
@@ -554,6 +572,41 @@ export class NotebookSession implements NotebookCellsHost {
     return this.runs.size > 0;
   }
 
+  /**
+   * The next run of each of these step cells (of every step cell when `cellIds` is absent)
+   * recomputes its step whatever the cache holds: the panel's "Run this step" with a modifier sends
+   * it before executing the cells. One-shot: a cell's mark goes with its next run. Returns the
+   * cells marked.
+   */
+  recomputeNextRun(cellIds?: readonly string[]): string[] {
+    const ids = cellIds ?? this.workflow.steps.map((s) => s.id);
+    this.recomputeNext ??= new Set();
+    for (const id of ids) this.recomputeNext.add(id);
+    return [...ids];
+  }
+
+  /** Every registered step's descriptor with its current code fingerprint and cacheability. */
+  describeSteps(): (StepDescriptor & { code: string; cacheable: boolean })[] {
+    return this.registry.describe().map((descriptor) => {
+      const def = this.registry.get(descriptor.slug)?.definition;
+      return {
+        ...descriptor,
+        code: def ? codeFingerprint(def, this.cache) : '',
+        cacheable: def?.cacheable ?? true,
+      };
+    });
+  }
+
+  /** The StepRecord of each workflow step's output in the store (what produced it). */
+  records(): Record<string, StepRecord> {
+    const out: Record<string, StepRecord> = {};
+    for (const step of this.workflow.steps) {
+      const record = recordOfCell(this.store.cell(step.id));
+      if (record) out[step.id] = record;
+    }
+    return out;
+  }
+
   /** The workflow with statuses, cells, names, executed cells and step definitions. */
   state(): WorkflowState {
     const statuses: Record<string, StepReport> = {};
@@ -571,6 +624,7 @@ export class NotebookSession implements NotebookCellsHost {
       running: this.running,
       executed: Object.fromEntries(this.executed),
       definitions: Object.fromEntries(this.definedIn),
+      records: this.records(),
     };
   }
 

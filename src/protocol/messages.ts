@@ -15,6 +15,7 @@ import type { FancyCell } from '../core/cell';
 import type { SerializedError } from '../core/errors';
 import type { RunEvent, StepReport } from '../core/orchestrator';
 import type { StepDescriptor } from '../core/step';
+import type { StepRecord } from '../core/freshness';
 import type { WorkflowDocument } from '../core/format';
 import type { Row } from '../core/table';
 
@@ -58,8 +59,19 @@ export const RequestSchema = z.discriminatedUnion('type', [
      */
     queue: z.string().max(MAX_PATH_LENGTH).optional(),
   }),
-  /** The registry: every step's descriptor. */
+  /** The registry: every step's descriptor, with its code fingerprint and cacheability. */
   z.object({ ...base, type: z.literal('list-steps') }),
+  /**
+   * Force a recompute: the next execution of each of these step cells (of every step cell of the
+   * workflow when `cellIds` is absent) runs its step whatever the cache holds, instead of answering
+   * it `cached`. One-shot per cell. The panel sends it before executing the cells for "Run this
+   * step" / "Run all" with a modifier key; it runs nothing itself.
+   */
+  z.object({
+    ...base,
+    type: z.literal('recompute'),
+    cellIds: z.array(identifier).max(10_000).optional(),
+  }),
   /** The session's workflow, every step's latest status and the store's cells. */
   z.object({ ...base, type: z.literal('get-workflow') }),
   /** A cell's FancyCell and the first rows (tables) or the value (JSON, truncated). */
@@ -85,10 +97,18 @@ export interface ResultMap {
     /** The queue step cells run on (`''`: in the kernel). Absent from older kernels. */
     queue?: string;
   };
-  'list-steps': { steps: StepDescriptor[] };
+  'list-steps': { steps: StepDescriptorWithCode[] };
+  /** The cells whose next run recomputes. */
+  recompute: { cellIds: string[] };
   'get-workflow': WorkflowState;
   preview: { cell: FancyCell; rows?: Row[]; value?: unknown; truncated: boolean };
 }
+
+/**
+ * A step's descriptor as the kernel lists it: with its current code fingerprint (`code`, what a
+ * StepRecord's `code` is compared with) and whether it may be answered from the cache.
+ */
+export type StepDescriptorWithCode = StepDescriptor & { code: string; cacheable: boolean };
 
 /** What the kernel knows of the notebook, for the panel. */
 export interface WorkflowState {
@@ -105,6 +125,14 @@ export interface WorkflowState {
   executed: Record<string, number>;
   /** Slug → the cell whose execution registered the step in this kernel. */
   definitions: Record<string, string>;
+  /**
+   * stepId → the StepRecord of the step's output in the store (what produced it: code, config and
+   * input fingerprints, cache key, output fingerprint); with {@link freshness} and `list-steps`'s
+   * code fingerprints the panel tells fresh from stale. Absent from older kernels. Each
+   * `step-status` event of a finished step also carries its `record` (and `cache`: hit, miss or
+   * off, with the miss `reasons`); a `cached` status means the step was answered from the cache.
+   */
+  records?: Record<string, StepRecord>;
 }
 
 /** A reply to one request. */
@@ -115,7 +143,7 @@ export type Reply<T extends keyof ResultMap = keyof ResultMap> =
 /** Messages the kernel sends without being asked. */
 export type Push =
   | { v: typeof PROTOCOL_VERSION; type: 'event'; event: RunEvent }
-  | { v: typeof PROTOCOL_VERSION; type: 'registry-changed'; steps: StepDescriptor[] }
+  | { v: typeof PROTOCOL_VERSION; type: 'registry-changed'; steps: StepDescriptorWithCode[] }
   | { v: typeof PROTOCOL_VERSION; type: 'workflow-changed'; state: WorkflowState };
 
 /** Anything the kernel sends on the comm. */

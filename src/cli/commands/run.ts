@@ -10,8 +10,10 @@ import type { QueueRunOptions } from '../../engines/queue/queue-engine';
 import * as path from 'node:path';
 import {
   FancyflowError,
+  MemoryDatumStore,
   NOTEBOOK_METADATA_KEY,
   Orchestrator,
+  hasOutput,
   defaultRegistry,
   type DatumStore,
   type JsonValue,
@@ -20,6 +22,8 @@ import {
   type Workflow,
 } from '../../core';
 import { interruptibleStepCaller } from '../../kernel/interrupt-guard';
+import { cacheSettings } from '../../kernel/step-code';
+import { checkFingerprints, recordedOutputs } from '../check-run';
 import { colorsFor, contextOf, type CliContext, type CliOutput } from '../context';
 import { prepareWorkflow, readWorkflowFile, type WorkflowSource } from '../load-workflow';
 import { isNotebookValue, readNotebook, type NotebookFile } from '../notebook-file';
@@ -51,6 +55,10 @@ export interface RunCommandOptions {
   json?: boolean;
   quiet?: boolean;
   debug?: boolean;
+  /** False (`--no-cache`): every step is recomputed whatever the store holds. */
+  cache?: boolean;
+  /** A notebook run: re-run in a fresh memory store and compare with the recorded fingerprints. */
+  check?: boolean;
 }
 
 /** The exit code of a finished run. */
@@ -64,8 +72,7 @@ function withFingerprints(report: RunReport, store: DatumStore): RunReport {
   return {
     ...report,
     steps: report.steps.map((step) => {
-      const fingerprint =
-        step.status === 'completed' ? store.cell(step.stepId)?.fingerprint : undefined;
+      const fingerprint = hasOutput(step.status) ? store.cell(step.stepId)?.fingerprint : undefined;
       return fingerprint === undefined ? step : { ...step, fingerprint };
     }),
   };
@@ -83,6 +90,15 @@ export async function runWorkflowCommand(
     source = readWorkflowFile(file, io.cwd);
   } catch (e) {
     reportError(io.stderr, e, { file, debug: options.debug ?? false });
+    return ExitCode.INVALID_INPUT;
+  }
+  if (options.check && !isNotebookValue(source.value)) {
+    const error = new FancyflowError(
+      'INVALID_DOCUMENT',
+      '--check compares a run with the fingerprints a notebook recorded: give it a notebook (.ipynb)',
+      { details: { option: '--check' } },
+    );
+    reportError(io.stderr, error, { file, debug: options.debug ?? false });
     return ExitCode.INVALID_INPUT;
   }
   return isNotebookValue(source.value)
@@ -119,9 +135,14 @@ async function runNotebookFile(
   try {
     if (options.queue !== undefined) checkQueueOptions(options);
     notebook = readNotebook(source.value);
-    const opened = await openStore(options.store, io.cwd);
-    store = opened.store;
-    for (const warning of opened.warnings) stderr.write(warning + '\n');
+    if (options.check) {
+      // a reproducibility check starts from nothing: no cache, no earlier outputs
+      store = new MemoryDatumStore();
+    } else {
+      const opened = await openStore(options.store, io.cwd);
+      store = opened.store;
+      for (const warning of opened.warnings) stderr.write(warning + '\n');
+    }
     loadPackageRoot();
     loadStepModules(options.steps ?? [], io.cwd, { option: '--steps' });
   } catch (e) {
@@ -146,6 +167,7 @@ async function runNotebookFile(
       store,
       ...(options.queue === undefined ? {} : { queue: options.queue }),
       collect: options.output !== undefined,
+      noCache: options.cache === false,
       log: stderr,
       onInterrupt: (listener) => io.onInterrupt(listener),
       // each step cell is a run of one step: the notebook's progress counts step cells
@@ -180,6 +202,7 @@ async function runNotebookFile(
           kernelspec: { ...KERNELSPEC },
           languageInfo: JSON.parse(JSON.stringify(LANGUAGE_INFO)) as JsonValue,
         },
+        result.report,
       );
       writeNotebookFile(target, executed);
     } catch (e) {
@@ -206,6 +229,12 @@ async function runNotebookFile(
   if (flushError !== undefined) {
     reportError(stderr, flushError, { file, debug });
     return report.status === 'cancelled' ? ExitCode.INTERRUPTED : ExitCode.FAILED;
+  }
+  if (options.check) {
+    const check = checkFingerprints(recordedOutputs(notebook), report);
+    for (const line of check.lines) stderr.write(`fancyflow: ${file}: ${line}\n`);
+    if (report.status === 'cancelled') return ExitCode.INTERRUPTED;
+    return check.exitCode;
   }
   return exitCodeOf(report);
 }
@@ -269,10 +298,16 @@ async function runDocument(
         ...(partRows === undefined ? {} : { partRows }),
       });
     } else {
-      report = await new Orchestrator({ store, registry: defaultRegistry(), callStep }).run(
-        workflow,
-        runOptions,
-      );
+      const orchestrator = new Orchestrator({
+        store,
+        registry: defaultRegistry(),
+        callStep,
+        cache: cacheSettings(path.dirname(source.path)),
+      });
+      report = await orchestrator.run(workflow, {
+        ...runOptions,
+        recompute: options.cache === false,
+      });
     }
   } catch (e) {
     progress?.close();
@@ -391,6 +426,14 @@ export function register(program: Command): void {
       '-o, --output <notebook>',
       'a notebook run: write the executed notebook there (outputs, step statuses, workflow)',
     )
+    .option(
+      '--no-cache',
+      'recompute every step, even those whose code, config and inputs are unchanged since the store got their output',
+    )
+    .option(
+      '--check',
+      'a notebook: re-run it in a fresh memory store and exit 1 naming every step whose output fingerprint differs from the one its cell recorded',
+    )
     .option('--json', 'print the run report as JSON instead of the summary table')
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
@@ -404,12 +447,18 @@ A notebook runs the way Jupyter's "Restart Kernel and Run All Cells" does: in it
 after cell, stopping at the first cell that fails; the report lists its step cells. It needs no
 fancyflow metadata, and steps its cells define with step() are found.
 
-Exit codes: 0 every step completed, 1 a step or cell failed, 2 invalid input, 130 interrupted (Ctrl-C).
+A step whose slug, version, code, config and input fingerprints are those its output in the store
+was made with is not run again: it is "cached" (the store's index answers; its data is not read).
+--no-cache recomputes everything; a step declared with traits: { cache: false } always runs.
+
+Exit codes: 0 every step completed (or was cached), 1 a step or cell failed (with --check: an
+output differs from the recorded one), 2 invalid input, 130 interrupted (Ctrl-C).
 
 Examples:
   $ fancyflow run examples/cars.json
   $ fancyflow run analysis.ipynb --store .fancyflow-store --json
   $ fancyflow run workflow.json --steps ./my-steps.js --json > report.json
+  $ fancyflow run analysis.ipynb --check
   $ fancyflow run workflow.json --queue redis://127.0.0.1:6379 --store s3://bucket/runs`,
     )
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
