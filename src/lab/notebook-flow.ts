@@ -22,6 +22,12 @@ import {
 } from '../core/format';
 import type { StepRecord } from '../core/freshness';
 import type { RunStatus, StepReport } from '../core/orchestrator';
+import {
+  appendRun,
+  historyRunOf,
+  readRunHistory,
+  RUN_HISTORY_KEY,
+} from '../core/notebook-metadata';
 import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
 import type { Push, StepDescriptorWithCode, WorkflowState } from '../protocol/messages';
@@ -98,8 +104,15 @@ export class NotebookFlow implements INotebookFlow {
   private docTimer: ReturnType<typeof setTimeout> | undefined;
   private reportTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly finishedReports: StepReport[] = [];
-  /** The panel run going on: its id, its cells not finished yet, and whether it was interrupted. */
-  private activeRun: { runId: string; pending: Set<string>; interrupted: boolean } | undefined;
+  /**
+   * The panel run going on: its id, its cells not finished yet, whether it was interrupted, and
+   * the steps it finished (for the notebook's run history).
+   */
+  private activeRun:
+    | { runId: string; pending: Set<string>; interrupted: boolean; steps: Map<string, StepReport> }
+    | undefined;
+  /** The kernel's runs going on (one per step cell executed): when each started, its steps. */
+  private readonly kernelRuns = new Map<string, { at: number; steps: StepReport[] }>();
   /**
    * Cell id → its source when it last ran (or was first seen), for the cells that define steps
    * and the data cells steps read: an edit since makes the steps that depend on it stale at once.
@@ -285,6 +298,34 @@ export class NotebookFlow implements INotebookFlow {
     this.updateFacts();
   }
 
+  /**
+   * Adds a run to the notebook's run history (`metadata.fancyflow.runs`, bounded by
+   * `appendRun`): per step its status, time, output fingerprint and whether the
+   * cache answered.
+   */
+  private appendHistory(
+    runId: string,
+    status: RunStatus,
+    startedAt: number,
+    durationMs: number,
+    steps: StepReport[],
+  ): void {
+    const model = this.panel.content.model;
+    const current = model?.getMetadata(NOTEBOOK_METADATA_KEY);
+    if (!model || typeof current !== 'object' || current === null || Array.isArray(current)) return;
+    const run = historyRunOf({
+      runId,
+      status,
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs,
+      steps,
+    });
+    model.setMetadata(
+      NOTEBOOK_METADATA_KEY,
+      appendRun(current as Record<string, unknown>, run) as unknown as JsonValue,
+    );
+  }
+
   /** The statuses saved in the step cells' metadata. */
   private savedReports(): Map<string, StepReport> {
     const out = new Map<string, StepReport>();
@@ -339,7 +380,10 @@ export class NotebookFlow implements INotebookFlow {
       return;
     }
     if (!saved || !sameWorkflow(saved, document)) {
-      model.setMetadata(NOTEBOOK_METADATA_KEY, document as unknown as JsonValue);
+      // the run history beside the document stays as it is
+      const history = readRunHistory(model.getMetadata(NOTEBOOK_METADATA_KEY));
+      const value = history.length > 0 ? { ...document, [RUN_HISTORY_KEY]: history } : document;
+      model.setMetadata(NOTEBOOK_METADATA_KEY, value as unknown as JsonValue);
     }
     this.workflow.setSteps(document.steps, this.savedReports(), this.savedRecords());
   }
@@ -454,11 +498,26 @@ export class NotebookFlow implements INotebookFlow {
     switch (push.type) {
       case 'event': {
         const event = push.event;
-        if (event.type !== 'step-status') return;
+        if (event.type === 'run-started') {
+          this.kernelRuns.set(event.runId, { at: event.at, steps: [] });
+          return;
+        }
+        if (event.type === 'run-finished') {
+          const run = this.kernelRuns.get(event.runId);
+          this.kernelRuns.delete(event.runId);
+          // a cell run by hand is a run of the history; a panel run's cells make one run
+          if (run && !this.activeRun && run.steps.length > 0) {
+            this.appendHistory(event.runId, event.status, run.at, event.durationMs, run.steps);
+          }
+          return;
+        }
         this.workflow.applyEvent(event);
         if (event.status !== 'running' && event.status !== 'pending') {
-          this.finishedReports.push(toStepReport(event));
+          const report = toStepReport(event);
+          this.finishedReports.push(report);
           this.scheduleReportWrites();
+          this.kernelRuns.get(event.runId)?.steps.push(report);
+          this.activeRun?.steps.set(report.stepId, report);
         }
         return;
       }
@@ -577,7 +636,12 @@ export class NotebookFlow implements INotebookFlow {
       .filter((w): w is NonNullable<typeof w> => w !== undefined);
     const stepIds = plan.cells.filter((id) => this.stepMetadata(id) !== undefined);
     const progress = this.workflow.beginRun(plan.cells, stepIds);
-    const active = { runId: progress.runId, pending: new Set(plan.cells), interrupted: false };
+    const active = {
+      runId: progress.runId,
+      pending: new Set(plan.cells),
+      interrupted: false,
+      steps: new Map<string, StepReport>(),
+    };
     this.activeRun = active;
     const failed: IRunResult['failed'] = [];
     const onExecuted = (_: unknown, args: ExecutedArgs) => {
@@ -612,6 +676,12 @@ export class NotebookFlow implements INotebookFlow {
         ? 'failed'
         : 'completed';
     this.workflow.endRun(active.runId, status);
+    if (active.steps.size > 0) {
+      const durationMs = this.workflow.run?.durationMs ?? Date.now() - progress.startedAt;
+      this.appendHistory(active.runId, status, progress.startedAt, durationMs, [
+        ...active.steps.values(),
+      ]);
+    }
     return { status, cells: plan.cells.length, failed };
   }
 

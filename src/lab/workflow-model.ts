@@ -257,7 +257,8 @@ export class WorkflowModel {
   applyState(state: Pick<WorkflowState, 'statuses' | 'records'>): void {
     this.reports.clear();
     this.kernelRecords.clear();
-    for (const [id, record] of Object.entries(state.records ?? {})) this.kernelRecords.set(id, record);
+    for (const [id, record] of Object.entries(state.records ?? {}))
+      this.kernelRecords.set(id, record);
     for (const [id, report] of Object.entries(state.statuses)) {
       this.reports.set(id, report);
       if (report.record) this.kernelRecords.set(id, report.record);
