@@ -560,10 +560,16 @@ export class NotebookFlow implements INotebookFlow {
   /** What a run would execute (the panel shows it before asking). */
   plan(request: RunRequest): RunPlan {
     const state = this.state;
+    // a cell that defines a step, or a data cell a step reads, edited since it ran here has not
+    // run as it reads now: a run brings it along, as it brings a cell this kernel never ran
+    const executed = new Set(Object.keys(state?.executed ?? {}));
+    for (const cellId of this.ranSources.keys()) {
+      if (this.editedSinceRun(cellId)) executed.delete(cellId);
+    }
     return planRun(
       this.planCells(),
       {
-        executed: new Set(Object.keys(state?.executed ?? {})),
+        executed,
         registered: new Set(this.stepList.map((s) => s.slug)),
         definitions: this.definitionsOf(this.usedSlugs()),
       },

@@ -16,6 +16,7 @@ import {
   outputText,
   panelStates,
   runFromPanel,
+  waitForKernelIdle,
   waitForSteps,
   workflowPanel,
 } from './flow-helpers';
@@ -174,4 +175,131 @@ test('an edited config turns the step and those below stale with reasons; Run st
   expect((await badge(page, CARS.filter)).text).toMatch(/^completed · 85 × 11/);
   await expect(lineage).toContainText('computed in');
   await expectOutputMatchesBadge(page, CARS.filter);
+});
+
+const KERNELSPEC = {
+  name: 'fancyflow',
+  display_name: 'TypeScript (fancyflow)',
+  language: 'typescript',
+};
+
+/** Power to weight, defined in the notebook: `divisor` is the pounds per tonne it uses. */
+function powerStep(divisor: number): string {
+  return `const powerToWeight = step(
+  {
+    slug: 'power_to_weight',
+    inputs: { table: aqTable() },
+    config: z.object({ as: z.string().default('hp_per_tonne') }),
+    output: aqTable(),
+    traits: { execution: 'row_wise' },
+  },
+  (row, { as }) => ({ ...row, [as]: Number(row.Horsepower) / (Number(row.Weight_in_lbs) / ${divisor}) }),
+);`;
+}
+
+/** A notebook whose second step is defined in its own cell. */
+function powerNotebook(): string {
+  const code = (id: string, source: string, fancyflow?: object) => ({
+    cell_type: 'code',
+    id,
+    source,
+    metadata: fancyflow ? { fancyflow } : {},
+    outputs: [],
+    execution_count: null,
+  });
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: KERNELSPEC },
+    cells: [
+      code(
+        'imports',
+        "import { z } from 'zod';\nimport { step, steps, cell, aqTable } from 'fancyflow';",
+      ),
+      code('define', powerStep(2204.62)),
+      code('cars', "steps.read_json({}, { dataset: 'cars.json' }, { name: 'cars' })", {
+        stepId: 'cars',
+        slug: 'read_json',
+        version: '1.0.0',
+        wiring: {},
+        config: { dataset: 'cars.json', autoType: true },
+        name: 'cars',
+      }),
+      code('power', "steps.power_to_weight({ table: cell('cars') }, {}, { name: 'power' })", {
+        stepId: 'power',
+        slug: 'power_to_weight',
+        version: '1.0.0',
+        wiring: { table: 'cars' },
+        config: { as: 'hp_per_tonne' },
+        name: 'power',
+      }),
+    ],
+  });
+}
+
+test('an edited step definition makes its step stale; a reopened notebook is judged from its saved records, running nothing', async ({
+  page,
+  tmpPath,
+}) => {
+  const file = `${tmpPath}/power.ipynb`;
+  expect(await page.contents.uploadContent(powerNotebook(), 'text', file)).toBe(true);
+  await page.goto(`tree/${tmpPath}`);
+  expect(await page.notebook.openByPath(file)).toBe(true);
+  await page.notebook.activate('power.ipynb');
+  await waitForKernelIdle(page);
+  await openSidebars(page);
+  await waitForSteps(page);
+  expect(await runFromPanel(page, { confirm: true })).toBe('completed');
+  expect(await panelStates(page)).toEqual(['completed', 'completed']);
+  const runStale = workflowPanel(page).getByRole('button', { name: 'Run stale' });
+  await expect(runStale).toBeDisabled();
+
+  // the cell that defines power_to_weight is edited: its step is stale before anything runs
+  await page.notebook.setCell(1, 'code', powerStep(2000));
+  await expect.poll(() => panelStates(page)).toEqual(['completed', 'stale']);
+  expect((await badge(page, 3)).title).toContain('step code changed (power_to_weight)');
+  // Run stale brings the edited definition along, then the stale step
+  const before = await executionCounts(page);
+  expect(await runFromPanel(page, { button: 'Run stale', confirm: true })).toBe('completed');
+  const after = await executionCounts(page);
+  expect([after[0], after[2]]).toEqual([before[0], before[2]]);
+  expect([after[1], after[3]]).toEqual([5, 6]);
+  expect(await panelStates(page)).toEqual(['completed', 'completed']);
+  await expect(runStale).toBeDisabled();
+
+  // saved and reopened in a fresh kernel: as saved, judged fresh from the records, nothing ran
+  await page.notebook.save();
+  const saved = (await (
+    await page.request.get(`api/contents/${file}?content=1&type=notebook`)
+  ).json()) as {
+    content: {
+      metadata: { fancyflow: { runs?: unknown[] } };
+      cells: { metadata: Record<string, { record?: { slug: string } }> }[];
+    };
+  };
+  expect(saved.content.metadata.fancyflow.runs?.length).toBe(2);
+  expect(saved.content.cells[3]!.metadata['fancyflow']!.record?.slug).toBe('power_to_weight');
+  await page.notebook.close();
+  await page.kernel.shutdownAll();
+  await page.evaluate(async (p) => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path: p });
+  }, file);
+  await waitForKernelIdle(page);
+  await expect(workflowPanel(page).locator('.jp-fancyflow-StepRow')).toHaveCount(2);
+  await waitForSteps(page);
+  expect(await panelStates(page)).toEqual(['completed', 'completed']);
+  expect((await badge(page, 3)).saved).toBe(true);
+  expect(await executionCounts(page)).toEqual([null, null, null, null]);
+  await expect(runStale).toBeDisabled();
+
+  // an edit of the first step's config: stale at once, from the saved records alone
+  await page.notebook.setCell(
+    2,
+    'code',
+    "steps.read_json({}, { dataset: 'cars.json', autoType: false }, { name: 'cars' })",
+  );
+  await expect.poll(() => panelStates(page)).toEqual(['stale', 'upstream-stale']);
+  expect((await badge(page, 2)).title).toContain('config changed (autoType true → false)');
+  expect((await badge(page, 3)).title).toContain('upstream cars is stale');
+  expect(await executionCounts(page)).toEqual([null, null, null, null]);
 });
