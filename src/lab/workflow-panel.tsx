@@ -160,7 +160,8 @@ function WorkflowView(props: IWorkflowViewProps): React.ReactElement {
         <button
           className="jp-fancyflow-Button jp-mod-accept"
           disabled={!connected || running || steps.length === 0}
-          onClick={() => actions.run('all')}
+          onClick={(e) => actions.run('all', undefined, { force: e.shiftKey })}
+          title={`Run every step cell (and any cell above them this kernel has not run yet). ${FORCE_KEY}-click: recompute every step even when the cache holds its output`}
         >
           Run all
         </button>
