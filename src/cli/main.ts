@@ -11,6 +11,8 @@ import { Command, CommanderError } from 'commander';
 import { register as registerRun } from './commands/run';
 import { register as registerSteps } from './commands/steps';
 import { register as registerValidate } from './commands/validate';
+import { register as registerStatus } from './commands/status';
+import { register as registerLineage } from './commands/lineage';
 import { register as registerExport } from './commands/export';
 import { register as registerInstall } from './commands/install';
 import { register as registerKernel } from './commands/kernel';
@@ -26,6 +28,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRun,
   registerWorker,
   registerValidate,
+  registerStatus,
+  registerLineage,
   registerExport,
   registerSteps,
   registerInstall,

@@ -148,15 +148,12 @@ export class RunCache {
       return cell;
     }
     this.outcomes[i] = 'miss';
-    const current = Object.fromEntries(
-      Object.entries(inputs).map(([argument, input]) => [argument, { ...input }]),
-    );
     this.reasons[i] = compareRecord(recordOfCell(cell), {
       slug: step.slug,
       version: def.version,
       code,
       config,
-      inputs: current,
+      inputs,
     });
     return undefined;
   }
@@ -173,7 +170,8 @@ export class RunCache {
   /** Step `i` completed with `cell`: its record gets the output fingerprint. */
   ran(i: number, cell: FancyCell): void {
     const record = this.records[i];
-    if (record) this.records[i] = { ...record, output: cell.fingerprint };
+    // the cell holds this same record: its output is the cell's fingerprint either way
+    if (record) record.output = cell.fingerprint;
   }
 
   /** Adds step `i`'s outcome, miss reasons and (once it ended) record to its report. */
@@ -189,6 +187,9 @@ export class RunCache {
   /** Step `i` did not complete: its record says how it ended. */
   ended(i: number, status: StepRecord['status'], durationMs: number | undefined): void {
     const record = this.records[i];
-    if (record) this.records[i] = { ...record, status, durationMs: durationMs ?? 0 };
+    if (record) {
+      record.status = status;
+      record.durationMs = durationMs ?? 0;
+    }
   }
 }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
+import { readStepRecord } from './freshness';
 import { findJsonViolation } from './json-limits';
 import {
   CellMetadataSchema,
@@ -56,14 +57,15 @@ export interface CellSnapshot {
  * file's `__proto__` keys or nesting too deep for a recursive check count as not valid).
  */
 export function readCellMetadata(value: unknown): CellMetadata | undefined {
-  if (value === undefined || value === null || findJsonViolation(value)) return undefined;
-  const parsed = CellMetadataSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (value === undefined || value === null) return undefined;
   // a forged or garbled record is dropped, never trusted, and does not cost the cell its step
-  if (typeof value !== 'object' || Array.isArray(value) || !('record' in value)) return undefined;
-  const { record: _dropped, ...rest } = value as Record<string, unknown>;
-  const retried = CellMetadataSchema.safeParse(rest);
-  return retried.success ? retried.data : undefined;
+  if (typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, 'record')) {
+    const { record, ...rest } = value as Record<string, unknown>;
+    if (readStepRecord(record) === undefined) value = rest;
+  }
+  if (findJsonViolation(value)) return undefined;
+  const parsed = CellMetadataSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** A notebook's workflow document, or undefined when the value is absent or not valid. */

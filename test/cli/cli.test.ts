@@ -126,6 +126,7 @@ describe('fancyflow run', () => {
       'STATUS',
       'TIME',
       'OUTPUT',
+      'CACHE',
     ]);
     expect(row(result.stdout, 'numbers')).toEqual([
       'numbers',
@@ -133,6 +134,7 @@ describe('fancyflow run', () => {
       'completed',
       expect.stringMatching(/ ms$/),
       'array [5]',
+      'miss: never run',
     ]);
     expect(row(result.stdout, 'scaled')).toEqual([
       'scaled',
@@ -140,6 +142,7 @@ describe('fancyflow run', () => {
       'completed',
       expect.stringMatching(/ ms$/),
       'array [5]',
+      'miss: never run',
     ]);
     expect(row(result.stdout, 'total')?.slice(1, 3)).toEqual(['test.sum', 'completed']);
     expect(row(result.stdout, 'total')?.[4]).toBe('number');
@@ -196,6 +199,7 @@ describe('fancyflow run', () => {
       'completed',
       expect.any(String),
       'array [3]',
+      'miss: never run',
     ]);
     expect(row(result.stdout, 'broken')?.[2]).toBe('failed');
     expect(row(result.stdout, 'after')?.[2]).toBe('skipped');
@@ -233,6 +237,7 @@ describe('fancyflow run', () => {
       'completed',
       expect.any(String),
       'array [4]',
+      'miss: never run',
     ]);
     expect(row(result.stdout, 'total')?.slice(1, 3)).toEqual(['test.sum', 'completed']);
     expect(lines(result.stderr)).toEqual([

@@ -423,7 +423,8 @@ describe('fancyflow kernel over ZeroMQ', () => {
     expect(Object.keys(state.executed)).toEqual(
       expect.arrayContaining(['define', 'cell-a', 'cell-b', 'cell-c']),
     );
-    expect(state.statuses['cell-b']).toMatchObject({ status: 'completed', name: 'doubled' });
+    // only the title changed: the same code, config and input, so the output comes from the cache
+    expect(state.statuses['cell-b']).toMatchObject({ status: 'cached', name: 'doubled' });
     expect(state.names).toMatchObject({ doubled: 'cell-b', readings: 'readings-cell' });
     expect(state.cells.map((x) => x.id)).toEqual(
       expect.arrayContaining(['cell-a', 'cell-b', 'cell-c']),
