@@ -177,6 +177,17 @@ test('an edited config turns the step and those below stale with reasons; Run st
   await expectOutputMatchesBadge(page, CARS.filter);
 });
 
+/**
+ * Opens a notebook with JupyterLab's own command (not through the file browser, whose listing of a
+ * file just uploaded can lag) and waits for its kernel.
+ */
+async function openDocument(page: IJupyterLabPageFixture, file: string): Promise<void> {
+  await page.evaluate(async (p) => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path: p });
+  }, file);
+  await waitForKernelIdle(page);
+}
+
 const KERNELSPEC = {
   name: 'fancyflow',
   display_name: 'TypeScript (fancyflow)',
@@ -244,9 +255,7 @@ test('an edited step definition makes its step stale; a reopened notebook is jud
   const file = `${tmpPath}/power.ipynb`;
   expect(await page.contents.uploadContent(powerNotebook(), 'text', file)).toBe(true);
   await page.goto(`tree/${tmpPath}`);
-  expect(await page.notebook.openByPath(file)).toBe(true);
-  await page.notebook.activate('power.ipynb');
-  await waitForKernelIdle(page);
+  await openDocument(page, file);
   await openSidebars(page);
   await waitForSteps(page);
   expect(await runFromPanel(page, { confirm: true })).toBe('completed');
@@ -282,10 +291,7 @@ test('an edited step definition makes its step stale; a reopened notebook is jud
   expect(saved.content.cells[3]!.metadata['fancyflow']!.record?.slug).toBe('power_to_weight');
   await page.notebook.close();
   await page.kernel.shutdownAll();
-  await page.evaluate(async (p) => {
-    await window.jupyterapp.commands.execute('docmanager:open', { path: p });
-  }, file);
-  await waitForKernelIdle(page);
+  await openDocument(page, file);
   await expect(workflowPanel(page).locator('.jp-fancyflow-StepRow')).toHaveCount(2);
   await waitForSteps(page);
   expect(await panelStates(page)).toEqual(['completed', 'completed']);
