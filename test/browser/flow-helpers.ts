@@ -125,12 +125,19 @@ export async function trustNotebook(page: IJupyterLabPageFixture): Promise<void>
 }
 
 /**
- * Starts a run from the panel (`Run all`, or a row's button) and waits until it ended; accepts
- * the question about untrusted cells when `confirm` says so. Resolves with the run's status.
+ * Starts a run from the panel (`Run all`, or a row's button; with `force`, Shift-clicked) and waits
+ * until it ended; accepts the question about untrusted cells when `confirm` says so. Resolves with the run's status.
  */
 export async function runFromPanel(
   page: IJupyterLabPageFixture,
-  options: { button?: string; stepIndex?: number; confirm?: boolean; timeout?: number } = {},
+  options: {
+    button?: string;
+    stepIndex?: number;
+    confirm?: boolean;
+    timeout?: number;
+    /** Shift-click: recompute what the cache holds. */
+    force?: boolean;
+  } = {},
 ): Promise<string> {
   const panel = workflowPanel(page);
   const progress = panel.locator('.jp-fancyflow-Progress');
@@ -141,7 +148,7 @@ export async function runFromPanel(
       : panel.locator('.jp-fancyflow-StepRow').nth(options.stepIndex);
   const button = scope.getByRole('button', { name: options.button ?? 'Run all' });
   await expect(button).toBeEnabled({ timeout: 60_000 });
-  await button.click();
+  await button.click(options.force ? { modifiers: ['Shift'] } : {});
   if (options.confirm) {
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog).toContainText('Run code from an untrusted notebook?');

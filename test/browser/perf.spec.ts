@@ -296,8 +296,11 @@ test('run-all of a 50-step workflow: kernel status event to badge', async ({ pag
         }).observe(notebook, { subtree: true, attributes: true, attributeFilter: ['data-status'] });
       }
     });
-    // the first run asks about the uploaded (unsigned) cells; it runs them through the notebook
-    expect(await runFromPanel(page, { confirm: round === 0, timeout: 240_000 })).toBe('completed');
+    // the first run asks about the uploaded (unsigned) cells; it runs them through the notebook;
+    // later rounds recompute (Shift), else the cache would answer every step
+    expect(
+      await runFromPanel(page, { confirm: round === 0, force: round > 0, timeout: 240_000 }),
+    ).toBe('completed');
     expect(await panelStatuses(page)).toEqual(Array(50).fill('completed'));
     const { delays, wire, lab } = await page.evaluate(() => {
       const w = window as unknown as {
