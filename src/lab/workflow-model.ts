@@ -43,9 +43,15 @@ export interface RunProgress {
   startedAt: number;
 }
 
-const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+const TERMINAL: ReadonlySet<StepStatus> = new Set([
+  'completed',
+  'cached',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 
-/** True for completed, failed, skipped and cancelled. */
+/** True for completed, cached, failed, skipped and cancelled. */
 export function isTerminal(status: StepStatus): boolean {
   return TERMINAL.has(status);
 }
