@@ -86,6 +86,7 @@ describe('WorkflowModel', () => {
       pending: 0,
       running: 0,
       completed: 2,
+      cached: 0,
       failed: 1,
       skipped: 1,
       cancelled: 0,
