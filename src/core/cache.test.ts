@@ -163,6 +163,29 @@ describe('the cache', () => {
     expect(calls).toMatchObject({ numbers: 2, parity: 3, label: 2 });
   });
 
+  it("keys a step on what its cacheKey says besides config and inputs (a read file's stamp)", async () => {
+    const registry = new FunctionRegistry();
+    let stamp = 'size 10, time 1';
+    let runs = 0;
+    const read = step(
+      { slug: 'read', inputs: {}, output: z.number(), cacheKey: () => stamp },
+      () => ++runs,
+      { registry },
+    );
+    const orchestrator = new Orchestrator({ store: new MemoryDatumStore(), registry, cache: {} });
+    const wf = new Workflow().add(read({}, {}, { id: 'read' }));
+    await orchestrator.run(wf);
+    expect((await orchestrator.run(wf)).steps[0]!.cache).toBe('hit');
+    stamp = 'size 12, time 2';
+    const changed = await orchestrator.run(wf);
+    expect(changed.steps[0]).toMatchObject({
+      cache: 'miss',
+      reasons: [{ kind: 'source', slug: 'read' }],
+    });
+    expect(changed.steps[0]!.record?.source).toBe('size 12, time 2');
+    expect(runs).toBe(2);
+  });
+
   it('never looks anything up without the cache option', async () => {
     const { registry, workflow, calls } = setup();
     const plain = new Orchestrator({ store: new MemoryDatumStore(), registry });

@@ -62,8 +62,9 @@ export function cacheKey(
   code: string,
   config: JsonValue,
   inputs: StepRecord['inputs'],
+  source = '',
 ): string {
-  const parts = ['key', slug, version, code, canonicalJson(config)];
+  const parts = ['key', slug, version, code, canonicalJson(config), source];
   for (const argument of Object.keys(inputs).sort()) {
     parts.push(argument, inputs[argument]!.fingerprint);
   }
@@ -116,7 +117,17 @@ export class RunCache {
       inputs[argument] = { cell, fingerprint: input.fingerprint };
     }
     const code = codeFingerprint(def, this.settings);
-    const key = cacheKey(step.slug, def.version, code, config, inputs);
+    let source: string | undefined;
+    if (def.cacheKey) {
+      try {
+        source = def.cacheKey(config as Record<string, JsonValue>);
+      } catch {
+        // the step itself will say what is wrong (a missing file): it runs, uncached
+        this.outcomes[i] = 'off';
+        return undefined;
+      }
+    }
+    const key = cacheKey(step.slug, def.version, code, config, inputs, source);
     const record: StepRecord = {
       stepId: step.id,
       slug: step.slug,
@@ -131,6 +142,7 @@ export class RunCache {
       runId: this.runId,
       at: isoTime(at),
     };
+    if (source !== undefined) record.source = source;
     this.records[i] = record;
     const forced =
       this.recompute === true || (this.recompute !== false && this.recompute.has(step.id));
@@ -154,6 +166,7 @@ export class RunCache {
       code,
       config,
       inputs,
+      source,
     });
     return undefined;
   }

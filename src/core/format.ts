@@ -117,6 +117,7 @@ export const StepRecordSchema = z
       .refine((inputs) => Object.keys(inputs).length <= 256, 'too many inputs'),
     key: fingerprintSchema,
     output: fingerprintSchema.optional(),
+    source: z.string().max(1024).optional(),
     status: StepStatusSchema,
     cached: z.boolean(),
     durationMs: z.number().nonnegative().finite(),

@@ -5,12 +5,7 @@
  * and reads no data.
  */
 import type { JsonValue } from './errors';
-import {
-  StepRecordSchema,
-  hasOutput,
-  type StepStatus,
-  type WorkflowDocument,
-} from './format';
+import { StepRecordSchema, hasOutput, type StepStatus, type WorkflowDocument } from './format';
 import { findJsonViolation } from './json-limits';
 
 /**
@@ -33,6 +28,8 @@ export interface StepRecord {
   key: string;
   /** The output's fingerprint (completed and cached steps). */
   output?: string;
+  /** What the output depends on besides config and inputs (a read file's size and time). */
+  source?: string;
   status: StepStatus;
   /** True when the output came from the cache (the step did not run). */
   cached: boolean;
@@ -60,6 +57,7 @@ export type StaleReason =
   | { kind: 'code'; slug: string }
   | { kind: 'version'; from: string; to: string }
   | { kind: 'upstream'; stepId: string }
+  | { kind: 'source'; slug: string }
   | { kind: 'not-cacheable' };
 
 /** One changed config entry: its JSON path (`threshold`, `columns/0`), before and after. */
@@ -93,6 +91,8 @@ export interface CurrentState {
   fingerprint(cellId: string): string | undefined;
   /** False for steps that opt out of caching (`traits: { cache: false }`). Default: true. */
   cacheable?(slug: string): boolean;
+  /** What a step's output depends on besides config and inputs now (a read file's size and time). */
+  source?(step: WorkflowDocument['steps'][number]): string | undefined;
 }
 
 /**
@@ -135,7 +135,8 @@ export function freshness(
       }
     }
     const cacheable = now.cacheable ? now.cacheable(step.slug) : true;
-    const own = compareRecord(record, { ...step, code, inputs, cacheable });
+    const source = now.source?.(step);
+    const own = compareRecord(record, { ...step, code, inputs, cacheable, source });
     reasons.unshift(...own);
     const fresh = reasons.length === 0;
     byStep.set(step.id, { fresh, record });
@@ -160,6 +161,8 @@ export interface CurrentStep {
   inputs: CurrentInputs;
   /** Default true. */
   cacheable?: boolean;
+  /** What the output depends on besides config and inputs; undefined: not compared. */
+  source?: string | undefined;
 }
 
 /**
@@ -178,6 +181,9 @@ export function compareRecord(record: StepRecord | undefined, now: CurrentStep):
   }
   if (record.version !== now.version) {
     reasons.push({ kind: 'version', from: record.version, to: now.version });
+  }
+  if (now.source !== undefined && now.source !== record.source) {
+    reasons.push({ kind: 'source', slug: now.slug });
   }
   const changes = configChanges(record.config, now.config);
   if (changes.length > 0) reasons.push({ kind: 'config', changes });
@@ -294,6 +300,8 @@ export function describeReason(
       return `step version changed (${reason.from} → ${reason.to})`;
     case 'upstream':
       return `upstream ${label(reason.stepId)} is stale`;
+    case 'source':
+      return `the file it reads changed (${reason.slug})`;
     case 'not-cacheable':
       return 'not cacheable (traits.cache is false): runs every time';
   }

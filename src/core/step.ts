@@ -72,6 +72,17 @@ export interface StepDefinition<I extends StepInputs, C extends ConfigSchema, O 
   output: O;
   /** Default `{ execution: 'batch' }`. */
   traits?: StepTraits;
+  /**
+   * What the output depends on besides the config and the inputs, as a short text that changes
+   * when it does: a read step returns the file's size and modification time. Part of the cache
+   * key, and recorded (a change makes the step stale: `read file changed`). Called before every
+   * cached run of the step, so it must be quick; when it throws, the step runs uncached. Default:
+   * nothing besides config and inputs.
+   *
+   * @example
+   * cacheKey: ({ path }) => { const s = statSync(path); return `${s.size}:${s.mtimeMs}`; }
+   */
+  cacheKey?: (config: z.output<C>) => string;
   /** The module that defines the step, for workflow documents (`fancyflow`, `./my-steps.js`). */
   module?: string;
 }
@@ -143,6 +154,8 @@ export interface ResolvedStep {
   execution: Execution;
   /** False when `traits.cache` is false: the step always runs. */
   cacheable: boolean;
+  /** See {@link StepDefinition.cacheKey}. */
+  cacheKey?: (config: Record<string, JsonValue>) => string;
   module?: string;
   /** The function: a batch function, or a row function when `execution` is `row_wise`. */
   fn: (input: never, config: never, context: never) => unknown;
@@ -331,6 +344,9 @@ function resolveDefinition(
     fn: fn as ResolvedStep['fn'],
   };
   if (def.module !== undefined) resolved.module = def.module;
+  if (def.cacheKey !== undefined) {
+    resolved.cacheKey = def.cacheKey as unknown as (config: Record<string, JsonValue>) => string;
+  }
   return resolved;
 }
 

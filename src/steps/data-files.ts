@@ -3,6 +3,7 @@
  * working directory) or a dataset of the `vega-datasets` npm package; writes are atomic.
  */
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -93,6 +94,19 @@ export function sourceFile(config: {
 }): string {
   if (config.dataset !== undefined) return path.join(vegaDatasetsDir(), config.dataset);
   return targetFile({ path: config.path ?? '', baseDir: config.baseDir });
+}
+
+/**
+ * A read step's cache key besides its config: the file's size and modification time, so a file
+ * that changes makes the step run again (and `fancyflow status` call it stale).
+ */
+export function sourceStamp(config: {
+  path?: string | undefined;
+  dataset?: string | undefined;
+  baseDir?: string | undefined;
+}): string {
+  const stats = statSync(sourceFile(config));
+  return `${stats.size}:${stats.mtimeMs}`;
 }
 
 /** The absolute file a write config names. */

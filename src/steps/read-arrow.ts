@@ -2,7 +2,7 @@
 import * as aq from 'arquero';
 import { z } from 'zod';
 import { FancyflowError, step } from '../core';
-import { checkSource, readSource, sourceFields, sourceFile } from './data-files';
+import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 
 const config = z
@@ -19,6 +19,7 @@ export const readArrow = step(
   {
     slug: 'read_arrow',
     module: 'fancyflow',
+    cacheKey: sourceStamp,
     category: 'Input/Output',
     title: 'Read Arrow',
     description:

@@ -2,7 +2,7 @@
 import * as aq from 'arquero';
 import { z } from 'zod';
 import { step } from '../core';
-import { checkSource, readSource, sourceFields, sourceFile } from './data-files';
+import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 
 const config = z
@@ -40,6 +40,7 @@ export const readCsv = step(
   {
     slug: 'read_csv',
     module: 'fancyflow',
+    cacheKey: sourceStamp,
     category: 'Input/Output',
     title: 'Read CSV',
     description:

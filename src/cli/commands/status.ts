@@ -106,6 +106,15 @@ export async function statusCommand(
       },
       fingerprint: (cellId) => store?.cell(cellId)?.fingerprint,
       cacheable: (slug) => registry.get(slug)?.definition.cacheable ?? true,
+      source: (step) => {
+        const def = registry.get(step.slug)?.definition;
+        if (!def?.cacheKey) return undefined;
+        try {
+          return def.cacheKey(step.config);
+        } catch {
+          return 'unavailable'; // a file that is gone: stale
+        }
+      },
     });
     const label = (id: string): string => {
       const step = workflow.get(id);
