@@ -1,5 +1,5 @@
 /** `describe`: summary statistics of every column, as a table (one row per column). */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { step, tableAdapterFor } from '../core';
 import { namedList, requireColumns } from './column-check';
@@ -112,7 +112,7 @@ export const describe = step(
       out.p75.push(stats ? quantile(numbers!, 0.75) : null);
       out.max.push(stats ? numbers![numbers!.length - 1]! : null);
     }
-    return aq.table({
+    return arquero().table({
       ...out,
       count: Int32Array.from(out.count),
       nulls: Int32Array.from(out.nulls),

@@ -1,5 +1,5 @@
 /** `group_aggregate`: group rows by key columns and compute aggregates per group. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { FancyflowError, step } from '../core';
 import { namedList, requireColumns, type NamedColumn } from './column-check';
@@ -199,6 +199,6 @@ export const groupAggregate = step(
       const get = a.column === undefined ? undefined : t.getter(a.column);
       columns[a.as] = partitions.map((rows) => reduce(get ? rows.map((r) => get(r)) : rows, a, i));
     });
-    return aq.table(columns);
+    return arquero().table(columns);
   },
 );

@@ -1,5 +1,5 @@
 /** `read_arrow`: an Arrow IPC file (or stream) as an arquero table. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { FancyflowError, step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
@@ -32,7 +32,7 @@ export const readArrow = step(
     const file = sourceFile(cfg);
     const bytes = (await readSource(file, 'read_arrow')) as Uint8Array;
     try {
-      return aq.fromArrow(bytes);
+      return arquero().fromArrow(bytes);
     } catch (e) {
       throw new FancyflowError(
         'FILE_READ',

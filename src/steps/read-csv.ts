@@ -1,5 +1,5 @@
 /** `read_csv`: a CSV or TSV file (or a vega-datasets data set) as an arquero table. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
@@ -53,6 +53,6 @@ export const readCsv = step(
     const file = sourceFile(cfg);
     const text = (await readSource(file, 'read_csv', 'utf8')) as string;
     const delimiter = cfg.delimiter ?? (file.toLowerCase().endsWith('.tsv') ? '\t' : ',');
-    return aq.fromCSV(text, { delimiter, header: cfg.header, autoType: cfg.autoType });
+    return arquero().fromCSV(text, { delimiter, header: cfg.header, autoType: cfg.autoType });
   },
 );

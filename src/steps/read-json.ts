@@ -1,5 +1,5 @@
 /** `read_json`: a JSON file of rows or columns (or a vega-datasets data set) as an arquero table. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { FancyflowError, step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
@@ -43,11 +43,11 @@ export const readJson = step(
     const lower = file.toLowerCase();
     const ndjson = lower.endsWith('.ndjson') || lower.endsWith('.jsonl');
     try {
-      if (ndjson) return aq.fromJSON(text, { type: 'ndjson', autoType: cfg.autoType });
+      if (ndjson) return arquero().fromJSON(text, { type: 'ndjson', autoType: cfg.autoType });
       const first = /\S/.exec(text)?.[0];
       if (first !== '[' && first !== '{')
         throw new Error('expected an array of rows or an object of columns');
-      return aq.fromJSON(text, {
+      return arquero().fromJSON(text, {
         type: first === '[' ? 'rows' : 'columns',
         autoType: cfg.autoType,
       });

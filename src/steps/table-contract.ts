@@ -3,10 +3,9 @@
  * (`aqTable()`) accept any table family an adapter recognises, so an Arrow table resolved from a
  * disk store arrives too: {@link toArquero} wraps it without copying its buffers.
  */
-import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { FancyflowError, describeType } from '../core';
-import { isArqueroTable } from '../tables/arquero-adapter';
+import { arquero, isArqueroTable } from '../tables/libraries';
 
 /**
  * The value as a materialised arquero table, whose row numbers are data indices (what the steps'
@@ -22,6 +21,7 @@ export function toArquero(value: unknown, stepSlug: string, argument: string): C
     'schema' in value &&
     typeof (value as { getChild?: unknown }).getChild === 'function'
   ) {
+    const aq = arquero();
     return aq.fromArrow(value as Parameters<typeof aq.fromArrow>[0]);
   }
   throw new FancyflowError(

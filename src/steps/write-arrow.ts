@@ -1,5 +1,5 @@
 /** `write_arrow`: a table to an Arrow IPC file; returns where it went and how big it is. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { step } from '../core';
 import { WriteSummarySchema, targetFields, targetFile, writeAtomic } from './data-files';
@@ -35,7 +35,11 @@ export const writeArrow = step(
   async ({ table }, cfg) => {
     const t = toArquero(table, 'write_arrow', 'table');
     const file = targetFile(cfg);
-    const bytes = await writeAtomic(file, aq.toArrowIPC(t, { format: cfg.format }), 'write_arrow');
+    const bytes = await writeAtomic(
+      file,
+      arquero().toArrowIPC(t, { format: cfg.format }),
+      'write_arrow',
+    );
     return { path: file, format: 'arrow' as const, rows: t.numRows(), columns: t.numCols(), bytes };
   },
 );

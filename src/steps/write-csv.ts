@@ -1,5 +1,5 @@
 /** `write_csv`: a table to a CSV file; returns where it went and how big it is. */
-import * as aq from 'arquero';
+import { arquero } from '../tables/libraries';
 import { z } from 'zod';
 import { step } from '../core';
 import { WriteSummarySchema, targetFields, targetFile, writeAtomic } from './data-files';
@@ -36,7 +36,7 @@ export const writeCsv = step(
   async ({ table }, cfg) => {
     const t = toArquero(table, 'write_csv', 'table');
     const file = targetFile(cfg);
-    const text = aq.toCSV(t, { delimiter: cfg.delimiter, header: cfg.header });
+    const text = arquero().toCSV(t, { delimiter: cfg.delimiter, header: cfg.header });
     const bytes = await writeAtomic(file, text, 'write_csv');
     return { path: file, format: 'csv' as const, rows: t.numRows(), columns: t.numCols(), bytes };
   },

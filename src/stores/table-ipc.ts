@@ -8,31 +8,42 @@
  * Arrow library, via `aq.toArrow`) and read back with `aq.fromArrow`, so each comes back in the family
  * it was written as.
  */
-import * as arrow from 'apache-arrow';
-import * as flechette from '@uwdata/flechette';
-import * as aq from 'arquero';
+import type * as arrow from 'apache-arrow';
+import type * as Fl from '@uwdata/flechette';
+import type * as aq from 'arquero';
+import { apacheArrow, arquero, flechette } from '../tables/libraries';
 import { encodeUtf8 } from '../tables/arrow-build';
 
 /** The table families the disk store writes. */
 export type TableFamily = 'arrow' | 'arquero';
 
 /** An apache-arrow file writer that hands over its pieces instead of queueing them in a stream. */
-class GatheringFileWriter extends arrow.RecordBatchFileWriter {
-  readonly pieces: Uint8Array[] = [];
+interface GatheringFileWriter extends arrow.RecordBatchFileWriter {
+  readonly pieces: Uint8Array[];
+}
 
-  protected override _write(chunk: unknown): this {
-    if (!this._started) return this;
-    const view = chunk as ArrayBufferView;
-    const bytes =
-      view instanceof Uint8Array
-        ? view
-        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    if (bytes.byteLength > 0) {
-      this.pieces.push(bytes);
-      this._position += bytes.byteLength;
+let GatheringWriterClass: (new () => GatheringFileWriter) | undefined;
+
+/** A new GatheringFileWriter (its class is made on first use: it extends a lazily loaded one). */
+function gatheringFileWriter(): GatheringFileWriter {
+  GatheringWriterClass ??= class extends apacheArrow().RecordBatchFileWriter {
+    readonly pieces: Uint8Array[] = [];
+
+    protected override _write(chunk: unknown): this {
+      if (!this._started) return this;
+      const view = chunk as ArrayBufferView;
+      const bytes =
+        view instanceof Uint8Array
+          ? view
+          : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      if (bytes.byteLength > 0) {
+        this.pieces.push(bytes);
+        this._position += bytes.byteLength;
+      }
+      return this;
     }
-    return this;
-  }
+  };
+  return new GatheringWriterClass();
 }
 
 /** A flechette sink that keeps the pieces (flechette passes column buffers through unchanged). */
@@ -64,21 +75,21 @@ export interface EncodedTable {
 /** The Arrow IPC file of `table`. */
 export function encodeTable(table: unknown, family: TableFamily): EncodedTable {
   if (family === 'arrow') {
-    const writer = new GatheringFileWriter();
+    const writer = gatheringFileWriter();
     writer.writeAll(table as arrow.Table);
     return { pieces: writer.pieces };
   }
   const sink = new GatheringSink();
   const { table: converted, exact } = arqueroToFlechette(table as aq.ColumnTable);
-  flechette.tableToIPC(converted, { format: 'file', sink });
+  flechette().tableToIPC(converted, { format: 'file', sink });
   if (!exact) return { pieces: sink.pieces };
   return {
     pieces: sink.pieces,
-    equivalent: aq.fromArrow(converted as unknown as Parameters<typeof aq.fromArrow>[0]),
+    equivalent: arquero().fromArrow(converted as unknown as Parameters<typeof aq.fromArrow>[0]),
   };
 }
 
-type FlechetteColumn = ReturnType<typeof flechette.columnFromArray>;
+type FlechetteColumn = ReturnType<typeof Fl.columnFromArray>;
 
 /**
  * An arquero table as a flechette table, column by column, copying as little as possible: Arrow
@@ -86,10 +97,10 @@ type FlechetteColumn = ReturnType<typeof flechette.columnFromArray>;
  * into UTF-8 offsets (flechette's own string builder is ~10x slower). Plain arrays of numbers,
  * strings and booleans become float64, utf8 and bool, the types the arquero adapter reports, so the
  * table read back has the column types (and the fingerprint) of the table written. `exact` is false
- * when some column's type had to be inferred by flechette.
+ * when some column's type had to be inferred by Fl.
  */
 function arqueroToFlechette(input: aq.ColumnTable): {
-  table: ReturnType<typeof flechette.tableFromColumns>;
+  table: ReturnType<typeof Fl.tableFromColumns>;
   exact: boolean;
 } {
   const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
@@ -99,14 +110,15 @@ function arqueroToFlechette(input: aq.ColumnTable): {
     exact &&= converted.exact;
     return [name, converted.column];
   });
-  return { table: flechette.tableFromColumns(entries), exact };
+  return { table: flechette().tableFromColumns(entries), exact };
 }
 
 function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boolean } {
-  if (column instanceof flechette.Column) return { column: column as FlechetteColumn, exact: true };
+  if (column instanceof flechette().Column)
+    return { column: column as FlechetteColumn, exact: true };
   if (ArrayBuffer.isView(column)) {
-    const values = column as Parameters<typeof flechette.columnFromArray>[0];
-    return { column: flechette.columnFromArray(values), exact: true };
+    const values = column as Parameters<typeof Fl.columnFromArray>[0];
+    return { column: flechette().columnFromArray(values), exact: true };
   }
   const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
   const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
@@ -129,16 +141,17 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
     return exact(utf8Column(values as (string | null)[], nulls));
   }
   if (uniform && kind === 'string') {
-    return exact(flechette.columnFromArray(values, flechette.dictionary(flechette.utf8())));
+    return exact(flechette().columnFromArray(values, flechette().dictionary(flechette().utf8())));
   }
   if (uniform && kind === 'number') {
-    if (nulls === 0) return exact(flechette.columnFromArray(Float64Array.from(values as number[])));
-    return exact(flechette.columnFromArray(values, flechette.float64()));
+    if (nulls === 0)
+      return exact(flechette().columnFromArray(Float64Array.from(values as number[])));
+    return exact(flechette().columnFromArray(values, flechette().float64()));
   }
   if (uniform && kind === 'boolean') {
-    return exact(flechette.columnFromArray(values, flechette.bool()));
+    return exact(flechette().columnFromArray(values, flechette().bool()));
   }
-  return { column: flechette.columnFromArray(values), exact: false };
+  return { column: flechette().columnFromArray(values), exact: false };
 }
 
 function utf8Column(
@@ -152,8 +165,8 @@ function utf8Column(
     for (let i = 0; i < values.length; i++)
       if (values[i] != null) validity[i >> 3]! |= 1 << (i & 7);
   }
-  const type = flechette.utf8();
-  const Batch = flechette.batchType(type);
+  const type = flechette().utf8();
+  const Batch = flechette().batchType(type);
   const batch = new Batch({
     length: values.length,
     nullCount,
@@ -162,13 +175,13 @@ function utf8Column(
     offsets,
     values: data,
   });
-  return new flechette.Column([batch]) as FlechetteColumn;
+  return new (flechette().Column)([batch]) as FlechetteColumn;
 }
 
 /** The table in `bytes` (an Arrow IPC file or stream), as a table of `family`. Throws on bad bytes. */
 export function decodeTable(bytes: Uint8Array, family: TableFamily): arrow.Table | aq.ColumnTable {
-  if (family === 'arrow') return arrow.tableFromIPC(bytes);
+  if (family === 'arrow') return apacheArrow().tableFromIPC(bytes);
   // flechette's Table is what arquero's fromArrow reads natively (columns read in place)
-  const table = flechette.tableFromIPC(bytes, { useDate: true });
-  return aq.fromArrow(table as unknown as Parameters<typeof aq.fromArrow>[0]);
+  const table = flechette().tableFromIPC(bytes, { useDate: true });
+  return arquero().fromArrow(table as unknown as Parameters<typeof aq.fromArrow>[0]);
 }

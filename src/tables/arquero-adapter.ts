@@ -4,7 +4,8 @@
  * own wrapper of dictionary-encoded Arrow columns. Types are read from typed-array classes and
  * Arrow types; for plain arrays only the first non-null value among the first few is looked at.
  */
-import * as aq from 'arquero';
+import type * as aq from 'arquero';
+import { arquero } from './libraries';
 import type { ColumnType, ColumnInfo, MapRowsOptions, Row, TableAdapter } from '../core/table';
 import { RowCollector, rowTemplate } from './arrow-adapter';
 import {
@@ -15,6 +16,7 @@ import {
   type ArrowTypeLike,
 } from './arrow-types';
 import { ColumnHasher, hashArrowChunks, tableDigest, type ArrowChunkLike } from './fingerprint';
+import { isArqueroTable } from './libraries';
 import { nextTurn, ROWS_PER_SLICE, throwIfAborted } from './yield';
 
 /** An arquero table. */
@@ -23,19 +25,7 @@ export type ColumnTable = aq.ColumnTable;
 /** How many leading values are looked at to type a plain-array column. */
 const SAMPLE = 64;
 
-/** True when `value` is an arquero table (of any copy of the library). */
-export function isArqueroTable(value: unknown): value is ColumnTable {
-  if (value instanceof aq.ColumnTable) return true;
-  if (typeof value !== 'object' || value === null) return false;
-  const t = value as Record<string, unknown>;
-  return (
-    typeof t.columnNames === 'function' &&
-    typeof t.numRows === 'function' &&
-    typeof t.data === 'function' &&
-    typeof t.getter === 'function' &&
-    typeof t.indices === 'function'
-  );
-}
+export { isArqueroTable };
 
 /** A column as arquero may hold it. */
 interface ArqueroColumn {
@@ -224,7 +214,7 @@ async function mapRows(
     const values = out.columns.get(name)!;
     data[name] = names.includes(name) ? assembleColumn(values, table.column(name)) : values;
   }
-  return aq.table(data, out.names);
+  return arquero().table(data, out.names);
 }
 
 /** The adapter for arquero ColumnTables (name `arquero`). */

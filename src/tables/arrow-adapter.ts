@@ -2,31 +2,17 @@
  * The table adapter for apache-arrow `Table`s: schema from the Arrow schema, sizes from buffers,
  * fingerprints from buffers, row_wise mapping a record batch (slice) at a time.
  */
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
+import { apacheArrow } from './libraries';
 import { FancyflowError } from '../core/errors';
 import type { ColumnInfo, MapRowsOptions, Row, TableAdapter } from '../core/table';
 import { buildVector, tableFromVectors } from './arrow-build';
 import { columnTypeInfo } from './arrow-types';
 import { ColumnHasher, hashArrowChunks, tableDigest } from './fingerprint';
+import { isArrowTable } from './libraries';
 import { nextTurn, ROWS_PER_SLICE, throwIfAborted } from './yield';
 
-/** True when `value` is an apache-arrow Table (of any copy of the library). */
-export function isArrowTable(value: unknown): value is arrow.Table {
-  if (value instanceof arrow.Table) return true;
-  if (typeof value !== 'object' || value === null) return false;
-  const t = value as {
-    batches?: unknown;
-    schema?: { fields?: unknown };
-    numRows?: unknown;
-    getChildAt?: unknown;
-  };
-  return (
-    Array.isArray(t.batches) &&
-    typeof t.numRows === 'number' &&
-    Array.isArray(t.schema?.fields) &&
-    typeof t.getChildAt === 'function'
-  );
-}
+export { isArrowTable };
 
 function arrowColumns(table: arrow.Table): ColumnInfo[] {
   return table.schema.fields.map((f) => ({
@@ -59,7 +45,7 @@ export function hashArrowVector(vector: arrow.Vector): string {
   const column = new ColumnHasher();
   const type = vector.type as arrow.DataType;
   if (hashArrowChunks(column, type, vector.data)) return column.digest();
-  if (arrow.DataType.isDictionary(type) && vector.nullCount === 0) {
+  if (apacheArrow().DataType.isDictionary(type) && vector.nullCount === 0) {
     const dict = vector.data[0]?.dictionary;
     if (
       dict &&
@@ -70,7 +56,7 @@ export function hashArrowVector(vector: arrow.Vector): string {
     }
   }
   for (const data of vector.data) {
-    const chunk = arrow.makeVector(data);
+    const chunk = apacheArrow().makeVector(data);
     for (let i = 0; i < chunk.length; i++) column.value(plainValue(chunk.get(i)));
   }
   return column.digest();
@@ -90,7 +76,7 @@ function fingerprint(table: arrow.Table): string {
 function plainValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   if (ArrayBuffer.isView(value)) return value;
-  if (value instanceof arrow.Vector)
+  if (value instanceof apacheArrow().Vector)
     return Array.from(value.toArray() as ArrayLike<unknown>, plainValue);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return toJSON.call(value) as unknown;
@@ -119,8 +105,8 @@ function columnGetter(vector: arrow.Vector): (i: number) => unknown {
     data &&
     vector.nullCount === 0 &&
     data.values &&
-    ((arrow.DataType.isInt(type) && type.bitWidth <= 32) ||
-      (arrow.DataType.isFloat(type) && type.precision !== arrow.Precision.HALF))
+    ((apacheArrow().DataType.isInt(type) && type.bitWidth <= 32) ||
+      (apacheArrow().DataType.isFloat(type) && type.precision !== apacheArrow().Precision.HALF))
   ) {
     const values = data.values as ArrayLike<number>;
     return (i) => values[i];

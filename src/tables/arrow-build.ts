@@ -3,7 +3,8 @@
  * into UTF-8 offsets and bytes (arrow's `vectorFromArray` is an order of magnitude slower for
  * strings), booleans into bitmaps. Used to assemble the output of row_wise steps.
  */
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
+import { apacheArrow } from './libraries';
 import { FancyflowError } from '../core/errors';
 
 const encoder = new TextEncoder();
@@ -58,9 +59,9 @@ export function utf8Vector(
 ): arrow.Vector<arrow.Utf8> {
   const { bitmap, nullCount } = validity(values);
   const { offsets, data } = encodeUtf8(values);
-  return arrow.makeVector(
-    arrow.makeData({
-      type: new arrow.Utf8(),
+  return apacheArrow().makeVector(
+    apacheArrow().makeData({
+      type: new (apacheArrow().Utf8)(),
       length: values.length,
       nullCount,
       ...(bitmap ? { nullBitmap: bitmap } : {}),
@@ -88,9 +89,12 @@ function dictionaryUtf8Vector(
     }
     keys[i] = id;
   }
-  const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
-  return arrow.makeVector(
-    arrow.makeData({
+  const type = new (apacheArrow().Dictionary)(
+    new (apacheArrow().Utf8)(),
+    new (apacheArrow().Int32)(),
+  );
+  return apacheArrow().makeVector(
+    apacheArrow().makeData({
       type,
       length: values.length,
       nullCount,
@@ -135,9 +139,9 @@ function intArrayFor(
 
 function numberVector(values: readonly unknown[], hint: arrow.DataType | undefined): arrow.Vector {
   const { bitmap, nullCount } = validity(values);
-  let type: arrow.Int | arrow.Float = new arrow.Float64();
+  let type: arrow.Int | arrow.Float = new (apacheArrow().Float64)();
   let ctor: NumericArrayCtor = Float64Array;
-  if (hint && arrow.DataType.isInt(hint)) {
+  if (hint && apacheArrow().DataType.isInt(hint)) {
     const int = intArrayFor(hint);
     if (
       int &&
@@ -150,7 +154,11 @@ function numberVector(values: readonly unknown[], hint: arrow.DataType | undefin
       type = hint;
       ctor = int.ctor;
     }
-  } else if (hint && arrow.DataType.isFloat(hint) && hint.precision === arrow.Precision.SINGLE) {
+  } else if (
+    hint &&
+    apacheArrow().DataType.isFloat(hint) &&
+    hint.precision === apacheArrow().Precision.SINGLE
+  ) {
     type = hint;
     ctor = Float32Array;
   }
@@ -159,9 +167,9 @@ function numberVector(values: readonly unknown[], hint: arrow.DataType | undefin
     const v = values[i];
     if (v != null) data[i] = v as number;
   }
-  return arrow.makeVector(
+  return apacheArrow().makeVector(
     // the typed array matches `type` (chosen together above); makeData's overloads want one pair
-    arrow.makeData({
+    apacheArrow().makeData({
       type: type as arrow.Float64,
       length: values.length,
       nullCount,
@@ -175,9 +183,9 @@ function boolVector(values: readonly unknown[]): arrow.Vector<arrow.Bool> {
   const { bitmap, nullCount } = validity(values);
   const bits = new Uint8Array((values.length + 7) >> 3);
   for (let i = 0; i < values.length; i++) if (values[i] === true) bits[i >> 3]! |= 1 << (i & 7);
-  return arrow.makeVector(
-    arrow.makeData({
-      type: new arrow.Bool(),
+  return apacheArrow().makeVector(
+    apacheArrow().makeData({
+      type: new (apacheArrow().Bool)(),
       length: values.length,
       nullCount,
       ...(bitmap ? { nullBitmap: bitmap } : {}),
@@ -226,36 +234,41 @@ export function buildVector(
     switch (kinds) {
       case 0:
         return hint
-          ? arrow.vectorFromArray(values, hint)
-          : arrow.makeVector(arrow.makeData({ type: new arrow.Null(), length: values.length }));
+          ? apacheArrow().vectorFromArray(values, hint)
+          : apacheArrow().makeVector(
+              apacheArrow().makeData({ type: new (apacheArrow().Null)(), length: values.length }),
+            );
       case NUMBER:
         // apache-arrow reads dates and timestamps as epoch milliseconds: keep their type
-        if (hint && (arrow.DataType.isDate(hint) || arrow.DataType.isTimestamp(hint))) {
-          return arrow.vectorFromArray(values, hint);
+        if (
+          hint &&
+          (apacheArrow().DataType.isDate(hint) || apacheArrow().DataType.isTimestamp(hint))
+        ) {
+          return apacheArrow().vectorFromArray(values, hint);
         }
         return numberVector(values, hint);
       case STRING:
-        return hint && arrow.DataType.isDictionary(hint)
+        return hint && apacheArrow().DataType.isDictionary(hint)
           ? dictionaryUtf8Vector(values as (string | null)[])
           : utf8Vector(values as (string | null)[]);
       case BOOLEAN:
         return boolVector(values);
       case BIGINT:
-        return arrow.vectorFromArray(
+        return apacheArrow().vectorFromArray(
           values as (bigint | null)[],
-          hint && arrow.DataType.isInt(hint) && !hint.isSigned
-            ? new arrow.Uint64()
-            : new arrow.Int64(),
+          hint && apacheArrow().DataType.isInt(hint) && !hint.isSigned
+            ? new (apacheArrow().Uint64)()
+            : new (apacheArrow().Int64)(),
         );
       case DATE:
-        return arrow.vectorFromArray(
+        return apacheArrow().vectorFromArray(
           values,
-          hint && (arrow.DataType.isDate(hint) || arrow.DataType.isTimestamp(hint))
+          hint && (apacheArrow().DataType.isDate(hint) || apacheArrow().DataType.isTimestamp(hint))
             ? hint
-            : new arrow.TimestampMillisecond(),
+            : new (apacheArrow().TimestampMillisecond)(),
         );
       default:
-        return arrow.vectorFromArray(values);
+        return apacheArrow().vectorFromArray(values);
     }
   } catch (e) {
     throw new FancyflowError(
@@ -272,12 +285,17 @@ export function tableFromVectors(
   vectors: readonly arrow.Vector[],
   length: number,
 ): arrow.Table {
-  const fields = names.map((name, i) => new arrow.Field(name, vectors[i]!.type, true));
-  const schema = new arrow.Schema(fields);
+  const fields = names.map((name, i) => new (apacheArrow().Field)(name, vectors[i]!.type, true));
+  const schema = new (apacheArrow().Schema)(fields);
   // one chunk per column (what buildVector makes); a chunked vector is rebuilt in one piece
   const children = vectors.map((v) =>
-    v.data.length === 1 ? v.data[0]! : arrow.vectorFromArray([...v], v.type).data[0]!,
+    v.data.length === 1 ? v.data[0]! : apacheArrow().vectorFromArray([...v], v.type).data[0]!,
   );
-  const struct = arrow.makeData({ type: new arrow.Struct(fields), length, nullCount: 0, children });
-  return new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)]);
+  const struct = apacheArrow().makeData({
+    type: new (apacheArrow().Struct)(fields),
+    length,
+    nullCount: 0,
+    children,
+  });
+  return new (apacheArrow().Table)(schema, [new (apacheArrow().RecordBatch)(schema, struct)]);
 }
