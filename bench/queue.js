@@ -220,11 +220,13 @@ async function main() {
   }
   stopWorkers([noop]);
   const over = rounds.map((p) => p.queued - p.local);
+  const aboveRaw = rounds.map((p) => p.queued - p.local - p.raw);
   console.log(
     `chain of ${N} trivial steps, disk store, 1 worker (${ROUNDS} rounds): ` +
       `in-process ${fmt(median(rounds.map((p) => p.local)))}/step, queued ${fmt(median(rounds.map((p) => p.queued)))}/step: ` +
       `overhead ${fmt(median(over))}/step (rounds: ${list(over)}; target ≤ 1.5 ms); ` +
-      `raw BullMQ chain ${fmt(median(rounds.map((p) => p.raw)))}/job (rounds: ${list(rounds.map((p) => p.raw))})`,
+      `raw BullMQ chain ${fmt(median(rounds.map((p) => p.raw)))}/job (rounds: ${list(rounds.map((p) => p.raw))})` +
+      `; overhead above the raw chain ${fmt(median(aboveRaw))}/step (rounds: ${list(aboveRaw)})`,
   );
   stopWorkers(workers);
 
