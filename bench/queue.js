@@ -249,20 +249,72 @@ async function main() {
       `(rounds: ${list(rates.local, round)})`,
   );
 
-  // 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores)
+  // 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores), in interleaved
+  // rounds, next to the raw parallel floor: the same arithmetic in 1 plain process vs 2 (what two
+  // processes get from this machine now)
+  stopWorkers(workers);
   const ROWS = 1_000_000;
   const ARITHMETIC = Number(process.env.FANCYFLOW_BENCH_ROUNDS ?? 400);
   const stepMs = (report) => report.steps.find((s) => s.stepId === 'burned').durationMs;
-  const two = await queued(url, rowWise(ROWS, ARITHMETIC));
-  stopWorkers(workers);
-  workers = await startWorkers(url, 1);
-  const one = await queued(url, rowWise(ROWS, ARITHMETIC));
-  stopWorkers(workers);
-  const inProcess = await local(rowWise(ROWS, ARITHMETIC));
+  const onWorkers = async (count) => {
+    const started = await startWorkers(url, count);
+    try {
+      return stepMs((await queued(url, rowWise(ROWS, ARITHMETIC))).report);
+    } finally {
+      stopWorkers(started);
+    }
+  };
+  const burn = async (count) => {
+    gc?.();
+    const t0 = performance.now();
+    const size = Math.ceil(ROWS / count);
+    await Promise.all(
+      Array.from(
+        { length: count },
+        (_, i) =>
+          new Promise((resolve, reject) => {
+            const range = [i * size, Math.min(ROWS, (i + 1) * size), ARITHMETIC].map(String);
+            const child = spawn(
+              process.execPath,
+              [path.join(__dirname, 'queue', 'burn.js'), ...range],
+              {
+                stdio: 'ignore',
+              },
+            );
+            child.once('error', reject);
+            child.once('close', (code) =>
+              code === 0 ? resolve() : reject(new Error(`burn.js: ${code}`)),
+            );
+          }),
+      ),
+    );
+    return performance.now() - t0;
+  };
+  const split = { one: [], two: [], raw1: [], raw2: [], local: [] };
+  for (let r = 0; r < 2; r++) {
+    const variants = [
+      async () => split.two.push(await onWorkers(2)),
+      async () => split.one.push(await onWorkers(1)),
+      async () => split.raw2.push(await burn(2)),
+      async () => split.raw1.push(await burn(1)),
+      async () => split.local.push(stepMs((await local(rowWise(ROWS, ARITHMETIC))).report)),
+    ];
+    for (let k = 0; k < variants.length; k++) await variants[(r * 2 + k) % variants.length]();
+  }
+  const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
   console.log(
-    `row_wise step over ${ROWS} rows (${ARITHMETIC} rounds of arithmetic per row), ${Math.ceil(ROWS / PART_ROWS)} parts: ` +
-      `1 worker ${fmt(stepMs(one.report))}, 2 workers ${fmt(stepMs(two.report))}: ` +
-      `${(stepMs(one.report) / stepMs(two.report)).toFixed(2)}× (target ≥ 1.7×); in-process ${fmt(stepMs(inProcess.report))}`,
+    `row_wise step over ${ROWS} rows (${ARITHMETIC} rounds of arithmetic per row), ` +
+      `${Math.ceil(ROWS / PART_ROWS)} parts, 2 rounds: 1 worker ${list(split.one)}, 2 workers ${list(split.two)}: ` +
+      `${list(
+        split.one.map((one, i) => ratio(one, split.two[i])),
+        String,
+      )} (target ≥ 1.7×); ` +
+      `in-process ${list(split.local)}; the raw parallel floor (the arithmetic alone in plain processes): ` +
+      `1 process ${list(split.raw1)}, 2 processes ${list(split.raw2)}: ` +
+      `${list(
+        split.raw1.map((one, i) => ratio(one, split.raw2[i])),
+        String,
+      )}`,
   );
   void keepAlive;
   redis.kill('SIGKILL');
