@@ -82,6 +82,13 @@ export interface TableAdapter<T = unknown> {
    * same family. Checks `signal` between batches.
    */
   mapRows(table: T, fn: (row: Row, index: number) => Row, options?: MapRowsOptions): Promise<T>;
+  /**
+   * The table `mapRows(input, fn)` would build had `fn` returned, in order, the rows of `parts`:
+   * tables of this family that `mapRows` built over consecutive row ranges of `input` (a split
+   * `row_wise` step's parts, put together without a second pass of row objects). Optional: without
+   * it the parts' rows are mapped again.
+   */
+  concatRows?(input: T, parts: readonly T[]): T;
 }
 
 const ADAPTERS_KEY = Symbol.for('fancyflow.tableAdapters');

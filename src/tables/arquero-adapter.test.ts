@@ -134,6 +134,38 @@ describe('the arquero table adapter', () => {
     expect(out.column('n')).toBeInstanceOf(Int32Array);
   });
 
+  it('puts the parts of a split row_wise map together as the whole map builds it', async () => {
+    const input = plain(10);
+    // a key that appears only from row 7 on, a null, and typed input columns kept typed
+    const fn = (row: Record<string, unknown>, i: number) => ({
+      n: row.n,
+      x: i === 3 ? null : (row.x as number) * 2,
+      ...(i >= 7 ? { late: `r${i}` } : {}),
+    });
+    const whole = await adapter.mapRows(input, fn);
+    const ranges = [
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ] as const;
+    const parts = await Promise.all(
+      ranges.map(([start, end]) =>
+        adapter.mapRows(input.slice(start, end).reify(), (row, i) => fn(row, i + start)),
+      ),
+    );
+    const joined = adapter.concatRows!(input, parts);
+    expect(joined.columnNames()).toEqual(['n', 'x', 'late']);
+    expect(joined.column('n')).toBeInstanceOf(Int32Array);
+    expect(joined.objects()).toEqual(whole.objects());
+    expect(adapter.columns(joined)).toEqual(adapter.columns(whole));
+    expect(adapter.fingerprint(joined)).toBe(adapter.fingerprint(whole));
+    // parts out of order give another table
+    const other = [parts[0]!, parts[2]!, parts[1]!];
+    expect(adapter.fingerprint(adapter.concatRows!(input, other))).not.toBe(
+      adapter.fingerprint(whole),
+    );
+  });
+
   it('cancels a long map with CANCELLED', async () => {
     const controller = new AbortController();
     controller.abort();

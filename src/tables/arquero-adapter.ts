@@ -217,6 +217,33 @@ async function mapRows(
   return arquero().table(data, out.names);
 }
 
+function concatRows(input: ColumnTable, parts: readonly ColumnTable[]): ColumnTable {
+  // the columns in the order mapRows' collector meets them: a part's new names after those before
+  const names: string[] = [];
+  for (const part of parts)
+    for (const name of part.columnNames()) if (!names.includes(name)) names.push(name);
+  const n = parts.reduce((sum, part) => sum + part.numRows(), 0);
+  const inputNames = input.columnNames();
+  const data: Record<string, unknown[] | ArrayBufferView> = {};
+  for (const name of names) {
+    const values = new Array<unknown>(n).fill(null);
+    let at = 0;
+    for (const part of parts) {
+      const rows = part.numRows();
+      if (part.columnNames().includes(name)) {
+        const get = part.getter(name);
+        for (let i = 0; i < rows; i++) {
+          const v: unknown = get(i);
+          values[at + i] = v === undefined ? null : v;
+        }
+      }
+      at += rows;
+    }
+    data[name] = inputNames.includes(name) ? assembleColumn(values, input.column(name)) : values;
+  }
+  return aq.table(data, names);
+}
+
 /** The adapter for arquero ColumnTables (name `arquero`). */
 export const arqueroTableAdapter: TableAdapter<ColumnTable> = {
   name: 'arquero',
@@ -227,4 +254,5 @@ export const arqueroTableAdapter: TableAdapter<ColumnTable> = {
   fingerprint,
   head,
   mapRows,
+  concatRows,
 };

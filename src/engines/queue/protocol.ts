@@ -50,8 +50,12 @@ export interface StallSettings {
 /** The defaults: a killed worker's step is taken over within ~15 s. */
 export const DEFAULT_STALL: StallSettings = { lockMs: 10_000, stallCheckMs: 5_000, maxStalled: 5 };
 
-/** `row_wise` steps over more rows than this are split into parts of about this many rows. */
-export const DEFAULT_PART_ROWS = 131_072;
+/**
+ * `row_wise` steps over more rows than this are split into parts of about this many rows. Smaller
+ * parts even out the workers' finishing times (the last part is the tail every other worker waits
+ * for); each part costs a job, a write and a read of its rows.
+ */
+export const DEFAULT_PART_ROWS = 65_536;
 
 export const RunRecordSchema = z.object({
   v: z.literal(1),

@@ -25,6 +25,7 @@ import type { WorkflowStep } from '../../core/workflow-step';
 import { loadPackageRoot, loadStepModule, PACKAGE_MODULE } from '../../cli/step-modules';
 import { DiskDatumStore } from '../../stores/disk-datum-store';
 import { S3DatumStore } from '../../stores/s3-datum-store';
+import { throwIfAborted } from '../../tables/yield';
 import { isS3Url } from '../../stores/s3-location';
 import {
   CANCEL_CHANNEL,
@@ -283,20 +284,28 @@ export class QueueWorker {
     await ensureVisible(store, partIds);
     const input = await this.fullInput(context, inputId);
     const adapter = tableAdapterFor(input)!;
-    const rows: ((i: number) => Row)[] = [];
-    for (const id of partIds) rows.push(rowReader(await store.resolve(id), id));
-    // The adapter's own row_wise map over the whole input, fed the rows the parts computed: the
-    // output is built exactly as a local run builds it (column types, order), so it has the same
-    // fingerprint.
-    let p = 0;
-    const assembled = await adapter.mapRows(
-      input,
-      (_row, i) => {
-        while (i >= data.parts[p]!.end) p++;
-        return rows[p]!(i - data.parts[p]!.start);
-      },
-      { signal },
-    );
+    const parts: unknown[] = [];
+    for (const id of partIds) parts.push(await store.resolve(id));
+    // The output is built exactly as a local run's row_wise map builds it (column types, order), so
+    // it has the same fingerprint: by the adapter's concatenation of the parts' columns where it
+    // has one (one pass over the values, on this worker alone while the others wait: the split's
+    // serial part), else by its own map over the whole input fed the rows the parts computed.
+    let assembled: unknown;
+    if (adapter.concatRows && parts.every((part) => adapter.is(part))) {
+      throwIfAborted(signal, 'The assembly of the parts');
+      assembled = adapter.concatRows(input, parts);
+    } else {
+      const rows = parts.map((part, i) => rowReader(part, partIds[i]!));
+      let p = 0;
+      assembled = await adapter.mapRows(
+        input,
+        (_row, i) => {
+          while (i >= data.parts[p]!.end) p++;
+          return rows[p]!(i - data.parts[p]!.start);
+        },
+        { signal },
+      );
+    }
     const registry = registryWith(fn, {
       ...def,
       execution: 'batch',
