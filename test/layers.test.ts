@@ -1,7 +1,8 @@
 /**
  * Layer boundaries: everything `src/lab/index.ts` reaches imports only src/lab, src/core,
  * src/protocol and browser packages; no `node:` module, no Node built-in, no kernel, store, CLI or
- * step-library file ends up in the browser bundle; and src/core imports nothing but zod.
+ * step-library file ends up in the browser bundle; and src/core imports nothing but zod and
+ * hash-wasm (WebAssembly hashes that run in Node and in the browser alike: the cache keys).
  */
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -12,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 const src = path.resolve(__dirname, '..', 'src');
 const ALLOWED_LAYERS = ['lab', 'core', 'protocol'];
 const ALLOWED_PACKAGES =
-  /^(@jupyterlab\/|@lumino\/|@rjsf\/|@lezer\/(common|javascript)$|react$|react-dom$|zod$|zod\/)/;
+  /^(@jupyterlab\/|@lumino\/|@rjsf\/|@lezer\/(common|javascript)$|react$|react-dom$|zod$|zod\/|hash-wasm$)/;
 
 function resolveLocal(from: string, specifier: string): string {
   const base = path.resolve(path.dirname(from), specifier);
@@ -63,9 +64,11 @@ describe('the lab bundle', () => {
 describe('the core', () => {
   const { files, packages } = importGraph(path.join(src, 'core', 'index.ts'));
 
-  it('reaches only src/core and imports only zod', () => {
+  it('reaches only src/core and imports only zod and hash-wasm', () => {
     const layers = new Set([...files].map((f) => path.relative(src, f).split(path.sep)[0]));
     expect([...layers]).toEqual(['core']);
-    expect([...packages.keys()].filter((name) => !/^zod(\/|$)/.test(name))).toEqual([]);
+    expect([...packages.keys()].filter((name) => !/^(zod(\/|$)|hash-wasm$)/.test(name))).toEqual(
+      [],
+    );
   });
 });

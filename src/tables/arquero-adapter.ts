@@ -241,7 +241,7 @@ function concatRows(input: ColumnTable, parts: readonly ColumnTable[]): ColumnTa
     }
     data[name] = inputNames.includes(name) ? assembleColumn(values, input.column(name)) : values;
   }
-  return aq.table(data, names);
+  return arquero().table(data, names);
 }
 
 /** The adapter for arquero ColumnTables (name `arquero`). */
