@@ -180,7 +180,9 @@ export class WorkflowModel {
 
   /** The freshness of every step, in order. */
   get freshness(): Freshness[] {
-    return this.list.map((s) => this.freshnessOf(s.id)).filter((v) => v !== undefined);
+    return this.list
+      .map((s) => this.freshnessOf(s.id))
+      .filter((v): v is Freshness => v !== undefined);
   }
 
   /** Takes what is known now of the steps' code and the input cells (the kernel's view). */
