@@ -7,8 +7,9 @@
  * 2. What caching costs per step in bench/core.js terms: a chain of trivial validated steps on a
  *    memory store with caching off, on (all misses: keys, code and output fingerprints, records)
  *    and on with every step a hit, beside the floor (a bare loop with the same zod checks).
- * 3. Hash speed: XXH3-128 (hash-wasm, the cache keys) against the 64-bit core Hasher (data
- *    fingerprints), on a 16 MiB buffer and on short texts (a key's input).
+ * 3. Hash speed: XXH3-128 (hash-wasm: cache keys and data fingerprints, through the core's
+ *    Hash128 streams) against the 64-bit JS hash fancyflow used before (bench/lib/hasher64.js),
+ *    on a 16 MiB buffer and on short texts (a key's input).
  *
  * Method (bench/README.md): variants interleaved in rounds, the order rotating; gc forced before
  * each sample while one small completed run of every variant stays alive.
@@ -23,6 +24,7 @@ const ff = require(process.env.BENCH_DIST || '../dist');
 const { DiskDatumStore } = require('../dist/stores/disk-datum-store');
 const { cacheSettings } = require('../dist/kernel/step-code');
 const { createXXHash128 } = require('hash-wasm');
+const { Hasher64 } = require('./lib/hasher64');
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
 if (!gc) console.warn('warning: run with --expose-gc for steady figures');
@@ -220,11 +222,12 @@ async function hashBench() {
   const text = JSON.stringify({ threshold: 0.3, columns: ['a', 'b', 'c'], note: 'x'.repeat(200) });
   const rounds = QUICK ? 3 : 7;
   const big = {
-    '64-bit Hasher': () => new ff.Hasher().bytes(bytes).digest(),
+    '64-bit JS hash (before)': () => new Hasher64().bytes(bytes).digest(),
     'XXH3-128 (hash-wasm)': () => xxh.init().update(bytes).digest(),
+    'XXH3-128 Hash128 stream': () => new ff.Hash128().update(bytes).digest(),
   };
   const small = {
-    '64-bit Hasher': () => new ff.Hasher().string(text).digest(),
+    '64-bit JS hash (before)': () => new Hasher64().string(text).digest(),
     'XXH3-128 hash128()': () => ff.hash128(text),
   };
   const bigMs = Object.fromEntries(Object.keys(big).map((k) => [k, []]));

@@ -1,9 +1,16 @@
 /**
  * `fancyflow run notebook.ipynb --check`: a reproducibility check. The notebook re-runs in a fresh
  * store; every step whose output fingerprint differs from the one its cell recorded (or that no
- * longer completes) is named, and the exit code is 1.
+ * longer completes) is named, and the exit code is 1. Fingerprints recorded by fancyflow before
+ * 128-bit ones cannot be compared: those steps are named and the exit code is 2.
  */
-import { NOTEBOOK_METADATA_KEY, hasOutput, stepLabel, type RunReport } from '../core';
+import {
+  NOTEBOOK_METADATA_KEY,
+  hasOutput,
+  isCurrentDigest,
+  stepLabel,
+  type RunReport,
+} from '../core';
 import { readCellMetadata } from '../core/notebook-metadata';
 import type { NotebookFile } from './notebook-file';
 import { ExitCode } from './report-error';
@@ -54,8 +61,16 @@ export function checkFingerprints(
   const byId = new Map(report.steps.map((s) => [s.stepId, s]));
   const lines: string[] = [];
   const differs: string[] = [];
+  const retired: string[] = [];
   for (const want of recorded) {
     const label = stepLabel({ id: want.stepId, slug: want.slug, name: want.name });
+    if (!isCurrentDigest(want.output)) {
+      retired.push(want.stepId);
+      lines.push(
+        `check: step ${label} recorded output ${want.output}, a 64-bit fingerprint of an earlier fancyflow that this version cannot compare (record again: fancyflow run <notebook> -o <notebook>)`,
+      );
+      continue;
+    }
     const got = byId.get(want.stepId);
     const output = got && hasOutput(got.status) ? got.record?.output : undefined;
     if (output === want.output) continue;
@@ -66,10 +81,10 @@ export function checkFingerprints(
         : `check: step ${label}: output fingerprint ${output} differs from the recorded ${want.output}`,
     );
   }
-  if (differs.length === 0) {
-    lines.push(
-      `check: ${recorded.length} step${recorded.length === 1 ? '' : 's'} reproduce their recorded output fingerprints`,
-    );
-  }
-  return { lines, exitCode: differs.length === 0 ? ExitCode.OK : ExitCode.FAILED, differs };
+  if (differs.length > 0) return { lines, exitCode: ExitCode.FAILED, differs };
+  if (retired.length > 0) return { lines, exitCode: ExitCode.INVALID_INPUT, differs };
+  lines.push(
+    `check: ${recorded.length} step${recorded.length === 1 ? '' : 's'} reproduce their recorded output fingerprints`,
+  );
+  return { lines, exitCode: ExitCode.OK, differs };
 }

@@ -4,7 +4,7 @@
  */
 import { describeType } from './contracts';
 import type { StepRecord } from './freshness';
-import { Hasher } from './hash';
+import { Hash128, hash128 } from './hash';
 import { tableAdapterFor, type ColumnInfo, type TableAdapter } from './table';
 
 /** How a datum is kept: a table, a JSON value, binary data, or any other in-memory value. */
@@ -77,12 +77,12 @@ function identityFingerprint(value: unknown): string {
   if (typeof value === 'object' && value !== null) {
     let id = identities.get(value);
     if (!id) {
-      id = new Hasher().string(`identity:${++identityCounter}:${Math.random()}`).digest();
+      id = hash128('identity', String(++identityCounter), String(Math.random()));
       identities.set(value, id);
     }
     return id;
   }
-  return new Hasher().string(`${typeof value}:${String(value)}`).digest();
+  return hash128(typeof value, String(value));
 }
 
 function isPlainJsonShape(value: unknown): boolean {
@@ -163,7 +163,10 @@ function summarize(value: unknown, { kind, adapter }: Classification): CellSumma
 
 function fingerprintOf(value: unknown, { kind, adapter }: Classification): string {
   if (adapter) return adapter.fingerprint(value);
-  if (kind === 'bytes') return new Hasher().bytes(value as ArrayBufferView | ArrayBuffer).digest();
+  if (kind === 'bytes') {
+    const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : (value as ArrayBufferView);
+    return new Hash128().update(bytes).digest();
+  }
   if (kind === 'json') {
     let json: string | undefined;
     try {
@@ -171,7 +174,7 @@ function fingerprintOf(value: unknown, { kind, adapter }: Classification): strin
     } catch {
       json = undefined; // cycles or BigInt deep inside: not JSON after all
     }
-    if (json !== undefined) return new Hasher().string(json).digest();
+    if (json !== undefined) return new Hash128().update(json).digest();
   }
   return identityFingerprint(value);
 }

@@ -92,7 +92,7 @@ describe('Orchestrator', () => {
       summary: { type: 'array', shape: [4] },
       producedBy: { stepId: 'a', slug: 'numbers', version: '1.0.0' },
     });
-    expect(cell.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(cell.fingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect(() => new Date(cell.createdAt).toISOString()).not.toThrow();
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });

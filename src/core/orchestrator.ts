@@ -230,6 +230,8 @@ export class Orchestrator {
    * The report's `steps` are made when first read (and then kept).
    */
   async run(workflow: Workflow, options: RunOptions = {}): Promise<RunReport> {
+    const loading = hashReady(); // fingerprints of the outputs
+    if (loading) await loading;
     const [selected, firstPosition] = selectSteps(workflow, options);
     const n = selected.length;
     const epoch0 = Date.now();
@@ -746,15 +748,13 @@ class StatusMemory {
   }
 }
 
-/** The run's cache: hashing loaded (once per process), the steps to recompute as a set. */
+/** The run's cache: the steps to recompute as a set. */
 async function startCache(
   settings: CacheSettings,
   store: DatumStore,
   runId: string,
   recompute: boolean | Iterable<string> | undefined,
 ): Promise<RunCache> {
-  const loading = hashReady();
-  if (loading) await loading;
   const forced =
     recompute === undefined || typeof recompute === 'boolean' ? !!recompute : new Set(recompute);
   return new RunCache(settings, store, runId, forced);

@@ -1,7 +1,7 @@
 /**
  * Checksums of stored bytes: XXH3 (64-bit), a hash made for checking data, from
  * `@node-rs/xxhash` (native, ~15-20 GB/s here: ~1.3-2 ms for a 29 MB table, against ~9-25 ms for
- * the core `Hasher`). Written as `xxh3:<16 hex digits>`, the standard XXH3_64bits value with seed 0,
+ * fancyflow's former 64-bit JS hash). Written as `xxh3:<16 hex digits>`, the standard XXH3_64bits value with seed 0,
  * so any xxHash tool can check a file (`xxhsum -H3`). Not cryptographic: it catches damage, not
  * forgery.
  */

@@ -413,11 +413,11 @@ describe('DiskDatumStore', () => {
     }
   });
 
-  it('opens a store of version 1: fingerprinted entries are checked, the others reported unchecked', async () => {
+  it('opens a store of version 1: entries with a 128-bit fingerprint are checked, the others reported unchecked', async () => {
     const dir = freshDir();
     await fs.mkdir(dir);
     // the files and the index as the version without checksums wrote them
-    const legacy = async (cellId: string, value: unknown, verify: boolean) => {
+    const legacy = async (cellId: string, value: unknown, verify: boolean, recorded?: string) => {
       const encoded = encodeDatum(value, cellId);
       const file = datumFileName({
         cellId,
@@ -435,7 +435,7 @@ describe('DiskDatumStore', () => {
         kind,
         summary,
         createdAt: new Date(0).toISOString(),
-        fingerprint,
+        fingerprint: recorded ?? fingerprint,
       };
       return {
         file,
@@ -450,6 +450,8 @@ describe('DiskDatumStore', () => {
       await legacy('checked', { weight: 3353 }, true),
       await legacy('table', arrowSample(), true),
       await legacy('unchecked', aqSample(), false),
+      // fancyflow's fingerprints were 64-bit before XXH3-128: no longer computed, so unchecked
+      await legacy('old64', { weight: 1 }, true, '5f2a8c0d9b1e3a47'),
     ];
     await fs.writeFile(
       path.join(dir, INDEX_FILE),
@@ -457,16 +459,20 @@ describe('DiskDatumStore', () => {
     );
 
     const store = await DiskDatumStore.open(dir);
-    expect(store.list().map((c) => c.id)).toEqual(['checked', 'table', 'unchecked']);
-    expect(['checked', 'table', 'unchecked'].map((id) => store.checkOf(id))).toEqual([
+    expect(store.list().map((c) => c.id)).toEqual(['checked', 'table', 'unchecked', 'old64']);
+    expect(['checked', 'table', 'unchecked', 'old64'].map((id) => store.checkOf(id))).toEqual([
       'fingerprint',
       'fingerprint',
+      'unchecked',
       'unchecked',
     ]);
     expect(store.problems.map((p) => [p.cellId, p.code])).toEqual([
       ['unchecked', 'UNCHECKED_DATUM'],
+      ['old64', 'UNCHECKED_DATUM'],
     ]);
     expect(store.problems[0]!.message).toContain(store.fileOf('unchecked')!);
+    expect(store.problems[1]!.message).toContain('64-bit fingerprint');
+    expect(await store.resolve('old64')).toEqual({ weight: 1 });
     expect(await store.resolve('checked')).toEqual({ weight: 3353 });
     expect((await store.resolve('unchecked')) as aq.ColumnTable).toBeDefined();
     // the old fingerprint still catches a changed value
@@ -476,6 +482,7 @@ describe('DiskDatumStore', () => {
     // writing a cell again gives it a checksum; the index becomes version 2 and keeps the rest
     await store.persist({ weight: 3353 }, { cellId: 'checked' });
     await store.persist(aqSample(), { cellId: 'unchecked' });
+    await store.persist({ weight: 1 }, { cellId: 'old64' });
     const index = JSON.parse(await fs.readFile(path.join(dir, INDEX_FILE), 'utf8')) as {
       version: number;
     };

@@ -23,8 +23,9 @@
  *   producing step, the readable name) is lost, and `problems` says so.
  * - Stores written before checksums (index version 1) open and are upgraded as they are written.
  *   Their entries are checked against the content fingerprint they recorded (the value read back
- *   must have it); entries without one are served unchecked and listed in `problems` as
- *   `UNCHECKED_DATUM` at every open, until their step writes them again.
+ *   must have it); entries without one, or with a 64-bit fingerprint of fancyflow before 128-bit
+ *   ones, are served unchecked and listed in `problems` as `UNCHECKED_DATUM` at every open, until
+ *   their step writes them again.
  */
 import { promises as fs, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +33,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, type FancyCell, type ValueDescription } from '../core/cell';
 import { FancyflowError, isFancyflowError, type ErrorCode, type JsonValue } from '../core/errors';
+import { hashReady, isCurrentDigest } from '../core/hash';
 import type { DatumStore, PersistOptions } from '../core/store';
 import { removeOrphanTempFiles, TEMP_PREFIX, writeFileAtomic, writeTempFile } from './atomic-file';
 import { Checksum, checksumOf, isChecksum } from './checksum';
@@ -129,7 +131,8 @@ const IndexSchema = z.object({
 });
 
 function checkOfEntry(entry: Entry): DatumCheck {
-  return entry.checksum ? 'checksum' : entry.verify ? 'fingerprint' : 'unchecked';
+  if (entry.checksum) return 'checksum';
+  return entry.verify && isCurrentDigest(entry.cell.fingerprint) ? 'fingerprint' : 'unchecked';
 }
 
 function checksumOfText(text: string): string {
@@ -199,6 +202,7 @@ export class DiskDatumStore implements DatumStore {
    * `lockTimeoutMs`, `STORE_LOCKED`.
    */
   static async open(dir: string, options: DiskDatumStoreOptions = {}): Promise<DiskDatumStore> {
+    await hashReady(); // fingerprints of what is written
     const store = new DiskDatumStore(path.resolve(dir), options);
     try {
       await ensureDirectory(store.dir);
@@ -530,7 +534,7 @@ export class DiskDatumStore implements DatumStore {
         if (checkOfEntry(entry) === 'unchecked') {
           this.problems.push({
             code: 'UNCHECKED_DATUM',
-            message: `Cell "${cellId}": its datum file ${file} was written without a checksum (by an earlier version), so it is read unchecked until its step runs again`,
+            message: `Cell "${cellId}": its datum file ${file} was written without a checksum${entry.verify ? ' and with a 64-bit fingerprint that this version no longer computes' : ''} (by an earlier version), so it is read unchecked until its step runs again`,
             cellId,
             file,
           });

@@ -23,6 +23,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { describeValue, type FancyCell, type ValueDescription } from '../core/cell';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
+import { hashReady } from '../core/hash';
 import type { DatumStore, PersistOptions } from '../core/store';
 import { Checksum, checksumOf, isChecksum } from './checksum';
 import { decodeDatum, encodeDatum } from './datum-codec';
@@ -195,6 +196,7 @@ export class S3DatumStore implements DatumStore {
    */
   static async open(url: string, options: S3DatumStoreOptions = {}): Promise<S3DatumStore> {
     const location = parseS3Url(url);
+    await hashReady(); // fingerprints of what is written
     const sdk = await import('@aws-sdk/client-s3');
     const client = options.client ?? createS3Client(sdk, options.env ?? process.env);
     const store = new S3DatumStore(location, client, sdk);

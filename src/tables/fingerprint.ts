@@ -1,45 +1,33 @@
 /**
- * Content fingerprints of table columns, built on the core {@link Hasher}. A column is hashed as
+ * Content fingerprints of table columns, built on the core {@link Hash128}. A column is hashed as
  * byte streams whose bytes depend only on the column's values, never on how they are chunked or
  * sliced: fixed-width columns without nulls feed their buffers directly (no per-row JS objects);
  * other columns go value by value through a canonical encoding.
  */
-import { Hasher } from '../core/hash';
+import { Hash128, hash128 } from '../core/hash';
 
 const SCRATCH_BYTES = 1 << 16;
 const encoder = new TextEncoder();
 
 /**
- * A hasher over a byte stream: feeding `ab` then `c` gives the digest of `abc`, whatever the
- * alignment of the pieces (the core Hasher reads aligned words, so pieces are re-aligned here).
+ * A hasher over a byte stream: feeding `ab` then `c` gives the digest of `abc`. Small values are
+ * gathered in a scratch buffer, so that WebAssembly is called once per 64 KiB, not once per value.
  */
 export class ByteStreamHasher {
-  private readonly hasher = new Hasher();
+  private readonly hash = new Hash128();
   private readonly scratch = new Uint8Array(SCRATCH_BYTES);
   private readonly view = new DataView(this.scratch.buffer);
   private fill = 0;
-  private count = 0;
-
-  /** Bytes fed so far. */
-  get length(): number {
-    return this.count;
-  }
 
   /** Adds bytes. */
   bytes(view: ArrayBufferView): this {
-    let u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    this.count += u8.byteLength;
-    if (this.fill === 0 && u8.byteOffset % 4 === 0 && u8.byteLength >= 4) {
-      const whole = u8.byteLength & ~3;
-      this.hasher.bytes(u8.subarray(0, whole));
-      u8 = u8.subarray(whole);
-    }
-    while (u8.byteLength > 0) {
-      const n = Math.min(u8.byteLength, SCRATCH_BYTES - this.fill);
-      this.scratch.set(u8.subarray(0, n), this.fill);
-      this.fill += n;
-      u8 = u8.subarray(n);
-      if (this.fill === SCRATCH_BYTES) this.flushScratch();
+    const u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    if (this.fill + u8.byteLength <= SCRATCH_BYTES) {
+      this.scratch.set(u8, this.fill);
+      this.fill += u8.byteLength;
+    } else {
+      this.flushScratch();
+      this.hash.update(u8);
     }
     return this;
   }
@@ -49,7 +37,6 @@ export class ByteStreamHasher {
     this.reserve(8);
     this.view.setFloat64(this.fill, value, true);
     this.fill += 8;
-    this.count += 8;
     return this;
   }
 
@@ -58,7 +45,6 @@ export class ByteStreamHasher {
     this.reserve(4);
     this.view.setInt32(this.fill, value, true);
     this.fill += 4;
-    this.count += 4;
     return this;
   }
 
@@ -66,7 +52,6 @@ export class ByteStreamHasher {
   byte(value: number): this {
     this.reserve(1);
     this.scratch[this.fill++] = value;
-    this.count += 1;
     return this;
   }
 
@@ -93,30 +78,22 @@ export class ByteStreamHasher {
       }
     }
     this.fill = pos;
-    this.count += pos - start;
     return pos - start;
   }
 
-  /** The digest of everything fed (the stream stays usable). */
+  /** The digest of everything fed; the stream is finished after it. */
   digest(): string {
-    if (this.fill > 0) {
-      this.hasher.bytes(this.scratch.subarray(0, this.fill));
-      this.fill = 0;
-    }
-    return this.hasher.string(`#${this.count}`).digest();
+    this.flushScratch();
+    return this.hash.digest();
   }
 
   private reserve(n: number): void {
     if (this.fill + n > SCRATCH_BYTES) this.flushScratch();
   }
 
-  /** Hashes the scratch's whole words and keeps the 0-3 trailing bytes for the next piece. */
   private flushScratch(): void {
-    const whole = this.fill & ~3;
-    if (whole > 0) this.hasher.bytes(this.scratch.subarray(0, whole));
-    const rest = this.fill - whole;
-    if (rest > 0) this.scratch.copyWithin(0, whole, this.fill);
-    this.fill = rest;
+    if (this.fill > 0) this.hash.update(this.scratch.subarray(0, this.fill));
+    this.fill = 0;
   }
 }
 
@@ -182,11 +159,7 @@ export class ColumnHasher {
 
   /** The column digest. */
   digest(): string {
-    return new Hasher()
-      .string(this.data.digest())
-      .string(this.ends.digest())
-      .string(this.nulls.digest())
-      .digest();
+    return hash128(this.data.digest(), this.ends.digest(), this.nulls.digest());
   }
 }
 
@@ -323,7 +296,5 @@ export function tableDigest(
   rows: number,
   columns: string[],
 ): string {
-  const h = new Hasher().string(`${family}|${rows}|${schema}`);
-  for (const c of columns) h.string(c);
-  return h.digest();
+  return hash128(`${family}|${rows}|${schema}`, ...columns);
 }

@@ -156,7 +156,7 @@ describe('fancyflow run notebook.ipynb --check', () => {
       metadata: { fancyflow: { runs: { steps: Record<string, { output?: string }> }[] } };
     };
     const total = notebook.cells.find((c) => c.id === 'total')!;
-    expect(total.metadata.fancyflow?.record?.output).toMatch(/^[0-9a-f]{16}$/);
+    expect(total.metadata.fancyflow?.record?.output).toMatch(/^[0-9a-f]{32}$/);
     const history = notebook.metadata.fancyflow.runs;
     expect(history).toHaveLength(1);
     expect(history[0]!.steps.total!.output).toBe(total.metadata.fancyflow?.record?.output);
@@ -165,14 +165,24 @@ describe('fancyflow run notebook.ipynb --check', () => {
     expect(check.code, check.stderr).toBe(0);
     expect(check.stderr).toMatch(/check: 2 steps reproduce their recorded output fingerprints/);
 
-    total.metadata.fancyflow!.record!.output = '0123456789abcdef';
+    total.metadata.fancyflow!.record!.output = '0123456789abcdef0123456789abcdef';
     writeFileSync(copy, JSON.stringify(notebook));
     const tampered = await cli(['run', path.basename(copy), '--check', '-q']);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toMatch(
-      /check: step "total" \(test\.sum\): output fingerprint [0-9a-f]{16} differs from the recorded 0123456789abcdef$/m,
+      /check: step "total" \(test\.sum\): output fingerprint [0-9a-f]{32} differs from the recorded 0123456789abcdef0123456789abcdef$/m,
     );
     expect(tampered.stderr).not.toMatch(/numbers.*differs/);
+
+    // a fingerprint recorded by fancyflow before 128-bit ones is named, not called a difference
+    total.metadata.fancyflow!.record!.output = '0123456789abcdef';
+    writeFileSync(copy, JSON.stringify(notebook));
+    const retired = await cli(['run', path.basename(copy), '--check', '-q']);
+    expect(retired.code).toBe(2);
+    expect(retired.stderr).toMatch(
+      /check: step "total" \(test\.sum\) recorded output 0123456789abcdef, a 64-bit fingerprint of an earlier fancyflow/,
+    );
+    expect(retired.stderr).not.toMatch(/differs/);
   }, 240_000);
 
   it('refuses --check on a workflow document, and a notebook that recorded nothing', async () => {

@@ -150,7 +150,7 @@ describe('fancyflow run --queue', () => {
     expect([queued.code, queued.stderr]).toEqual([0, expect.any(String)]);
     expect(queued.steps.map((s) => s.name)).toEqual(local.steps.map((s) => s.name));
     expect(outcome(queued.steps)).toEqual(outcome(local.steps));
-    expect(queued.steps.every((s) => /^[0-9a-f]{16}$/.test(s.fingerprint ?? ''))).toBe(true);
+    expect(queued.steps.every((s) => /^[0-9a-f]{32}$/.test(s.fingerprint ?? ''))).toBe(true);
     // both workers took jobs
     for (const worker of workers) expect(worker.stderr()).toMatch(/completed in/);
   });
