@@ -49,7 +49,7 @@ export interface FancyCell {
   /** ISO 8601 time of registration. */
   createdAt: string;
   /**
-   * A content fingerprint (16 hex digits): equal contents give equal fingerprints for tables,
+   * A content fingerprint (XXH3-128, 32 hex digits): equal contents give equal fingerprints for tables,
    * bytes and JSON. Values of kind `value` get an identity fingerprint (same object, same print).
    */
   fingerprint: string;
