@@ -110,13 +110,25 @@ function countingListener(keep) {
 /** Steps per sample: small N runs many workflows per sample, so a sample is never a few us. */
 const STEPS_PER_SAMPLE = 10000;
 
+/** CPU milliseconds (user + system, all threads) since `c0`, a `process.cpuUsage()` reading. */
+function cpuSince(c0) {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+/** The CPU time of the last sample, per run (ms): waiting for a core does not count in it. */
+let lastCpu = 0;
+
 async function sample(kind, n) {
   const runs = Math.max(1, Math.round(STEPS_PER_SAMPLE / n));
   if (kind === 'direct') {
     gc?.();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let r = 0; r < runs; r++) direct(n);
-    return (performance.now() - t0) / runs;
+    const dt = performance.now() - t0;
+    lastCpu = cpuSince(c0) / runs;
+    return dt / runs;
   }
   const listeners = [];
   const prepared = [];
@@ -127,6 +139,7 @@ async function sample(kind, n) {
   }
   const reports = new Array(runs);
   gc?.();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (kind === 'report') {
     // the whole report read: every step's report made and serialised
@@ -135,6 +148,7 @@ async function sample(kind, n) {
     for (let r = 0; r < runs; r++) reports[r] = await run(prepared[r]);
   }
   const dt = performance.now() - t0;
+  lastCpu = cpuSince(c0) / runs;
   if (kind === 'report') {
     for (let r = 0; r < runs; r++) reports[r] = JSON.parse(reports[r]);
     if (reports[0].steps.length !== n || !reports[0].steps[n - 1].summary)
@@ -217,19 +231,22 @@ async function main() {
   for (const n of sizes) {
     const reps = QUICK ? 7 : 21;
     const times = { direct: [], plain: [], listener: [], report: [] };
+    const cpu = { direct: [], plain: [], listener: [], report: [] };
     for (let r = 0; r < reps; r++) {
       for (let i = 0; i < kinds.length; i++) {
         const kind = kinds[(i + r) % kinds.length];
         times[kind].push(await sample(kind, n));
+        cpu[kind].push(lastCpu);
       }
     }
     // ratios within a round (the samples of one round met the same load on a shared machine): the
     // median of these is steadier than a ratio of medians when the machine is busy
-    const paired = (a, b) =>
+    const paired = (a, b, of = times) =>
       quantile(
-        times[a].map((t, r) => t / times[b][r]),
+        of[a].map((t, r) => t / of[b][r]),
         0.5,
       );
+    const cpuPerStep = (kind) => (quantile(cpu[kind], 0.5) / n) * 1000;
     const perStep = (kind, q) => (quantile(times[kind], q) / n) * 1000; // per-run ms -> us/step
     rows.push({
       n,
@@ -244,6 +261,11 @@ async function main() {
       report: perStep('report', 0.5),
       runPerBare: paired('plain', 'direct'),
       listenerPerRun: paired('listener', 'plain'),
+      cpuDirect: cpuPerStep('direct'),
+      cpuPlain: cpuPerStep('plain'),
+      cpuListener: cpuPerStep('listener'),
+      cpuRunPerBare: paired('plain', 'direct', cpu),
+      cpuListenerPerRun: paired('listener', 'plain', cpu),
     });
   }
   console.log(
@@ -258,9 +280,20 @@ async function main() {
       `${String(r.n).padStart(6)} ${String(r.reps).padStart(5)} ${f(r.direct).padStart(10)} ${`${f(r.plain)} [${f(r.plainLow)}-${f(r.plainHigh)}]`.padStart(20)} ${`${f(r.listener)} [${f(r.listenerLow)}-${f(r.listenerHigh)}]`.padStart(20)} ${`${(r.listener / r.plain).toFixed(2)}x`.padStart(13)} ${`${(r.plain / r.direct).toFixed(1)}x`.padStart(9)} ${f(r.report).padStart(18)}   ${`${r.runPerBare.toFixed(1)}x`.padStart(16)} ${`${r.listenerPerRun.toFixed(2)}x`.padStart(12)}`,
     );
   }
+  console.log(
+    'CPU time (user + system of all threads: time spent waiting for a core is not in it) per step, median; paired ratios',
+  );
+  console.log(
+    `${'N'.padStart(6)} ${'bare loop'.padStart(10)} ${'run'.padStart(8)} ${'run + listener'.padStart(15)} ${'run/bare'.padStart(9)} ${'listener/run'.padStart(13)}`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${String(r.n).padStart(6)} ${f(r.cpuDirect).padStart(10)} ${f(r.cpuPlain).padStart(8)} ${f(r.cpuListener).padStart(15)} ${`${r.cpuRunPerBare.toFixed(1)}x`.padStart(9)} ${`${r.cpuListenerPerRun.toFixed(2)}x`.padStart(13)}`,
+    );
+  }
   const at = (n) => rows.find((r) => r.n === n);
   console.log(
-    `flatness: run per step at N=10,000 / N=10 = ${(at(10000).plain / at(10).plain).toFixed(2)}x (target <= 1.2x); with listener ${(at(10000).listener / at(10).listener).toFixed(2)}x`,
+    `flatness: run per step at N=10,000 / N=10 = ${(at(10000).plain / at(10).plain).toFixed(2)}x (target <= 1.2x); with listener ${(at(10000).listener / at(10).listener).toFixed(2)}x; in CPU time ${(at(10000).cpuPlain / at(10).cpuPlain).toFixed(2)}x`,
   );
   console.log(
     `targets: run <= 0.3 us per step at N=1,000 (${f(at(1000).plain)}) and N=10,000 (${f(at(10000).plain)}); listener <= 2x the run`,
