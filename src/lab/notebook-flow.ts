@@ -563,8 +563,7 @@ export class NotebookFlow implements INotebookFlow {
 
   private planCells(): PlanCell[] {
     return this.cellModels.map((c) => {
-      const metadata =
-        c.type === 'code' ? readCellMetadata(this.metadataOf(c)) : undefined;
+      const metadata = c.type === 'code' ? readCellMetadata(this.metadataOf(c)) : undefined;
       return {
         id: c.id,
         cellType: c.type,
@@ -616,8 +615,7 @@ export class NotebookFlow implements INotebookFlow {
     const index = cells.findIndex((c) => c.id === cellId);
     const cell = cells[index];
     if (!cell) return cellId;
-    const metadata =
-      cell.type === 'code' ? readCellMetadata(this.metadataOf(cell)) : undefined;
+    const metadata = cell.type === 'code' ? readCellMetadata(this.metadataOf(cell)) : undefined;
     const firstLine =
       cell.sharedModel
         .getSource()
