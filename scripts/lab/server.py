@@ -159,26 +159,6 @@ def _jupyter_server_extension_points():
     return [{"module": __name__, "app": FancyflowLabApp}]
 
 
-def no_delay_kernel_sockets():
-    """Sends kernel messages to the browser at once: TCP_NODELAY on every kernel websocket.
-
-    jupyter-server's kernel websocket leaves Nagle's algorithm on, so a frame written while the
-    previous one is not acknowledged yet waits for the browser's delayed ACK (up to ~40 ms); a
-    kernel sends its messages in bursts (busy, input, events, result, idle). Off by default, so
-    the browser tests measure a stock server; `FANCYFLOW_LAB_NODELAY=1` turns it on (bench/README.md
-    compares both).
-    """
-    from jupyter_server.services.kernels.handlers import ZMQChannelsHandler
-
-    opened = ZMQChannelsHandler.open
-
-    def open_without_delay(self, kernel_id):
-        self.set_nodelay(True)
-        return opened(self, kernel_id)
-
-    ZMQChannelsHandler.open = open_without_delay
-
-
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -201,8 +181,6 @@ def main():
         json.dump(SETTINGS_OVERRIDES, out, indent=2)
 
     port = ARGS.port or free_port()
-    if os.environ.get("FANCYFLOW_LAB_NODELAY") == "1":
-        no_delay_kernel_sockets()
     cls = "FancyflowLabApp"
     argv = [
         "--ServerApp.ip=127.0.0.1",

@@ -108,6 +108,9 @@ export class NotebookFlow implements INotebookFlow {
    * the state pushes read every step cell's metadata several times a frame).
    */
   private readonly metadataCopies = new Map<ICellModel, unknown>();
+  /** The saved workflow document as last read, while the notebook's metadata is unchanged. */
+  private savedDocumentCopy: { document: WorkflowDocument | undefined } | undefined;
+  private followsNotebookMetadata = false;
   /** Each watched code cell's source when last seen (output changes are content changes too). */
   private readonly sources = new Map<ICellModel, string>();
   private readonly codeTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -164,6 +167,8 @@ export class NotebookFlow implements INotebookFlow {
       const model = panel.content.model;
       if (!model) return;
       model.cells.changed.connect(this.onCellsChanged, this);
+      model.metadataChanged.connect(this.onNotebookMetadataChanged, this);
+      this.followsNotebookMetadata = true;
       for (const cell of model.cells) this.watch(cell);
       this.showSavedWorkflow();
     });
@@ -237,9 +242,21 @@ export class NotebookFlow implements INotebookFlow {
     // metadataChanged of the cell schedules the document update and tells the views
   }
 
-  /** The notebook's saved workflow document, if it has one. */
+  /**
+   * The notebook's saved workflow document, if it has one; read once until the notebook's
+   * metadata changes (every state push and document update reads it).
+   */
   private savedDocument(): WorkflowDocument | undefined {
-    return readNotebookWorkflow(this.panel.content.model?.getMetadata(NOTEBOOK_METADATA_KEY));
+    if (this.savedDocumentCopy) return this.savedDocumentCopy.document;
+    const model = this.panel.content.model;
+    const document = readNotebookWorkflow(model?.getMetadata(NOTEBOOK_METADATA_KEY));
+    const copy = { document: document && deepFreeze(document) };
+    if (this.followsNotebookMetadata) this.savedDocumentCopy = copy;
+    return copy.document;
+  }
+
+  private onNotebookMetadataChanged(_: unknown, change: { key: string }): void {
+    if (change.key === NOTEBOOK_METADATA_KEY) this.savedDocumentCopy = undefined;
   }
 
   /** Where the kernel says the notebook's steps come from. */
