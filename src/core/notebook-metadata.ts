@@ -58,6 +58,30 @@ export interface CellSnapshot {
  */
 export function readCellMetadata(value: unknown): CellMetadata | undefined {
   if (value === undefined || value === null) return undefined;
+  // a frozen value cannot change: it is read once (the lab hands out frozen copies of each cell's
+  // metadata until it changes, and reads every step cell's several times a frame during a run)
+  const frozen = typeof value === 'object' && Object.isFrozen(value);
+  if (frozen) {
+    const known = readFrozen.get(value);
+    if (known !== undefined) return known ?? undefined;
+  }
+  const metadata = checkCellMetadata(value);
+  if (frozen) readFrozen.set(value, metadata ? deepFreeze(metadata) : null);
+  return metadata;
+}
+
+const readFrozen = new WeakMap<object, CellMetadata | null>();
+
+/** `value`, frozen with everything in it (JSON data: no cycles). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+function checkCellMetadata(value: unknown): CellMetadata | undefined {
   // a forged or garbled record is dropped, never trusted, and does not cost the cell its step
   if (typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, 'record')) {
     const { record, ...rest } = value as Record<string, unknown>;

@@ -1,8 +1,9 @@
 /**
  * The `fancyflow` comm target: the JupyterLab extension's line to the notebook session. Requests
  * are zod-checked (`src/protocol/messages.ts`) and answered with one reply each; runs stream
- * `event` pushes; registry and workflow changes made by cells are pushed once per execute. No
- * request runs code: steps run as their cells execute.
+ * `event` pushes; registry and workflow changes made by cells are pushed once per execute, the
+ * workflow's as a patch (what changed) to a front end that applies them. No request runs code:
+ * steps run as their cells execute.
  */
 import { toFancyflowError, type FancyflowError } from '../core/errors';
 import {
@@ -12,7 +13,9 @@ import {
   type Push,
   type Reply,
   type ResultMap,
+  type WorkflowState,
 } from '../protocol/messages';
+import { SentState } from '../protocol/state-patch';
 import { parseCommRequest } from './comm-request';
 import type { Comm, CommManager } from './comms';
 import { currentOutput } from './output';
@@ -25,6 +28,10 @@ export class FancyflowComms {
   private workflowDirty = false;
   private executing = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Comms whose front end applies `workflow-patch` (said so in `hello`). */
+  private readonly patching = new WeakSet<Comm>();
+  /** The state last sent on each of those comms, once one was. */
+  private readonly sent = new WeakMap<Comm, SentState>();
 
   constructor(
     private readonly session: NotebookSession,
@@ -82,11 +89,36 @@ export class FancyflowComms {
     }
     if (this.workflowDirty) {
       this.workflowDirty = false;
-      this.push(
-        { v: PROTOCOL_VERSION, type: 'workflow-changed', state: this.session.state() },
-        parent,
-      );
+      this.pushState(parent);
     }
+  }
+
+  /**
+   * Sends the session's state to every open fancyflow comm: what changed since the state sent
+   * before to a front end that applies patches (nothing when nothing did), the whole state to
+   * the others.
+   */
+  private pushState(parent?: JupyterMessage): void {
+    const comms = this.comms.list(COMM_TARGET);
+    if (comms.length === 0) return;
+    const from = parent ?? currentOutput()?.parent;
+    const state = this.session.state();
+    for (const comm of comms) {
+      const sent = this.sent.get(comm);
+      if (!sent) {
+        this.remember(comm, state);
+        comm.send({ v: PROTOCOL_VERSION, type: 'workflow-changed', state } satisfies Push, from);
+        continue;
+      }
+      const patch = sent.diff(state);
+      if (Object.keys(patch).length === 0) continue;
+      comm.send({ v: PROTOCOL_VERSION, type: 'workflow-patch', patch } satisfies Push, from);
+    }
+  }
+
+  /** `state` was sent whole on `comm`: the next change is sent as a patch, if it applies them. */
+  private remember(comm: Comm, state: WorkflowState): void {
+    if (this.patching.has(comm)) this.sent.set(comm, SentState.of(state));
   }
 
   private async handle(comm: Comm, data: unknown, request: JupyterMessage): Promise<void> {
@@ -98,6 +130,9 @@ export class FancyflowComms {
     const req = parsed.request;
     try {
       const result = await this.dispatch(req);
+      if (req.type === 'hello' && req.statePatches === true) this.patching.add(comm);
+      // patches follow the state this reply carries (set as it is sent: nothing comes between)
+      if (req.type === 'get-workflow') this.remember(comm, result as WorkflowState);
       const reply: Reply = { v: PROTOCOL_VERSION, type: 'reply', id: req.id, ok: true, result };
       comm.send(reply, request);
     } catch (e) {

@@ -256,6 +256,8 @@ export class KernelConnection implements IDisposable {
       .request(
         {
           type: 'hello',
+          // NotebookFlow applies `workflow-patch` pushes
+          statePatches: true,
           ...(store ? { store } : {}),
           ...(queue === undefined ? {} : { queue }),
         },

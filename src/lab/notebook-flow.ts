@@ -24,6 +24,7 @@ import type { StepRecord } from '../core/freshness';
 import type { RunStatus, StepReport } from '../core/orchestrator';
 import {
   appendRun,
+  deepFreeze,
   historyRunOf,
   readRunHistory,
   RUN_HISTORY_KEY,
@@ -31,6 +32,7 @@ import {
 import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
 import type { Push, StepDescriptorWithCode, WorkflowState } from '../protocol/messages';
+import { applyStatePatch } from '../protocol/state-patch';
 import {
   canonicalCellMetadata,
   markCustomCode,
@@ -100,6 +102,17 @@ export class NotebookFlow implements INotebookFlow {
   private readonly stepsChangedSignal = new Signal<this, readonly StepDescriptor[]>(this);
   private readonly metadataChangedSignal = new Signal<this, string>(this);
   private readonly watched = new Set<ICellModel>();
+  /**
+   * A frozen copy of each watched cell's `fancyflow` metadata until it changes: read with
+   * `readCellMetadata`, which reads a frozen value once (during a run the badges, the panel and
+   * the state pushes read every step cell's metadata several times a frame).
+   */
+  private readonly metadataCopies = new Map<ICellModel, unknown>();
+  /** The saved workflow document as last read, while the notebook's metadata is unchanged. */
+  private savedDocumentCopy: { document: WorkflowDocument | undefined } | undefined;
+  private followsNotebookMetadata = false;
+  /** Each watched code cell's source when last seen (output changes are content changes too). */
+  private readonly sources = new Map<ICellModel, string>();
   private readonly codeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private docTimer: ReturnType<typeof setTimeout> | undefined;
   private reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -154,6 +167,8 @@ export class NotebookFlow implements INotebookFlow {
       const model = panel.content.model;
       if (!model) return;
       model.cells.changed.connect(this.onCellsChanged, this);
+      model.metadataChanged.connect(this.onNotebookMetadataChanged, this);
+      this.followsNotebookMetadata = true;
       for (const cell of model.cells) this.watch(cell);
       this.showSavedWorkflow();
     });
@@ -198,8 +213,16 @@ export class NotebookFlow implements INotebookFlow {
     return this.cellModels.map((c) => ({
       id: c.id,
       cellType: c.type,
-      metadata: c.getMetadata(NOTEBOOK_METADATA_KEY),
+      metadata: this.metadataOf(c),
     }));
+  }
+
+  /** The cell's `fancyflow` metadata, frozen (the same copy until it changes). */
+  private metadataOf(cell: ICellModel): unknown {
+    if (this.metadataCopies.has(cell)) return this.metadataCopies.get(cell);
+    const copy = deepFreeze(cell.getMetadata(NOTEBOOK_METADATA_KEY));
+    if (this.watched.has(cell)) this.metadataCopies.set(cell, copy);
+    return copy;
   }
 
   private cellModel(cellId: string): ICellModel | undefined {
@@ -208,9 +231,7 @@ export class NotebookFlow implements INotebookFlow {
 
   stepMetadata(cellId: string): CellMetadata | undefined {
     const cell = this.cellModel(cellId);
-    return cell && cell.type === 'code'
-      ? readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY))
-      : undefined;
+    return cell && cell.type === 'code' ? readCellMetadata(this.metadataOf(cell)) : undefined;
   }
 
   private writeMetadata(cellId: string, metadata: CellMetadata): void {
@@ -221,9 +242,21 @@ export class NotebookFlow implements INotebookFlow {
     // metadataChanged of the cell schedules the document update and tells the views
   }
 
-  /** The notebook's saved workflow document, if it has one. */
+  /**
+   * The notebook's saved workflow document, if it has one; read once until the notebook's
+   * metadata changes (every state push and document update reads it).
+   */
   private savedDocument(): WorkflowDocument | undefined {
-    return readNotebookWorkflow(this.panel.content.model?.getMetadata(NOTEBOOK_METADATA_KEY));
+    if (this.savedDocumentCopy) return this.savedDocumentCopy.document;
+    const model = this.panel.content.model;
+    const document = readNotebookWorkflow(model?.getMetadata(NOTEBOOK_METADATA_KEY));
+    const copy = { document: document && deepFreeze(document) };
+    if (this.followsNotebookMetadata) this.savedDocumentCopy = copy;
+    return copy.document;
+  }
+
+  private onNotebookMetadataChanged(_: unknown, change: { key: string }): void {
+    if (change.key === NOTEBOOK_METADATA_KEY) this.savedDocumentCopy = undefined;
   }
 
   /** Where the kernel says the notebook's steps come from. */
@@ -393,6 +426,8 @@ export class NotebookFlow implements INotebookFlow {
     for (const cell of [...this.watched]) {
       if (!present.has(cell)) {
         this.watched.delete(cell);
+        this.metadataCopies.delete(cell);
+        this.sources.delete(cell);
         cell.contentChanged.disconnect(this.onContentChanged, this);
         cell.metadataChanged.disconnect(this.onCellMetadataChanged, this);
       }
@@ -404,18 +439,24 @@ export class NotebookFlow implements INotebookFlow {
   private watch(cell: ICellModel): void {
     if (this.watched.has(cell)) return;
     this.watched.add(cell);
+    this.sources.set(cell, cell.sharedModel.getSource());
     cell.contentChanged.connect(this.onContentChanged, this);
     cell.metadataChanged.connect(this.onCellMetadataChanged, this);
   }
 
   private onCellMetadataChanged(cell: ICellModel, change: { key: string }): void {
     if (change.key !== NOTEBOOK_METADATA_KEY) return;
+    this.metadataCopies.delete(cell);
     this.scheduleDocumentUpdate();
     this.metadataChangedSignal.emit(cell.id);
   }
 
   private onContentChanged(cell: ICellModel): void {
     if (cell.type !== 'code') return;
+    // outputs and execution counts change the content too: only an edit of the code is read back
+    const source = cell.sharedModel.getSource();
+    if (this.sources.get(cell) === source) return;
+    this.sources.set(cell, source);
     const id = cell.id;
     const timer = this.codeTimers.get(id);
     if (timer !== undefined) clearTimeout(timer);
@@ -527,6 +568,11 @@ export class NotebookFlow implements INotebookFlow {
       case 'workflow-changed':
         this.applyState(push.state);
         return;
+      case 'workflow-patch':
+        // patches follow the state of `get-workflow` on this comm; without one, ask for it
+        if (this.state) this.applyState(applyStatePatch(this.state, push.patch));
+        else void this.refresh().catch((e: unknown) => this.setProblem(messageOf(e)));
+        return;
     }
   }
 
@@ -534,8 +580,7 @@ export class NotebookFlow implements INotebookFlow {
 
   private planCells(): PlanCell[] {
     return this.cellModels.map((c) => {
-      const metadata =
-        c.type === 'code' ? readCellMetadata(c.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+      const metadata = c.type === 'code' ? readCellMetadata(this.metadataOf(c)) : undefined;
       return {
         id: c.id,
         cellType: c.type,
@@ -587,8 +632,7 @@ export class NotebookFlow implements INotebookFlow {
     const index = cells.findIndex((c) => c.id === cellId);
     const cell = cells[index];
     if (!cell) return cellId;
-    const metadata =
-      cell.type === 'code' ? readCellMetadata(cell.getMetadata(NOTEBOOK_METADATA_KEY)) : undefined;
+    const metadata = cell.type === 'code' ? readCellMetadata(this.metadataOf(cell)) : undefined;
     const firstLine =
       cell.sharedModel
         .getSource()

@@ -4,13 +4,14 @@
  * with the reasons on hover) and, for a step that did not complete, why, under the code. A status
  * saved in the notebook (this kernel has not run the step) is marked as such. Badges change in the
  * same task as the kernel's event arrives: a run event touches one badge's text and class, nothing
- * else; the freshness of the other steps follows with the next frame.
+ * else; the freshness of the other steps follows with the next frame (at most every 100 ms).
  */
 import type { Cell } from '@jupyterlab/cells';
 import type { IDisposable } from '@lumino/disposable';
 import { hasOutput, type StepStatus } from '../core/format';
 import type { INotebookFlow } from './tokens';
 import { cellLabels } from './labels';
+import { Throttle } from './throttle';
 import { staleTitle, stateText, type BadgeState } from './staleness';
 import { formatDuration, formatShape, type StepView } from './workflow-model';
 
@@ -120,6 +121,8 @@ function setStatusClass(node: HTMLElement, status: StepStatus): void {
 export class StatusBadges implements IDisposable {
   private disposed = false;
   private scheduled = false;
+  /** Every badge is redrawn at the next frame, at most every 100 ms during a run. */
+  private readonly redraw = new Throttle(() => this.nextFrame(), 100);
 
   constructor(private readonly flow: INotebookFlow) {
     flow.workflow.stepChanged.connect(this.onStepChanged, this);
@@ -143,6 +146,10 @@ export class StatusBadges implements IDisposable {
   }
 
   private schedule(): void {
+    if (!this.disposed) this.redraw.request();
+  }
+
+  private nextFrame(): void {
     if (this.scheduled || this.disposed) return;
     this.scheduled = true;
     requestAnimationFrame(() => {
@@ -189,6 +196,7 @@ export class StatusBadges implements IDisposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.redraw.dispose();
     this.flow.workflow.stepChanged.disconnect(this.onStepChanged, this);
     this.flow.workflow.changed.disconnect(this.schedule, this);
     this.flow.metadataChanged.disconnect(this.schedule, this);

@@ -357,8 +357,14 @@ export function formatDuration(ms: number | undefined): string {
   return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/**
+ * One formatter for every shape: `toLocaleString` builds a new one per call (~20 µs), and badges
+ * and panel rows format every step's shape each frame of a run.
+ */
+const COUNT = new Intl.NumberFormat('en-US');
+
 /** `398 × 9` for a `[rows, columns]` shape, `12` for `[12]`, empty when unknown. */
 export function formatShape(shape: readonly number[] | undefined): string {
   if (!shape || shape.length === 0) return '';
-  return shape.map((n) => n.toLocaleString('en-US')).join(' × ');
+  return shape.map((n) => COUNT.format(n)).join(' × ');
 }

@@ -15,8 +15,16 @@ import { reasonLines } from './staleness';
 import { StepEditor } from './step-editor';
 import { badgeText, badgeTitle } from './status-badge';
 import type { INotebookFlow, INotebookFlows, IRunOptions, RunMode } from './tokens';
+import { Throttle } from './throttle';
 import { WiringPicture } from './wiring-picture';
 import { formatDuration, formatShape, type StepView } from './workflow-model';
+
+/**
+ * The panel follows a run at most this often: its 50 rows and the wiring picture took most of
+ * the page's main thread during a run-all when redrawn every frame, and the kernel's next events
+ * waited behind them (the badges in the cells change at once).
+ */
+const PANEL_INTERVAL_MS = 200;
 
 /** The key that makes Run this step recompute (named in its tooltip). */
 export const FORCE_KEY = 'Shift';
@@ -33,6 +41,8 @@ export interface IWorkflowPanelActions {
 /** The workflow panel. */
 export class WorkflowPanel extends ReactWidget {
   private flow: INotebookFlow | null = null;
+  /** lumino conflates update requests per frame; during a run at most every 200 ms. */
+  private readonly redraw = new Throttle(() => this.update(), PANEL_INTERVAL_MS);
 
   constructor(
     private readonly flows: INotebookFlows,
@@ -64,9 +74,14 @@ export class WorkflowPanel extends ReactWidget {
     this.update();
   }
 
-  /** Re-renders at the next animation frame (lumino conflates update requests). */
+  /** Re-renders at the next animation frame, or once 200 ms passed since the last one. */
   private refresh(): void {
-    this.update();
+    this.redraw.request();
+  }
+
+  override dispose(): void {
+    this.redraw.dispose();
+    super.dispose();
   }
 
   protected render(): React.ReactElement {

@@ -5,7 +5,8 @@
  * Every request carries `v` (the protocol version) and a request `id`; the kernel answers each with
  * one `reply` (ok with a `result`, or not ok with a coded `error`). While a step runs the kernel
  * also sends `event` messages; when a cell changes the registry or the workflow it sends
- * `registry-changed` / `workflow-changed`. Replies and pushes go in `comm_msg` data.
+ * `registry-changed` / `workflow-changed` (or `workflow-patch`, what changed, to a front end that
+ * said in `hello` it applies them). Replies and pushes go in `comm_msg` data.
  *
  * Nothing here runs code: steps run only when their cells execute (execute requests, the one
  * queue of the kernel), and the front end interrupts a run with the kernel's own interrupt.
@@ -18,6 +19,7 @@ import type { StepDescriptor } from '../core/step';
 import type { StepRecord } from '../core/freshness';
 import type { WorkflowDocument } from '../core/format';
 import type { Row } from '../core/table';
+import type { StatePatch } from './state-patch';
 
 /** The comm target name. */
 export const COMM_TARGET = 'fancyflow';
@@ -58,6 +60,12 @@ export const RequestSchema = z.discriminatedUnion('type', [
      * (in the kernel). Absent: the kernel keeps what it has (its `FANCYFLOW_QUEUE`).
      */
     queue: z.string().max(MAX_PATH_LENGTH).optional(),
+    /**
+     * The front end applies `workflow-patch` pushes: after `get-workflow`'s reply (or a
+     * `workflow-changed`) on this comm, the kernel sends what changed instead of the whole state.
+     * Absent: every change comes as a whole `workflow-changed`.
+     */
+    statePatches: z.boolean().optional(),
   }),
   /** The registry: every step's descriptor, with its code fingerprint and cacheability. */
   z.object({ ...base, type: z.literal('list-steps') }),
@@ -144,7 +152,9 @@ export type Reply<T extends keyof ResultMap = keyof ResultMap> =
 export type Push =
   | { v: typeof PROTOCOL_VERSION; type: 'event'; event: RunEvent }
   | { v: typeof PROTOCOL_VERSION; type: 'registry-changed'; steps: StepDescriptorWithCode[] }
-  | { v: typeof PROTOCOL_VERSION; type: 'workflow-changed'; state: WorkflowState };
+  | { v: typeof PROTOCOL_VERSION; type: 'workflow-changed'; state: WorkflowState }
+  /** What changed since the state last sent on this comm (see `state-patch.ts`). */
+  | { v: typeof PROTOCOL_VERSION; type: 'workflow-patch'; patch: StatePatch };
 
 /** Anything the kernel sends on the comm. */
 export type KernelMessage = Reply | Push;
@@ -173,6 +183,11 @@ export const KernelMessageSchema = z.discriminatedUnion('type', [
     v: z.literal(PROTOCOL_VERSION),
     type: z.literal('workflow-changed'),
     state: z.object({}).passthrough(),
+  }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    type: z.literal('workflow-patch'),
+    patch: z.object({}).passthrough(),
   }),
 ]);
 

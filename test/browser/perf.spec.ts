@@ -4,6 +4,7 @@
  * the palette and a keystroke in its search each under 100 ms; during run-all of a 50-step
  * workflow, the kernel's status event to the badge changing under 50 ms.
  */
+import { writeFileSync } from 'node:fs';
 import { expect, test, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { openSidebars, panelStatuses, runFromPanel, waitForKernelIdle } from './flow-helpers';
 
@@ -230,122 +231,250 @@ test('run-all of a 50-step workflow: kernel status event to badge', async ({ pag
   );
   await openSidebars(page);
 
-  const runs: number[][] = [];
-  const transport: number[][] = [];
-  const inLab: number[][] = [];
-  const inKernel: number[][] = [];
+  // The split of each event's delay, from four clocks of the same machine:
+  //   made      the kernel made the comm message (`header.date`) after the event (`event.at`);
+  //   relayed   an observer WebSocket on the same kernel, in a Web Worker of the page, received
+  //             it: off the page's main thread, so this is jupyter-server's relay and the socket;
+  //   lab       `kernel.anyMessage` emitted it on the main thread (JupyterLab emits it in the
+  //             socket's `message` task, before its message chain), so relayed → lab is the time
+  //             the frame waited for the page's main thread;
+  //   badge     a MutationObserver saw the badge's `data-status` change.
+  // Long animation frames (the page's main thread busy ≥ 50 ms) name the scripts that kept it busy.
+  const rounds: Split[] = [];
+  const messages: Record<string, { count: number; bytes: number }>[] = [];
+  const busy: Busy[] = [];
+  // FANCYFLOW_PERF_CPUPROFILE=file.cpuprofile: the page's CPU profile of the second round (for
+  // Chromium's DevTools), to see what the main thread did
+  const profileTo = process.env.FANCYFLOW_PERF_CPUPROFILE;
+  // (galata's page is a proxy: the CDP session wants the Page itself)
+  const cdp = profileTo
+    ? await page.context().newCDPSession(page.context().pages()[0]!)
+    : undefined;
   for (let round = 0; round < 3; round++) {
-    await page.evaluate(() => {
-      type Kernel = {
-        anyMessage: {
-          connect(
-            fn: (
-              s: unknown,
-              a: {
-                msg: {
-                  header: { msg_type: string; date: string };
-                  content: {
-                    data?: {
-                      type?: string;
-                      event?: { type: string; stepId: string; status: string; at: number };
-                    };
-                  };
-                };
-                direction: string;
-              },
-            ) => void,
-          ): void;
-        };
-      };
-      const app = (
-        window as unknown as {
-          jupyterapp: {
-            shell: { currentWidget: { sessionContext: { session: { kernel: Kernel } } } };
-          };
-        }
-      ).jupyterapp;
-      const kernel = app.shell.currentWidget.sessionContext.session.kernel;
-      const w = window as unknown as {
-        events: Map<string, { at: number; sent: number; recv: number }>;
-        badges: Map<string, number>;
-        hooked?: boolean;
-      };
-      w.events = new Map();
-      w.badges = new Map();
-      if (!w.hooked) {
-        w.hooked = true;
-        kernel.anyMessage.connect((_, { msg, direction }) => {
-          const data = msg.content.data;
-          if (direction !== 'recv' || msg.header.msg_type !== 'comm_msg' || data?.type !== 'event')
-            return;
-          const e = data.event!;
-          if (e.type === 'step-status')
-            w.events.set(`${e.stepId}:${e.status}`, {
-              at: e.at,
-              sent: Date.parse(msg.header.date),
-              recv: Date.now(),
-            });
-        });
-        const notebook = document.querySelector(
-          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook',
-        )!;
-        new MutationObserver((records) => {
-          const now = Date.now();
-          for (const r of records) {
-            const t = r.target as HTMLElement;
-            if (!t.classList.contains('jp-fancyflow-StatusBadge')) continue;
-            const id = (t.parentElement as HTMLElement).dataset['stepId'];
-            const key = `${id}:${t.dataset['status']}`;
-            if (!w.badges.has(key)) w.badges.set(key, now);
-          }
-        }).observe(notebook, { subtree: true, attributes: true, attributeFilter: ['data-status'] });
-      }
-    });
+    await page.evaluate(hookRunAll);
+    if (cdp && round === 1) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     // the first run asks about the uploaded (unsigned) cells; it runs them through the notebook;
     // later rounds recompute (Shift), else the cache would answer every step
     expect(
       await runFromPanel(page, { confirm: round === 0, force: round > 0, timeout: 240_000 }),
     ).toBe('completed');
     expect(await panelStatuses(page)).toEqual(Array(50).fill('completed'));
-    const { delays, wire, kernel, lab } = await page.evaluate(() => {
-      const w = window as unknown as {
-        events: Map<string, { at: number; sent: number; recv: number }>;
-        badges: Map<string, number>;
-      };
-      const delays: number[] = [];
-      const wire: number[] = [];
-      const kernel: number[] = [];
-      const lab: number[] = [];
-      for (const [key, e] of w.events) {
-        const badge = w.badges.get(key);
-        if (badge === undefined) continue;
-        delays.push(badge - e.at);
-        wire.push(e.recv - e.at);
-        kernel.push(e.sent - e.at);
-        lab.push(badge - e.recv);
-      }
-      return { delays, wire, kernel, lab };
-    });
-    inKernel.push(kernel);
-    inLab.push(lab);
-    expect(delays.length).toBeGreaterThan(50);
-    runs.push(delays);
-    transport.push(wire);
+    if (cdp && profileTo && round === 1) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(profile));
+    }
+    const result = await page.evaluate(collectRunAll);
+    expect(result.split.badge.length).toBeGreaterThan(50);
+    rounds.push(result.split);
+    messages.push(result.messages);
+    busy.push(result.busy);
   }
-  const all = runs.flat();
-  console.log(
-    `perf: run-all of 50 steps: kernel event (event.at) to badge changed: ${summary(all)}`,
-  );
-  console.log(
-    `perf: run-all of 50 steps: of which kernel event to message in the lab: ${summary(transport.flat())}`,
-  );
-  console.log(
-    `perf: run-all of 50 steps: of those, kernel event to its message made (header.date): ${summary(inKernel.flat())}`,
-  );
-  console.log(
-    `perf: run-all of 50 steps: of which message in the lab to badge changed: ${summary(inLab.flat())}`,
-  );
-  test
-    .info()
-    .annotations.push({ type: 'perf', description: JSON.stringify({ badgeDelayMs: runs }) });
+  const all = (key: keyof Split) => rounds.flatMap((r) => r[key]);
+  const line = (what: string, values: number[]) =>
+    console.log(`perf: run-all of 50 steps: ${what}: ${summary(values)}`);
+  line('kernel event (event.at) to badge changed', all('badge'));
+  line('  kernel event to its comm message made (header.date)', all('made'));
+  line('  message made to frame at the page (observer socket in a worker)', all('relayed'));
+  line('  frame at the page to anyMessage on the main thread', all('waited'));
+  line('  anyMessage to badge changed', all('applied'));
+  for (const [i, b] of busy.entries()) {
+    const perStep = Object.entries(messages[i]!)
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .map(([type, m]) => `${type} ${m.count}× ${(m.bytes / 1024).toFixed(1)} KB`)
+      .join(', ');
+    console.log(`perf: run-all round ${i + 1}: iopub ${perStep}`);
+    console.log(
+      `perf: run-all round ${i + 1}: ${b.wallMs.toFixed(0)} ms wall, main thread in long frames ${b.longMs.toFixed(0)} ms (${b.frames} frames ≥ 50 ms); top scripts: ${b.top
+        .map((s) => `${s.name} ${s.ms.toFixed(0)} ms`)
+        .join('; ')}`,
+    );
+  }
+  test.info().annotations.push({
+    type: 'perf',
+    description: JSON.stringify({ badgeDelayMs: rounds.map((r) => r.badge), busy, messages }),
+  });
 });
+
+/** One round's delays (ms) per step-status event, split as described above. */
+interface Split {
+  badge: number[];
+  made: number[];
+  relayed: number[];
+  waited: number[];
+  applied: number[];
+}
+
+/** How busy the page's main thread was during one round. */
+interface Busy {
+  wallMs: number;
+  longMs: number;
+  frames: number;
+  top: { name: string; ms: number }[];
+}
+
+interface RunAllProbe {
+  events: Map<string, { at: number; made: number; msgId: string; recv: number; observed?: number }>;
+  badges: Map<string, number>;
+  frames: { start: number; duration: number; scripts: { name: string; ms: number }[] }[];
+  observer: Worker;
+  hooked?: boolean;
+}
+
+/**
+ * In the page: starts recording (once: the anyMessage hook, the badge observer, the observer
+ * socket's worker and the long-frame observer; every round: empties the records).
+ */
+function hookRunAll(): void {
+  type Msg = {
+    header: { msg_id: string; msg_type: string; date: string };
+    content: {
+      data?: {
+        type?: string;
+        event?: { type: string; stepId: string; status: string; at: number };
+      };
+    };
+  };
+  type Kernel = {
+    id: string;
+    anyMessage: { connect(fn: (s: unknown, a: { msg: Msg; direction: string }) => void): void };
+  };
+  type App = {
+    serviceManager: { serverSettings: { wsUrl: string } };
+    shell: { currentWidget: { sessionContext: { session: { kernel: Kernel } } } };
+  };
+  const app = (window as unknown as { jupyterapp: App }).jupyterapp;
+  const w = window as unknown as { runAll: RunAllProbe };
+  if (w.runAll?.hooked) {
+    w.runAll.events.clear();
+    w.runAll.badges.clear();
+    w.runAll.frames.length = 0;
+    w.runAll.observer.postMessage('reset');
+    return;
+  }
+  const kernel = app.shell.currentWidget.sessionContext.session.kernel;
+  // The observer: a second socket on the kernel's channels (its own session id, so the lab's
+  // connection stays as it is), read in a worker; it sends nothing. The frames are the same ones
+  // the lab gets: jupyter-server relays iopub to every socket of the kernel.
+  const url = `${app.serviceManager.serverSettings.wsUrl}api/kernels/${kernel.id}/channels?session_id=${crypto.randomUUID()}`;
+  const source = `
+    let seen = new Map(); let sizes = {};
+    const socket = new WebSocket(${JSON.stringify(url)}, ['v1.kernel.websocket.jupyter.org']);
+    socket.binaryType = 'arraybuffer';
+    const decoder = new TextDecoder();
+    socket.onmessage = (e) => {
+      const at = Date.now();
+      const view = new DataView(e.data);
+      const offset = (i) => Number(view.getBigUint64(8 * i, true));
+      const part = (i) => JSON.parse(decoder.decode(new Uint8Array(e.data, offset(i + 1), offset(i + 2) - offset(i + 1))));
+      const header = part(1);
+      let type = header.msg_type;
+      if (type === 'comm_msg') type += ':' + (part(4).data?.type ?? '?');
+      const s = (sizes[type] ??= { count: 0, bytes: 0 });
+      s.count++; s.bytes += e.data.byteLength;
+      seen.set(header.msg_id, at);
+    };
+    onmessage = (e) => {
+      if (e.data === 'dump') postMessage({ seen, sizes });
+      else { seen = new Map(); sizes = {}; }
+    };`;
+  const observer = new Worker(URL.createObjectURL(new Blob([source])));
+  w.runAll = { events: new Map(), badges: new Map(), frames: [], observer, hooked: true };
+  const probe = w.runAll;
+  kernel.anyMessage.connect((_, { msg, direction }) => {
+    const recv = Date.now();
+    const data = msg.content.data;
+    if (direction !== 'recv' || msg.header.msg_type !== 'comm_msg' || data?.type !== 'event')
+      return;
+    const e = data.event!;
+    if (e.type === 'step-status')
+      probe.events.set(`${e.stepId}:${e.status}`, {
+        at: e.at,
+        made: Date.parse(msg.header.date),
+        msgId: msg.header.msg_id,
+        recv,
+      });
+  });
+  const notebook = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')!;
+  new MutationObserver((records) => {
+    const now = Date.now();
+    for (const r of records) {
+      const t = r.target as HTMLElement;
+      if (!t.classList.contains('jp-fancyflow-StatusBadge')) continue;
+      const id = (t.parentElement as HTMLElement).dataset['stepId'];
+      const key = `${id}:${t.dataset['status']}`;
+      if (!probe.badges.has(key)) probe.badges.set(key, now);
+    }
+  }).observe(notebook, { subtree: true, attributes: true, attributeFilter: ['data-status'] });
+  // Long animation frames (Chromium): each with the scripts that ran in it.
+  type Script = {
+    duration: number;
+    invoker: string;
+    invokerType: string;
+    sourceFunctionName: string;
+    sourceURL: string;
+  };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as (PerformanceEntry & { scripts: Script[] })[]) {
+      probe.frames.push({
+        start: performance.timeOrigin + entry.startTime,
+        duration: entry.duration,
+        scripts: entry.scripts.map((s) => ({
+          name: `${s.invokerType} ${s.invoker} ${s.sourceFunctionName || '?'}@${s.sourceURL.split('/').pop()}`,
+          ms: s.duration,
+        })),
+      });
+    }
+  }).observe({ type: 'long-animation-frame', buffered: false });
+}
+
+/** In the page: the round's split, iopub traffic by type, and the long frames during the run. */
+async function collectRunAll(): Promise<{
+  split: Split;
+  messages: Record<string, { count: number; bytes: number }>;
+  busy: Busy;
+}> {
+  const probe = (window as unknown as { runAll: RunAllProbe }).runAll;
+  const dump = await new Promise<{
+    seen: Map<string, number>;
+    sizes: Record<string, { count: number; bytes: number }>;
+  }>((resolve) => {
+    probe.observer.onmessage = (e) => resolve(e.data);
+    probe.observer.postMessage('dump');
+  });
+  const split: Split = { badge: [], made: [], relayed: [], waited: [], applied: [] };
+  let first = Infinity;
+  let last = 0;
+  for (const [key, e] of probe.events) {
+    const badge = probe.badges.get(key);
+    const observed = dump.seen.get(e.msgId);
+    if (badge === undefined || observed === undefined) continue;
+    first = Math.min(first, e.at);
+    last = Math.max(last, badge);
+    split.badge.push(badge - e.at);
+    split.made.push(e.made - e.at);
+    split.relayed.push(observed - e.made);
+    split.waited.push(e.recv - observed);
+    split.applied.push(badge - e.recv);
+  }
+  const frames = probe.frames.filter((f) => f.start >= first && f.start <= last);
+  const byScript = new Map<string, number>();
+  for (const f of frames)
+    for (const s of f.scripts) byScript.set(s.name, (byScript.get(s.name) ?? 0) + s.ms);
+  const top = [...byScript]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([name, ms]) => ({ name, ms }));
+  return {
+    split,
+    messages: dump.sizes,
+    busy: {
+      wallMs: last - first,
+      longMs: frames.reduce((sum, f) => sum + f.duration, 0),
+      frames: frames.length,
+      top,
+    },
+  };
+}

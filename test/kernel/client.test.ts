@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { createSigner, type JsonObject, type JupyterMessage } from '../../src/kernel/wire';
-import { CELL_MIME_TYPE, PROTOCOL_VERSION } from '../../src/protocol/messages';
+import { CELL_MIME_TYPE, PROTOCOL_VERSION, type WorkflowState } from '../../src/protocol/messages';
+import { applyStatePatch, type StatePatch } from '../../src/protocol/state-patch';
 import {
   exitOf,
   repoRoot,
@@ -594,6 +595,48 @@ describe('fancyflow kernel over ZeroMQ', () => {
     const after = c.iopubMessages.slice(seen).filter(idle);
     expect(after.at(-1)).toBe(cellIdle);
     expect(after.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends a front end that applies patches what changed in the state, whole states to the others', async () => {
+    const c = kernel.client;
+    const PATCH_COMM = 'patch-comm';
+    await c.send(
+      'shell',
+      c.message('comm_open', { comm_id: PATCH_COMM, target_name: 'fancyflow', data: {} }),
+    );
+    const onPatchComm = async (data: JsonObject): Promise<JsonObject> => {
+      const msgId = await c.send('shell', c.message('comm_msg', { comm_id: PATCH_COMM, data }));
+      const reply = await c.waitFor(
+        (m) => m.parent_header.msg_id === msgId && m.header.msg_type === 'comm_msg',
+        20_000,
+        `the reply to ${String(data.type)}`,
+      );
+      return reply.content.data as JsonObject;
+    };
+    expect((await onPatchComm(req('hello', { statePatches: true }))).ok).toBe(true);
+    const before = (await onPatchComm(req('get-workflow'))).result as WorkflowState;
+    const seen = c.iopubMessages.length;
+    const run = await c.execute('double({ x: cell("cell-a") }, {}, { name: "patched" })', {
+      cellId: 'cell-p',
+    });
+    expect(run.reply.content.status).toBe('ok');
+    const pushes = (comm: string) =>
+      c.iopubMessages
+        .slice(seen)
+        .filter((m) => m.header.msg_type === 'comm_msg' && m.content.comm_id === comm)
+        .map((m) => m.content.data as JsonObject)
+        .filter((d) => d.type === 'workflow-patch' || d.type === 'workflow-changed');
+    // the comm that did not ask still gets the whole state
+    expect(pushes(COMM_ID).map((d) => d.type)).toEqual(['workflow-changed']);
+    const patches = pushes(PATCH_COMM);
+    expect(patches.map((d) => d.type)).toEqual(['workflow-patch']);
+    const patch = patches[0]!.patch as StatePatch;
+    // what changed, not the cells and statuses of the steps that did not run
+    expect(Object.keys((patch.cells as { items: object }).items)).toEqual(['cell-p']);
+    expect(JSON.stringify(patch).length).toBeLessThan(JSON.stringify(before).length);
+    const after = (await onPatchComm(req('get-workflow'))).result as WorkflowState;
+    expect(applyStatePatch(before, patch)).toEqual(after);
+    await c.send('shell', c.message('comm_close', { comm_id: PATCH_COMM, data: {} }));
   });
 
   it('closes comms and restarts with an empty memory store', async () => {
