@@ -6,7 +6,8 @@
  *
  * A step is enqueued as soon as the steps its inputs come from have completed, so independent
  * steps run at once on different workers; a step wired to one that did not complete is skipped,
- * as locally. A `row_wise` step over more rows than `partRows` becomes one job per row range and an
+ * as locally. Steps that wait for one step alone ride with it as a chain, which the workers hand
+ * on without a trip through this coordinator per step (see protocol.ts). A `row_wise` step over more rows than `partRows` becomes one job per row range and an
  * assembly job. Cancelling (the signal) removes the run's waiting jobs and tells the workers to
  * abort its running steps.
  */
@@ -30,6 +31,9 @@ import {
   CANCEL_CHANNEL,
   cancelKey,
   DEFAULT_PART_ROWS,
+  jobIdOf,
+  jobOptions,
+  MAX_CHAIN,
   QUEUE_NAME,
   QUEUE_PREFIX,
   RUN_TTL_SECONDS,
@@ -74,6 +78,8 @@ interface Inflight {
   index: number;
   kind: JobData['kind'];
   part?: number;
+  /** The steps this step's worker goes on with when it completes (a chain: see protocol.ts). */
+  chain?: number[];
 }
 
 /** The split of one row_wise step across part jobs. */
@@ -195,8 +201,20 @@ export class QueueEngine {
 
     const partRows = options.partRows ?? DEFAULT_PART_ROWS;
     const producedBy = new Map<string, number>(selected.map((s, i) => [s.id, i]));
+    const consumers = new Map<number, number[]>();
+    selected.forEach((s, i) => {
+      for (const cellId of new Set(Object.values(s.wiring))) {
+        const producer = producedBy.get(cellId);
+        if (producer === undefined) continue;
+        const list = consumers.get(producer);
+        if (list) list.push(i);
+        else consumers.set(producer, [i]);
+      }
+    });
     const unavailable = new Set<string>(options.unavailable);
     const pending = new Set<number>(selected.map((_, i) => i));
+    /** Steps in a chain, to be enqueued by the worker of the step before them. */
+    const delegated = new Set<number>();
     const inflight = new Map<string, Inflight>();
     const splits = new Map<number, Split>();
     const signal = options.signal;
@@ -218,6 +236,7 @@ export class QueueEngine {
       finished = true;
       signal?.removeEventListener('abort', onAbort);
       for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+      delegated.clear();
       const status: RunStatus = signal?.aborted
         ? 'cancelled'
         : reports.every((r) => r.status === 'completed')
@@ -282,6 +301,14 @@ export class QueueEngine {
         this.handlers.delete(jobId);
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
+        const next = entry.chain?.[0];
+        if (next !== undefined && !('error' in result) && result.report.status === 'completed') {
+          // its worker added the next step's job before finishing this one: that job's events
+          // come after this one, so its handler is in place before they arrive
+          delegated.delete(next);
+          const id = jobIdOf(runId, { kind: 'step', stepId: selected[next]!.id });
+          onJob(id, { index: next, kind: 'step', chain: entry.chain!.slice(1) });
+        }
         chain = chain.then(() => settle(entry, result)).catch(() => undefined);
       });
     };
@@ -289,6 +316,15 @@ export class QueueEngine {
     const settle = async (entry: Inflight, outcome: JobResult | { error: string }) => {
       if (finished) return;
       const index = entry.index;
+      if (entry.chain?.length && delegated.has(entry.chain[0]!)) {
+        // the step did not complete, so its worker went no further: the chain is skipped here
+        const back = [...pending, ...entry.chain].sort((a, b) => a - b);
+        pending.clear();
+        for (const k of back) {
+          delegated.delete(k);
+          pending.add(k);
+        }
+      }
       if ('error' in outcome) {
         const split = splits.get(index);
         if (split) split.failed = true;
@@ -333,13 +369,53 @@ export class QueueEngine {
         });
         if (!ready) continue;
         pending.delete(index);
+        const linked = chainFrom(index);
         try {
-          await this.enqueue(runId, step, index, partRows, splits, onJob);
+          const ids = linked.map((k) => selected[k]!.id);
+          await this.enqueue(runId, step, index, partRows, splits, onJob, linked, ids);
         } catch (e) {
+          for (const k of linked) {
+            delegated.delete(k);
+            pending.add(k);
+          }
           finish(index, 'failed', stepError(index, e));
         }
       }
-      if (pending.size === 0 && inflight.size === 0) end();
+      if (pending.size === 0 && inflight.size === 0 && delegated.size === 0) end();
+    };
+
+    /** A step that a split row_wise step could not be: those are enqueued here. */
+    const chainable = (index: number) => {
+      const def = this.options.registry.get(selected[index]!.slug)?.definition;
+      return !(def?.execution === 'row_wise' && partRows > 0);
+    };
+
+    /**
+     * The pending steps that, once `head` completes, wait for nothing else (the first such
+     * consumer of each step in turn): they become delegated, a chain its workers hand on.
+     */
+    const chainFrom = (head: number): number[] => {
+      const linked: number[] = [];
+      if (!chainable(head)) return linked;
+      for (let at = head; linked.length < MAX_CHAIN - 1;) {
+        const next = consumers.get(at)?.find((k) => {
+          if (!pending.has(k) || !chainable(k)) return false;
+          const step = selected[k]!;
+          if (firstBlocked(step, unavailable)) return false;
+          return Object.values(step.wiring).every((cellId) => {
+            const producer = producedBy.get(cellId);
+            return (
+              producer === undefined || producer === at || reports[producer]!.status === 'completed'
+            );
+          });
+        });
+        if (next === undefined) break;
+        pending.delete(next);
+        delegated.add(next);
+        linked.push(next);
+        at = next;
+      }
+      return linked;
     };
 
     const onAbort = () => {
@@ -356,6 +432,7 @@ export class QueueEngine {
         for (const jobId of inflight.keys()) this.handlers.delete(jobId);
         inflight.clear();
         pending.clear();
+        delegated.clear();
         reports.forEach((report, index) => {
           if (report.status !== 'pending' && report.status !== 'running') return;
           const error = cancelledError(selected[index]!, workflow).toJSON();
@@ -381,6 +458,8 @@ export class QueueEngine {
     partRows: number,
     splits: Map<number, Split>,
     onJob: (jobId: string, entry: Inflight) => void,
+    linked: number[],
+    linkedIds: string[],
   ): Promise<void> {
     const def = this.options.registry.get(step.slug)?.definition;
     if (def?.execution === 'row_wise' && partRows > 0) {
@@ -406,23 +485,25 @@ export class QueueEngine {
         }
       }
     }
-    const [jobId] = await this.add(runId, [{ kind: 'step', runId, stepId: step.id }]);
-    onJob(jobId!, { index, kind: 'step' });
+    if (linked.length === 0) {
+      const [jobId] = await this.add(runId, [{ kind: 'step', runId, stepId: step.id }]);
+      onJob(jobId!, { index, kind: 'step' });
+      return;
+    }
+    const [jobId] = await this.add(runId, [
+      { kind: 'step', runId, stepId: step.id, chain: linkedIds },
+    ]);
+    onJob(jobId!, { index, kind: 'step', chain: linked });
   }
 
   private async add(runId: string, jobs: JobData[]): Promise<string[]> {
-    const options = (data: JobData) => ({
-      jobId: jobIdOf(runId, data),
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
     if (jobs.length === 1) {
       // one script call; addBulk wraps even one job in a transaction
       const data = jobs[0]!;
-      return [(await this.queue.add(data.kind, data, options(data))).id!];
+      return [(await this.queue.add(data.kind, data, jobOptions(runId, data))).id!];
     }
     const added = await this.queue.addBulk(
-      jobs.map((data) => ({ name: data.kind, data, opts: options(data) })),
+      jobs.map((data) => ({ name: data.kind, data, opts: jobOptions(runId, data) })),
     );
     return added.map((job) => job.id!);
   }
@@ -447,18 +528,6 @@ export class QueueEngine {
       }
     }, RECONCILE_MS);
     this.reconcileTimer.unref();
-  }
-}
-
-function jobIdOf(runId: string, data: JobData): string {
-  const step = encodeURIComponent(data.stepId).replace(/[:.]/g, (c) => `%${c.charCodeAt(0)}`);
-  switch (data.kind) {
-    case 'step':
-      return `${runId}.${step}`;
-    case 'part':
-      return `${runId}.${step}.p${data.part}`;
-    case 'assemble':
-      return `${runId}.${step}.a`;
   }
 }
 
