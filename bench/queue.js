@@ -17,7 +17,8 @@
  * - a CPU-bound row_wise step over 1e6 rows on 2 workers vs 1 (target ≥ 1.7×), and in-process.
  * The scratch folder is FANCYFLOW_BENCH_DIR, else /dev/shm where it exists (fsync there costs no
  * disk round trip, so a shared machine's disk noise does not swamp milliseconds), else the OS temp
- * folder; it is printed. FANCYFLOW_BENCH_ROUNDS (default 400) sets the row_wise arithmetic.
+ * folder; it is printed. FANCYFLOW_BENCH_ROUNDS (default 400) sets the row_wise arithmetic;
+ * FANCYFLOW_BENCH_ONLY (a comma list of `chain`, `independent`, `rowwise`) runs some parts only.
  * Benchmarks print; they never fail on time.
  *
  * Run after `npm run build`: node --expose-gc bench/queue.js
@@ -167,7 +168,10 @@ async function queued(url, workflow, options = {}) {
   }
 }
 
-/** A chain of `n` no-op BullMQ jobs on the noop worker: ms per job. */
+/**
+ * A chain of `n` no-op BullMQ jobs on the noop worker, each added by this process when the one
+ * before has completed (seen through QueueEvents): the hop through a coordinator. ms per job.
+ */
 async function rawChain(url, n) {
   const { hostname, port } = new URL(url);
   const connection = { host: hostname, port: Number(port) };
@@ -183,13 +187,65 @@ async function rawChain(url, n) {
     for (let i = 0; i < n; i++) {
       const jobId = `${run}.${i}`;
       const done = new Promise((resolve) => waiting.set(jobId, resolve));
-      await queue.add('noop', { i }, { jobId, removeOnComplete: { age: 3600, count: 10_000 } });
+      await queue.add(
+        'noop',
+        { run, left: 0 },
+        { jobId, removeOnComplete: { age: 3600, count: 10_000 } },
+      );
       await done;
     }
     return (performance.now() - t0) / n;
   } finally {
     await Promise.all([events.close(), queue.close()]);
   }
+}
+
+/**
+ * A chain of `n` no-op BullMQ jobs that the noop worker hands on itself: each job adds the next
+ * before it finishes (as a fancyflow worker hands on a chain of steps); this process adds the
+ * first and waits for the last. ms per job.
+ */
+async function rawHandOn(url, n) {
+  const { hostname, port } = new URL(url);
+  const connection = { host: hostname, port: Number(port) };
+  const queue = new Queue('floor', { connection, prefix: 'fancyflow-floor' });
+  const events = new QueueEvents('floor', { connection, prefix: 'fancyflow-floor' });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const last = `${run}.0`;
+  const done = new Promise((resolve) =>
+    events.on('completed', ({ jobId }) => jobId === last && resolve()),
+  );
+  try {
+    gc?.();
+    const t0 = performance.now();
+    await queue.add(
+      'noop',
+      { run, left: n - 1 },
+      { jobId: `${run}.${n - 1}`, removeOnComplete: { age: 3600, count: 10_000 } },
+    );
+    await done;
+    return (performance.now() - t0) / n;
+  } finally {
+    await Promise.all([events.close(), queue.close()]);
+  }
+}
+
+const only = process.env.FANCYFLOW_BENCH_ONLY?.split(',');
+const runs = (part) => !only || only.includes(part);
+
+/** The load average and the CPU pressure ("some", last 60 s) now, for the figures' context. */
+function load() {
+  let pressure = '';
+  try {
+    const some = /some avg10=([\d.]+) avg60=([\d.]+)/.exec(
+      fs.readFileSync('/proc/pressure/cpu', 'utf8'),
+    );
+    if (some) pressure = `, CPU pressure ${some[2]} % (60 s)`;
+  } catch {
+    // no PSI here
+  }
+  return `load ${os.loadavg()[0].toFixed(1)}${pressure}`;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -211,7 +267,16 @@ async function main() {
   const keepAlive = await local(chain(5));
 
   // 1. a chain: every step waits for the one before
-  let workers = await startWorkers(url, 1);
+  if (runs('chain')) await chainPart(url);
+  if (runs('independent')) await independentPart(url);
+  if (runs('rowwise')) await rowWisePart(url);
+  void keepAlive;
+  redis.kill('SIGKILL');
+}
+
+async function chainPart(url) {
+  console.log(`chain: ${load()}`);
+  const workers = await startWorkers(url, 1);
   const noop = await startProcess(
     process.execPath,
     [path.join(__dirname, 'queue', 'noop-worker.js'), url],
@@ -221,6 +286,7 @@ async function main() {
   const ROUNDS = 5;
   await queued(url, chain(20)); // warm up the worker and the connections
   await rawChain(url, 20);
+  await rawHandOn(url, 20);
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     // the order rotates, so no variant always follows the same one
@@ -229,6 +295,7 @@ async function main() {
       async () => (sample.local = (await local(chain(N))).ms / N),
       async () => (sample.queued = (await queued(url, chain(N))).ms / N),
       async () => (sample.raw = await rawChain(url, N)),
+      async () => (sample.handOn = await rawHandOn(url, N)),
     ];
     for (let k = 0; k < variants.length; k++) await variants[(r + k) % variants.length]();
     rounds.push(sample);
@@ -236,17 +303,25 @@ async function main() {
   stopWorkers([noop]);
   const over = rounds.map((p) => p.queued - p.local);
   const aboveRaw = rounds.map((p) => p.queued - p.local - p.raw);
+  const aboveHandOn = rounds.map((p) => p.queued - p.local - p.handOn);
   console.log(
     `chain of ${N} trivial steps, disk store, 1 worker (${ROUNDS} rounds): ` +
       `in-process ${fmt(median(rounds.map((p) => p.local)))}/step, queued ${fmt(median(rounds.map((p) => p.queued)))}/step: ` +
       `overhead ${fmt(median(over))}/step (rounds: ${list(over)}; target ≤ 1.5 ms); ` +
       `raw BullMQ chain ${fmt(median(rounds.map((p) => p.raw)))}/job (rounds: ${list(rounds.map((p) => p.raw))})` +
-      `; overhead above the raw chain ${fmt(median(aboveRaw))}/step (rounds: ${list(aboveRaw)})`,
+      `; overhead above the raw chain ${fmt(median(aboveRaw))}/step (rounds: ${list(aboveRaw)})` +
+      `; raw BullMQ hand-on chain (each job adds the next) ${fmt(median(rounds.map((p) => p.handOn)))}/job ` +
+      `(rounds: ${list(rounds.map((p) => p.handOn))}); overhead above it ${fmt(median(aboveHandOn))}/step ` +
+      `(rounds: ${list(aboveHandOn)})`,
   );
   stopWorkers(workers);
+  console.log(`  after: ${load()}`);
+}
 
-  // 2. independent steps on 2 workers
-  workers = await startWorkers(url, 2);
+// 2. independent steps on 2 workers
+async function independentPart(url) {
+  console.log(`independent: ${load()}`);
+  const workers = await startWorkers(url, 2);
   await queued(url, independent(50));
   const M = 1000;
   const rates = { queued: [], local: [] };
@@ -263,11 +338,15 @@ async function main() {
       `(rounds: ${list(rates.queued, round)}); in-process ${round(median(rates.local))} steps/s ` +
       `(rounds: ${list(rates.local, round)})`,
   );
-
-  // 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores), in interleaved
-  // rounds, next to the raw parallel floor: the same arithmetic in 1 plain process vs 2 (what two
-  // processes get from this machine now)
   stopWorkers(workers);
+  console.log(`  after: ${load()}`);
+}
+
+// 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores), in interleaved
+// rounds, next to the raw parallel floor: the same arithmetic in 1 plain process vs 2 (what two
+// processes get from this machine now)
+async function rowWisePart(url) {
+  console.log(`row_wise: ${load()}`);
   const ROWS = 1_000_000;
   const ARITHMETIC = Number(process.env.FANCYFLOW_BENCH_ROUNDS ?? 400);
   const stepMs = (report) => report.steps.find((s) => s.stepId === 'burned').durationMs;
@@ -331,8 +410,7 @@ async function main() {
         String,
       )}`,
   );
-  void keepAlive;
-  redis.kill('SIGKILL');
+  console.log(`  after: ${load()}`);
 }
 
 main().then(

@@ -103,6 +103,8 @@ export class QueueEngine {
     (event: 'active' | 'completed' | 'failed', value: unknown) => void
   >();
   private reconcileTimer: NodeJS.Timeout | undefined;
+  /** Jobs whose handlers are in place while they are being added (not missing from the queue). */
+  private readonly adding = new Set<string>();
 
   private constructor(
     private readonly options: QueueEngineOptions,
@@ -297,7 +299,7 @@ export class QueueEngine {
       this.handlers.set(jobId, (event, value) => {
         if (finished || !inflight.has(jobId)) return;
         if (event === 'active') return running(entry.index);
-        inflight.delete(jobId);
+        // it stays in flight until settled: the run must not end while a result waits its turn
         this.handlers.delete(jobId);
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
@@ -309,7 +311,12 @@ export class QueueEngine {
           const id = jobIdOf(runId, { kind: 'step', stepId: selected[next]!.id });
           onJob(id, { index: next, kind: 'step', chain: entry.chain!.slice(1) });
         }
-        chain = chain.then(() => settle(entry, result)).catch(() => undefined);
+        chain = chain
+          .then(() => {
+            inflight.delete(jobId);
+            return settle(entry, result);
+          })
+          .catch(() => undefined);
       });
     };
 
@@ -353,6 +360,8 @@ export class QueueEngine {
     /** Enqueues every pending step whose inputs are complete; skips those that cannot run. */
     const schedule = async () => {
       if (finished) return;
+      const batch: { index: number; linked: number[]; data: Extract<JobData, { kind: 'step' }> }[] =
+        [];
       for (const index of [...pending]) {
         const step = selected[index]!;
         const blocked = firstBlocked(step, unavailable);
@@ -369,16 +378,44 @@ export class QueueEngine {
         });
         if (!ready) continue;
         pending.delete(index);
-        const linked = chainFrom(index);
-        try {
-          const ids = linked.map((k) => selected[k]!.id);
-          await this.enqueue(runId, step, index, partRows, splits, onJob, linked, ids);
-        } catch (e) {
-          for (const k of linked) {
-            delegated.delete(k);
-            pending.add(k);
+        if (!chainable(index)) {
+          // a row_wise step: split into parts when its input is long enough
+          try {
+            await this.enqueue(runId, step, index, partRows, splits, onJob);
+          } catch (e) {
+            finish(index, 'failed', stepError(index, e));
           }
-          finish(index, 'failed', stepError(index, e));
+          continue;
+        }
+        const linked = chainFrom(index);
+        const data: Extract<JobData, { kind: 'step' }> = { kind: 'step', runId, stepId: step.id };
+        if (linked.length > 0) data.chain = linked.map((k) => selected[k]!.id);
+        batch.push({ index, linked, data });
+      }
+      if (batch.length > 0) {
+        // every step ready now in one call; handlers first, so that no event comes too early
+        const ids = batch.map(({ data }) => jobIdOf(runId, data));
+        batch.forEach(({ index, linked }, i) =>
+          onJob(ids[i]!, { index, kind: 'step', ...(linked.length > 0 ? { chain: linked } : {}) }),
+        );
+        for (const id of ids) this.adding.add(id);
+        try {
+          await this.add(
+            runId,
+            batch.map(({ data }) => data),
+          );
+          for (const id of ids) this.adding.delete(id);
+        } catch (e) {
+          for (const id of ids) this.adding.delete(id);
+          batch.forEach(({ index, linked }, i) => {
+            inflight.delete(ids[i]!);
+            this.handlers.delete(ids[i]!);
+            for (const k of linked) {
+              delegated.delete(k);
+              pending.add(k);
+            }
+            finish(index, 'failed', stepError(index, e));
+          });
         }
       }
       if (pending.size === 0 && inflight.size === 0 && delegated.size === 0) end();
@@ -458,8 +495,6 @@ export class QueueEngine {
     partRows: number,
     splits: Map<number, Split>,
     onJob: (jobId: string, entry: Inflight) => void,
-    linked: number[],
-    linkedIds: string[],
   ): Promise<void> {
     const def = this.options.registry.get(step.slug)?.definition;
     if (def?.execution === 'row_wise' && partRows > 0) {
@@ -485,15 +520,8 @@ export class QueueEngine {
         }
       }
     }
-    if (linked.length === 0) {
-      const [jobId] = await this.add(runId, [{ kind: 'step', runId, stepId: step.id }]);
-      onJob(jobId!, { index, kind: 'step' });
-      return;
-    }
-    const [jobId] = await this.add(runId, [
-      { kind: 'step', runId, stepId: step.id, chain: linkedIds },
-    ]);
-    onJob(jobId!, { index, kind: 'step', chain: linked });
+    const [jobId] = await this.add(runId, [{ kind: 'step', runId, stepId: step.id }]);
+    onJob(jobId!, { index, kind: 'step' });
   }
 
   private async add(runId: string, jobs: JobData[]): Promise<string[]> {
@@ -513,7 +541,8 @@ export class QueueEngine {
     if (this.reconcileTimer) return;
     this.reconcileTimer = setInterval(() => {
       if (this.handlers.size === 0) return;
-      for (const jobId of [...this.handlers.keys()].slice(0, 100)) {
+      const jobIds = [...this.handlers.keys()].filter((id) => !this.adding.has(id));
+      for (const jobId of jobIds.slice(0, 100)) {
         void Job.fromId(this.queue, jobId).then(
           (job) => {
             const handler = this.handlers.get(jobId);
