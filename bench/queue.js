@@ -8,11 +8,14 @@
  * - in-process: the same steps run by the Orchestrator in this process against a store of the same
  *   kind and durability in the same scratch folder;
  * - raw BullMQ: a chain of no-op BullMQ jobs on the same Redis (bench/queue/noop-worker.js), each
- *   added when the one before has completed (seen through QueueEvents, as the coordinator sees
- *   steps): what any queue hop costs on this machine now.
+ *   added when the one before has completed (seen through QueueEvents): what a hop through a
+ *   coordinator costs on this machine now;
+ * - raw BullMQ hand-on: a chain of no-op jobs each of which adds the next before it finishes, so
+ *   finishing it fetches the next in the same round trip: what fancyflow's chains do (a worker
+ *   hands a chain of steps on itself), i.e. the least any queued chain step costs here.
  * Figures:
  * - per-step overhead of a queued chain: (queued - in-process) / N for a chain of N trivial steps
- *   (target ≤ 1.5 ms per step, read against the raw BullMQ chain);
+ *   (target ≤ 1.5 ms per step, read against the raw BullMQ chains);
  * - throughput of independent trivial steps on 2 workers (steps per second), against in-process;
  * - a CPU-bound row_wise step over 1e6 rows on 2 workers vs 1 (target ≥ 1.7×), and in-process.
  * The scratch folder is FANCYFLOW_BENCH_DIR, else /dev/shm where it exists (fsync there costs no
@@ -23,20 +26,7 @@
  *
  * Run after `npm run build`: node --expose-gc bench/queue.js
  *
- * Figures (2026-11-30, 2 cores shared with other agents at load 10-11; /dev/shm store, durable):
- * - chain of 200: in-process 3.57 ms/step, queued 9.93: overhead 6.77 ms/step (target ≤ 1.5 ms)
- *   against a raw BullMQ chain of 5.08 ms/job in the same rounds: 1.51 ms/step above it. Per job
- *   (job timestamps): add→active 1.8 ms, finished→next add 1.4 ms, i.e. the raw hop; the rest is
- *   the worker's run of the step (the same store work as in-process, in a process that also talks
- *   to Redis). The target cannot be read while the raw floor alone is above it.
- * - 1000 independent steps, 2 workers: 40 steps/s vs in-process 65. Both are bounded by the disk
- *   store: every write rewrites the whole index.json under the store lock (O(N) per write), and a
- *   worker re-parses it whenever the other wrote (measured: 19 ms of a 45 ms write waiting for the
- *   lock, 3.6 ms parsing at ≤ 400 entries). The coordinator never reads the store per step.
- * - row_wise over 1e6 rows, 16 parts: 1 worker 39.3 / 36.6 s, 2 workers 41.9 / 28.2 s: 0.94× /
- *   1.30× (target ≥ 1.7×); the raw parallel floor in the same rounds: 0.60× / 1.21×, i.e. the
- *   machine did not give two processes two cores, so the target cannot be judged here; the split
- *   kept up with the floor in each round.
+ * Figures, with the load they were taken at: bench/README.md (the queue table).
  */
 'use strict';
 const { spawn } = require('node:child_process');
