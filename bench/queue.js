@@ -8,34 +8,25 @@
  * - in-process: the same steps run by the Orchestrator in this process against a store of the same
  *   kind and durability in the same scratch folder;
  * - raw BullMQ: a chain of no-op BullMQ jobs on the same Redis (bench/queue/noop-worker.js), each
- *   added when the one before has completed (seen through QueueEvents, as the coordinator sees
- *   steps): what any queue hop costs on this machine now.
+ *   added when the one before has completed (seen through QueueEvents): what a hop through a
+ *   coordinator costs on this machine now;
+ * - raw BullMQ hand-on: a chain of no-op jobs each of which adds the next before it finishes, so
+ *   finishing it fetches the next in the same round trip: what fancyflow's chains do (a worker
+ *   hands a chain of steps on itself), i.e. the least any queued chain step costs here.
  * Figures:
  * - per-step overhead of a queued chain: (queued - in-process) / N for a chain of N trivial steps
- *   (target ≤ 1.5 ms per step, read against the raw BullMQ chain);
+ *   (target ≤ 1.5 ms per step, read against the raw BullMQ chains);
  * - throughput of independent trivial steps on 2 workers (steps per second), against in-process;
  * - a CPU-bound row_wise step over 1e6 rows on 2 workers vs 1 (target ≥ 1.7×), and in-process.
  * The scratch folder is FANCYFLOW_BENCH_DIR, else /dev/shm where it exists (fsync there costs no
  * disk round trip, so a shared machine's disk noise does not swamp milliseconds), else the OS temp
- * folder; it is printed. FANCYFLOW_BENCH_ROUNDS (default 400) sets the row_wise arithmetic.
+ * folder; it is printed. FANCYFLOW_BENCH_ROUNDS (default 400) sets the row_wise arithmetic;
+ * FANCYFLOW_BENCH_ONLY (a comma list of `chain`, `independent`, `rowwise`) runs some parts only.
  * Benchmarks print; they never fail on time.
  *
  * Run after `npm run build`: node --expose-gc bench/queue.js
  *
- * Figures (2026-11-30, 2 cores shared with other agents at load 10-11; /dev/shm store, durable):
- * - chain of 200: in-process 3.57 ms/step, queued 9.93: overhead 6.77 ms/step (target ≤ 1.5 ms)
- *   against a raw BullMQ chain of 5.08 ms/job in the same rounds: 1.51 ms/step above it. Per job
- *   (job timestamps): add→active 1.8 ms, finished→next add 1.4 ms, i.e. the raw hop; the rest is
- *   the worker's run of the step (the same store work as in-process, in a process that also talks
- *   to Redis). The target cannot be read while the raw floor alone is above it.
- * - 1000 independent steps, 2 workers: 40 steps/s vs in-process 65. Both are bounded by the disk
- *   store: every write rewrites the whole index.json under the store lock (O(N) per write), and a
- *   worker re-parses it whenever the other wrote (measured: 19 ms of a 45 ms write waiting for the
- *   lock, 3.6 ms parsing at ≤ 400 entries). The coordinator never reads the store per step.
- * - row_wise over 1e6 rows, 16 parts: 1 worker 39.3 / 36.6 s, 2 workers 41.9 / 28.2 s: 0.94× /
- *   1.30× (target ≥ 1.7×); the raw parallel floor in the same rounds: 0.60× / 1.21×, i.e. the
- *   machine did not give two processes two cores, so the target cannot be judged here; the split
- *   kept up with the floor in each round.
+ * Figures, with the load they were taken at: bench/README.md (the queue table).
  */
 'use strict';
 const { spawn } = require('node:child_process');
@@ -167,8 +158,11 @@ async function queued(url, workflow, options = {}) {
   }
 }
 
-/** A chain of `n` no-op BullMQ jobs on the noop worker: ms per job. */
-async function rawChain(url, n) {
+/**
+ * The floors' queue and events, made once: a QueueEvents made per sample may miss the first events
+ * (its blocking read starts from the stream's end only when it is first issued).
+ */
+async function floorQueue(url) {
   const { hostname, port } = new URL(url);
   const connection = { host: hostname, port: Number(port) };
   const queue = new Queue('floor', { connection, prefix: 'fancyflow-floor' });
@@ -176,20 +170,76 @@ async function rawChain(url, n) {
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const waiting = new Map();
   events.on('completed', ({ jobId }) => waiting.get(jobId)?.());
+  const completion = (jobId) =>
+    new Promise((resolve) =>
+      waiting.set(jobId, () => {
+        waiting.delete(jobId);
+        resolve();
+      }),
+    );
+  // a job that completes proves the events' read is under way
+  const probe = `probe-${Date.now()}`;
+  const done = completion(probe);
+  await queue.add('noop', { run: probe, left: 0 }, { jobId: probe });
+  await done;
+  return { queue, completion, close: () => Promise.all([events.close(), queue.close()]) };
+}
+
+/**
+ * A chain of `n` no-op BullMQ jobs on the noop worker, each added by this process when the one
+ * before has completed (seen through QueueEvents): the hop through a coordinator. ms per job.
+ */
+async function rawChain({ queue, completion }, n) {
   const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  try {
-    gc?.();
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const jobId = `${run}.${i}`;
-      const done = new Promise((resolve) => waiting.set(jobId, resolve));
-      await queue.add('noop', { i }, { jobId, removeOnComplete: { age: 3600, count: 10_000 } });
-      await done;
-    }
-    return (performance.now() - t0) / n;
-  } finally {
-    await Promise.all([events.close(), queue.close()]);
+  gc?.();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const jobId = `${run}.${i}`;
+    const done = completion(jobId);
+    await queue.add(
+      'noop',
+      { run, left: 0 },
+      { jobId, removeOnComplete: { age: 3600, count: 10_000 } },
+    );
+    await done;
   }
+  return (performance.now() - t0) / n;
+}
+
+/**
+ * A chain of `n` no-op BullMQ jobs that the noop worker hands on itself: each job adds the next
+ * before it finishes (as a fancyflow worker hands on a chain of steps); this process adds the
+ * first and waits for the last. ms per job.
+ */
+async function rawHandOn({ queue, completion }, n) {
+  const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const done = completion(`${run}.0`);
+  gc?.();
+  const t0 = performance.now();
+  await queue.add(
+    'noop',
+    { run, left: n - 1 },
+    { jobId: `${run}.${n - 1}`, removeOnComplete: { age: 3600, count: 10_000 } },
+  );
+  await done;
+  return (performance.now() - t0) / n;
+}
+
+const only = process.env.FANCYFLOW_BENCH_ONLY?.split(',');
+const runs = (part) => !only || only.includes(part);
+
+/** The load average and the CPU pressure ("some", last 60 s) now, for the figures' context. */
+function load() {
+  let pressure = '';
+  try {
+    const some = /some avg10=([\d.]+) avg60=([\d.]+)/.exec(
+      fs.readFileSync('/proc/pressure/cpu', 'utf8'),
+    );
+    if (some) pressure = `, CPU pressure ${some[2]} % (60 s)`;
+  } catch {
+    // no PSI here
+  }
+  return `load ${os.loadavg()[0].toFixed(1)}${pressure}`;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -211,7 +261,16 @@ async function main() {
   const keepAlive = await local(chain(5));
 
   // 1. a chain: every step waits for the one before
-  let workers = await startWorkers(url, 1);
+  if (runs('chain')) await chainPart(url);
+  if (runs('independent')) await independentPart(url);
+  if (runs('rowwise')) await rowWisePart(url);
+  void keepAlive;
+  redis.kill('SIGKILL');
+}
+
+async function chainPart(url) {
+  console.log(`chain: ${load()}`);
+  const workers = await startWorkers(url, 1);
   const noop = await startProcess(
     process.execPath,
     [path.join(__dirname, 'queue', 'noop-worker.js'), url],
@@ -220,7 +279,9 @@ async function main() {
   const N = 200;
   const ROUNDS = 5;
   await queued(url, chain(20)); // warm up the worker and the connections
-  await rawChain(url, 20);
+  const floor = await floorQueue(url);
+  await rawChain(floor, 20);
+  await rawHandOn(floor, 20);
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     // the order rotates, so no variant always follows the same one
@@ -228,25 +289,35 @@ async function main() {
     const variants = [
       async () => (sample.local = (await local(chain(N))).ms / N),
       async () => (sample.queued = (await queued(url, chain(N))).ms / N),
-      async () => (sample.raw = await rawChain(url, N)),
+      async () => (sample.raw = await rawChain(floor, N)),
+      async () => (sample.handOn = await rawHandOn(floor, N)),
     ];
     for (let k = 0; k < variants.length; k++) await variants[(r + k) % variants.length]();
     rounds.push(sample);
   }
+  await floor.close();
   stopWorkers([noop]);
   const over = rounds.map((p) => p.queued - p.local);
   const aboveRaw = rounds.map((p) => p.queued - p.local - p.raw);
+  const aboveHandOn = rounds.map((p) => p.queued - p.local - p.handOn);
   console.log(
     `chain of ${N} trivial steps, disk store, 1 worker (${ROUNDS} rounds): ` +
       `in-process ${fmt(median(rounds.map((p) => p.local)))}/step, queued ${fmt(median(rounds.map((p) => p.queued)))}/step: ` +
       `overhead ${fmt(median(over))}/step (rounds: ${list(over)}; target ≤ 1.5 ms); ` +
       `raw BullMQ chain ${fmt(median(rounds.map((p) => p.raw)))}/job (rounds: ${list(rounds.map((p) => p.raw))})` +
-      `; overhead above the raw chain ${fmt(median(aboveRaw))}/step (rounds: ${list(aboveRaw)})`,
+      `; overhead above the raw chain ${fmt(median(aboveRaw))}/step (rounds: ${list(aboveRaw)})` +
+      `; raw BullMQ hand-on chain (each job adds the next) ${fmt(median(rounds.map((p) => p.handOn)))}/job ` +
+      `(rounds: ${list(rounds.map((p) => p.handOn))}); overhead above it ${fmt(median(aboveHandOn))}/step ` +
+      `(rounds: ${list(aboveHandOn)})`,
   );
   stopWorkers(workers);
+  console.log(`  after: ${load()}`);
+}
 
-  // 2. independent steps on 2 workers
-  workers = await startWorkers(url, 2);
+// 2. independent steps on 2 workers
+async function independentPart(url) {
+  console.log(`independent: ${load()}`);
+  const workers = await startWorkers(url, 2);
   await queued(url, independent(50));
   const M = 1000;
   const rates = { queued: [], local: [] };
@@ -263,11 +334,15 @@ async function main() {
       `(rounds: ${list(rates.queued, round)}); in-process ${round(median(rates.local))} steps/s ` +
       `(rounds: ${list(rates.local, round)})`,
   );
-
-  // 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores), in interleaved
-  // rounds, next to the raw parallel floor: the same arithmetic in 1 plain process vs 2 (what two
-  // processes get from this machine now)
   stopWorkers(workers);
+  console.log(`  after: ${load()}`);
+}
+
+// 3. a CPU-bound row_wise step over 1e6 rows: 2 workers vs 1 (on 2 cores), in interleaved
+// rounds, next to the raw parallel floor: the same arithmetic in 1 plain process vs 2 (what two
+// processes get from this machine now)
+async function rowWisePart(url) {
+  console.log(`row_wise: ${load()}`);
   const ROWS = 1_000_000;
   const ARITHMETIC = Number(process.env.FANCYFLOW_BENCH_ROUNDS ?? 400);
   const stepMs = (report) => report.steps.find((s) => s.stepId === 'burned').durationMs;
@@ -331,8 +406,7 @@ async function main() {
         String,
       )}`,
   );
-  void keepAlive;
-  redis.kill('SIGKILL');
+  console.log(`  after: ${load()}`);
 }
 
 main().then(

@@ -18,7 +18,7 @@ import '../tables/register';
 import { aqTable } from '../tables/typed-contracts';
 import { encodeDatum } from './datum-codec';
 import { datumFileName } from './datum-file-name';
-import { DiskDatumStore, INDEX_FILE, LOCK_FILE } from './disk-datum-store';
+import { DiskDatumStore, INDEX_FILE, JOURNAL_FILE, LOCK_FILE } from './disk-datum-store';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ff-disk-store-'));
 let counter = 0;
@@ -308,7 +308,12 @@ describe('DiskDatumStore', () => {
     const again = await DiskDatumStore.open(dir);
     expect(again.list().map((c) => c.id)).toEqual(['a', 'c']);
     expect((await fs.readdir(dir)).sort()).toEqual(
-      [path.basename(store.fileOf('a')!), path.basename(store.fileOf('c')!), INDEX_FILE].sort(),
+      [
+        path.basename(store.fileOf('a')!),
+        path.basename(store.fileOf('c')!),
+        INDEX_FILE,
+        JOURNAL_FILE,
+      ].sort(),
     );
   });
 
@@ -479,14 +484,14 @@ describe('DiskDatumStore', () => {
     const file = store.fileOf('checked')!;
     await fs.writeFile(file, '{"weight":3354}');
     expect((await errorOf(store.resolve('checked'))).code).toBe('CORRUPT_DATUM');
-    // writing a cell again gives it a checksum; the index becomes version 2 and keeps the rest
+    // writing a cell again gives it a checksum; the index becomes version 3 and keeps the rest
     await store.persist({ weight: 3353 }, { cellId: 'checked' });
     await store.persist(aqSample(), { cellId: 'unchecked' });
     await store.persist({ weight: 1 }, { cellId: 'old64' });
     const index = JSON.parse(await fs.readFile(path.join(dir, INDEX_FILE), 'utf8')) as {
       version: number;
     };
-    expect(index.version).toBe(2);
+    expect(index.version).toBe(3);
     const again = await DiskDatumStore.open(dir);
     expect(again.problems).toEqual([]);
     expect(['table', 'checked', 'unchecked'].map((id) => again.checkOf(id))).toEqual([
@@ -504,6 +509,7 @@ describe('DiskDatumStore', () => {
     const store = await DiskDatumStore.open(dir, { durable: false });
     await store.persist(arrowSample(), { cellId: 'prices', name: 'prices' });
     await store.persist({ a: 1 }, { cellId: 'config', name: 'config' });
+    await store.compact(); // the index file itself lists both cells
     const indexFile = path.join(dir, INDEX_FILE);
     const text = await fs.readFile(indexFile, 'utf8');
     // one byte of the index changed: still JSON, still the schema
@@ -558,7 +564,122 @@ describe('DiskDatumStore', () => {
     const files = await fs.readdir(dir);
     expect(files).not.toContain(LOCK_FILE);
     expect(files.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
-    expect(files.length).toBe(9 + 1); // nine datum files and the index
+    expect(files.length).toBe(9 + 2); // nine datum files, the index and its journal
+  });
+
+  it('records a write as one journal line, folds the journal into the index once it is as long, and reads it back whole', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    const indexFile = path.join(dir, INDEX_FILE);
+    const journalFile = path.join(dir, JOURNAL_FILE);
+    const indexed = async () =>
+      (JSON.parse(await fs.readFile(indexFile, 'utf8')) as { entries: unknown[] }).entries.length;
+    const lines = async () => (await fs.readFile(journalFile, 'utf8')).split('\n').length - 1;
+    await store.persist({ i: 0 }, { cellId: 'c0' }); // a new store: the index is written whole
+    const firstIndex = await fs.readFile(indexFile);
+    for (let i = 1; i < 40; i++) await store.persist({ i }, { cellId: `c${i}` });
+    await store.delete('c3');
+    // the index file was not touched; 39 writes and a delete are 40 lines after the journal's id
+    expect(await fs.readFile(indexFile)).toEqual(firstIndex);
+    expect(await lines()).toBe(41);
+    const ids = Array.from({ length: 40 }, (_, i) => `c${i}`).filter((id) => id !== 'c3');
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual(ids);
+    expect(await again.resolve('c39')).toEqual({ i: 39 });
+    // a replaced cell moves to the end, as in the index
+    await again.persist({ i: 'again' }, { cellId: 'c0' });
+    await store.refresh();
+    expect(store.list().map((c) => c.id)).toEqual([...ids.slice(1), 'c0']);
+    for (let i = 40; i < 70; i++) await store.persist({ i }, { cellId: `c${i}` });
+    // folded in at 64 lines: the index lists every cell, the journal starts again
+    expect(await indexed()).toBeGreaterThanOrEqual(60);
+    expect(await lines()).toBeLessThan(10);
+    await again.refresh(); // the other object follows the compaction
+    expect(again.list().map((c) => c.id)).toEqual(store.list().map((c) => c.id));
+    expect(await again.resolve('c69')).toEqual({ i: 69 });
+  });
+
+  it('ignores a journal line cut short (a writer killed mid-line), and the next write cuts it off', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    await store.persist({ v: 1 }, { cellId: 'a' });
+    await store.persist({ v: 2 }, { cellId: 'b' });
+    const journalFile = path.join(dir, JOURNAL_FILE);
+    const whole = await fs.readFile(journalFile);
+    const lastLine = whole.subarray(whole.lastIndexOf('\n', whole.byteLength - 2) + 1);
+    // a third line, cut in its middle
+    await fs.appendFile(journalFile, lastLine.subarray(0, lastLine.byteLength >> 1));
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual(['a', 'b']);
+    await again.persist({ v: 3 }, { cellId: 'c' });
+    const third = await DiskDatumStore.open(dir);
+    expect(third.problems).toEqual([]);
+    expect(third.list().map((c) => c.id)).toEqual(['a', 'b', 'c']);
+    expect(await third.resolve('c')).toEqual({ v: 3 });
+  });
+
+  it('a journal line changed in place: the index is set aside and rebuilt, every datum checked', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    for (const id of ['a', 'b', 'c']) await store.persist({ id }, { cellId: id, name: id });
+    const journalFile = path.join(dir, JOURNAL_FILE);
+    const text = await fs.readFile(journalFile, 'utf8');
+    await fs.writeFile(journalFile, text.replace('"name":"b"', '"name":"B"'));
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems.map((p) => p.code)).toEqual(['STORE_IO']);
+    expect(again.problems[0]!.message).toMatch(/journal is corrupt \(line 1 .*checksum/);
+    expect(again.list().map((c) => [c.id, again.checkOf(c.id)])).toEqual([
+      ['a', 'checksum'],
+      ['b', 'checksum'],
+      ['c', 'checksum'],
+    ]);
+    expect(await again.resolve('b')).toEqual({ id: 'b' });
+    const backups = (await fs.readdir(dir)).filter((f) => f.startsWith(`${JOURNAL_FILE}.corrupt-`));
+    expect(backups).toHaveLength(1);
+  });
+
+  it('a compaction stopped halfway (new index, old journal): the old journal is known as folded in', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    for (const id of ['a', 'b', 'c']) await store.persist({ id }, { cellId: id });
+    const journalFile = path.join(dir, JOURNAL_FILE);
+    const old = await fs.readFile(journalFile);
+    await store.delete('b');
+    await store.compact();
+    await fs.writeFile(journalFile, old); // as if the process stopped before the new journal
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual(['a', 'c']);
+    await again.persist({ id: 'd' }, { cellId: 'd' });
+    expect((await DiskDatumStore.open(dir)).list().map((c) => c.id)).toEqual(['a', 'c', 'd']);
+  });
+
+  it('opens an index of version 2 (before the journal) as it is, and continues it', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    for (const id of ['a', 'b']) await store.persist({ id }, { cellId: id });
+    await store.compact();
+    const indexFile = path.join(dir, INDEX_FILE);
+    const index = JSON.parse(await fs.readFile(indexFile, 'utf8')) as Record<string, unknown>;
+    delete index.journal;
+    await fs.writeFile(indexFile, JSON.stringify({ ...index, version: 2 }, null, 1));
+    // a journal beside an index that names none is not read
+    await fs.writeFile(path.join(dir, JOURNAL_FILE), 'anything\n');
+    const again = await DiskDatumStore.open(dir);
+    expect(again.problems).toEqual([]);
+    expect(again.list().map((c) => c.id)).toEqual(['a', 'b']);
+    await again.persist({ id: 'c' }, { cellId: 'c' });
+    const written = JSON.parse(await fs.readFile(indexFile, 'utf8')) as { version: number };
+    expect(written.version).toBe(3);
+    const third = await DiskDatumStore.open(dir);
+    expect(third.problems).toEqual([]);
+    expect(await Promise.all(['a', 'b', 'c'].map((id) => third.resolve(id)))).toEqual([
+      { id: 'a' },
+      { id: 'b' },
+      { id: 'c' },
+    ]);
   });
 
   it('fails at once with STORE_IO, naming the path, where the folder cannot be made', async () => {

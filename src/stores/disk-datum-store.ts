@@ -10,36 +10,64 @@
  *   A datum file that is missing, truncated or changed by a single bit gives `CORRUPT_DATUM` naming
  *   the cell and the file, for that cell only. The index carries a checksum of its entries too.
  * - Several processes may write one store (a notebook kernel and a CLI run). A datum is written to
- *   a temp file with no lock held; then, under the store's lock, the index is read again, the datum
- *   renamed to its final name and the index written back with this one change merged in, so no
- *   process ever loses another's cells. A lock left by a process that has died is taken over.
- * - Every write is atomic (temp file + rename; fsync first when `durable`). A datum file gets a new
- *   name (its generation) before the index points at it, so a crash at any moment leaves the
- *   previous state readable. Opening removes the temp files of writers that have ended.
- * - `has` / `cell` / `list` answer from the index as last read; `refresh()` reads it again, and so
- *   does a `resolve` of a cell not known yet.
+ *   a temp file with no lock held; then, under the store's lock, the changes other processes made
+ *   to the index since are read, the datum renamed to its final name and one line naming it
+ *   appended to the index's journal (`index.journal`, see index-journal.ts), so no process ever
+ *   loses another's cells, and a write costs the same in a store of ten cells or of ten thousand.
+ *   The journal is folded into `index.json` once it has as many lines as the index has cells.
+ *   A lock left by a process that has died is taken over.
+ * - Every write is atomic (temp file + rename, or one journal line, which counts only once whole;
+ *   fsync first when `durable`). A datum file gets a new name (its generation) before the index
+ *   points at it, so a crash at any moment leaves the previous state readable. Opening removes the temp files of writers that have ended.
+ * - `has` / `cell` / `list` answer from the index as last read; `refresh()` reads what changed
+ *   since (the journal's new lines), and so does a `resolve` of a cell not known yet.
  * - A corrupt index is moved aside (`index.json.corrupt-<time>`) and rebuilt from the datum files,
  *   whose names say everything needed to read and check them; what the names cannot say (the
  *   producing step, the readable name) is lost, and `problems` says so.
+ * - Stores written before the journal (index version 2) open as they are; their first write
+ *   writes the index as version 3, which names its journal.
  * - Stores written before checksums (index version 1) open and are upgraded as they are written.
  *   Their entries are checked against the content fingerprint they recorded (the value read back
  *   must have it); entries without one, or with a 64-bit fingerprint of fancyflow before 128-bit
  *   ones, are served unchecked and listed in `problems` as `UNCHECKED_DATUM` at every open, until
  *   their step writes them again.
  */
-import { promises as fs, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync as fdatasyncFd,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  promises as fs,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { describeValue, type FancyCell, type ValueDescription } from '../core/cell';
 import { FancyflowError, isFancyflowError, type ErrorCode, type JsonValue } from '../core/errors';
 import { hashReady, isCurrentDigest } from '../core/hash';
 import type { DatumStore, PersistOptions } from '../core/store';
-import { removeOrphanTempFiles, TEMP_PREFIX, writeFileAtomic, writeTempFile } from './atomic-file';
+import {
+  removeOrphanTempFiles,
+  syncDirectory,
+  TEMP_PREFIX,
+  writeFileAtomic,
+  writeTempFile,
+} from './atomic-file';
 import { Checksum, checksumOf, isChecksum } from './checksum';
 import { decodeDatum, encodeDatum } from './datum-codec';
 import { datumFileName, parseDatumFileName, type DatumFormat } from './datum-file-name';
 import { ensureDirectory } from './ensure-directory';
+import { JOURNAL_FILE, journalLine, parseJournal, type JournalRecord } from './index-journal';
 import { readWholeFile } from './read-whole-file';
 import { StoreLock } from './store-lock';
 
@@ -47,9 +75,16 @@ import { StoreLock } from './store-lock';
 export const INDEX_FILE = 'index.json';
 /** The lock file's name inside the store folder (present only while a process changes the index). */
 export const LOCK_FILE = 'index.lock';
+export { JOURNAL_FILE };
 const INDEX_FORMAT = 'fancyflow-disk-store';
-/** 2: entries and the index carry checksums. 1: no checksums (still read). */
-const INDEX_VERSION = 2;
+/**
+ * 3: the index names the journal that continues it. 2: entries and the index carry checksums, no
+ * journal (still read). 1: no checksums (still read).
+ */
+const INDEX_VERSION = 3;
+/** The journal is folded into the index once it has this many lines, or as many as the cells. */
+const COMPACT_MIN_LINES = 64;
+const fdatasync = promisify(fdatasyncFd);
 
 /** Options of {@link DiskDatumStore.open}. */
 export interface DiskDatumStoreOptions {
@@ -123,10 +158,12 @@ interface Entry {
 
 const IndexSchema = z.object({
   format: z.literal(INDEX_FORMAT),
-  version: z.union([z.literal(1), z.literal(INDEX_VERSION)]),
+  version: z.union([z.literal(1), z.literal(2), z.literal(INDEX_VERSION)]),
   generation: z.number().int().nonnegative(),
-  /** The checksum of the entries as compact JSON (version 2). */
+  /** The checksum of the entries as compact JSON (versions 2 and 3). */
   checksum: z.string().optional(),
+  /** The id of the journal that continues this index (version 3). */
+  journal: z.string().optional(),
   entries: z.array(z.unknown()),
 });
 
@@ -155,8 +192,35 @@ function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** What an index update did: nothing, or a change (which may leave a datum file obsolete). */
-type Change = { obsolete?: string } | undefined;
+/**
+ * What an index update did: nothing, or a change: its journal line (none: write the index whole),
+ * and the datum file it left obsolete, if any.
+ */
+type Change = { record?: JournalRecord; obsolete?: string } | undefined;
+
+/** Which version of a file was read: a file replaced by a rename is another inode. */
+interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+function identityOf(stat: Stats): FileIdentity {
+  return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
+}
+
+/** How far this process has read the journal. */
+interface JournalPosition {
+  ino: number;
+  /** The bytes of complete lines read (where the next line goes). */
+  offset: number;
+  /** Lines after the id line. */
+  lines: number;
+  /** Bytes of a line cut short follow `offset`: the next writer cuts them off. */
+  torn: boolean;
+  /** The journal is not the one the index names (a compaction stopped halfway): folded in already. */
+  stale: boolean;
+}
 
 /**
  * A DatumStore in a folder, which survives the process and can be shared by several processes.
@@ -179,8 +243,12 @@ export class DiskDatumStore implements DatumStore {
   private readonly lock: StoreLock;
   private entries = new Map<string, Entry>();
   private generation = 0;
-  /** The index file's text as last read or written: an unchanged index is not parsed again. */
-  private indexText: string | undefined;
+  /** The index file as last read or written: an unchanged index is not read again. */
+  private snapshot: FileIdentity | undefined;
+  /** The journal the index names (undefined: an index of version 1 or 2, or none yet). */
+  private journalId: string | undefined;
+  /** How far the journal has been read (undefined: not yet, or there is none). */
+  private journal: JournalPosition | undefined;
   /** This process's index updates, one after the other (the lock orders them between processes). */
   private queue: Promise<unknown> = Promise.resolve();
   /** The latest `persist` call of each cell being written: an earlier call must not win. */
@@ -335,7 +403,10 @@ export class DiskDatumStore implements DatumStore {
         };
         this.entries.delete(cellId); // a replaced cell moves to the end, as in the memory store
         this.entries.set(cellId, entry);
-        return { obsolete: previous?.file };
+        return {
+          record: { set: entry, generation: this.generation },
+          ...(previous ? { obsolete: previous.file } : {}),
+        };
       });
     } catch (e) {
       if (isFancyflowError(e)) throw e;
@@ -354,7 +425,7 @@ export class DiskDatumStore implements DatumStore {
       const previous = this.entries.get(cellId);
       if (!previous) return undefined;
       existed = this.entries.delete(cellId);
-      return { obsolete: previous.file };
+      return { record: { delete: cellId }, obsolete: previous.file };
     });
     return existed;
   }
@@ -362,6 +433,14 @@ export class DiskDatumStore implements DatumStore {
   /** Waits until every write started so far is done. */
   async flush(): Promise<void> {
     await this.queue;
+  }
+
+  /**
+   * Folds the journal into `index.json` now (writes do it by themselves once the journal is as
+   * long as the index), so that the index file alone lists every cell.
+   */
+  async compact(): Promise<void> {
+    await this.update(`Cannot write the store index ${this.indexPath}`, () => ({}));
   }
 
   /**
@@ -377,7 +456,14 @@ export class DiskDatumStore implements DatumStore {
           await this.load();
           const changed = change();
           if (!changed) return undefined;
-          await this.writeIndex();
+          try {
+            await this.record(changed.record);
+          } catch (e) {
+            // the entries changed here are not on disk: read everything again next time
+            this.snapshot = undefined;
+            this.journal = undefined;
+            throw e;
+          }
           return changed.obsolete;
         });
         if (obsolete) await fs.rm(path.join(this.dir, obsolete), { force: true });
@@ -393,6 +479,45 @@ export class DiskDatumStore implements DatumStore {
 
   private get indexPath(): string {
     return path.join(this.dir, INDEX_FILE);
+  }
+
+  private get journalPath(): string {
+    return path.join(this.dir, JOURNAL_FILE);
+  }
+
+  /**
+   * Records a change (holding the lock): one line appended to the journal, or, when the journal is
+   * as long as the index (or missing, or not the one the index names), the index written whole
+   * with a new, empty journal.
+   */
+  private async record(record: JournalRecord | undefined): Promise<void> {
+    const journal = this.journal;
+    if (
+      !record ||
+      !journal ||
+      journal.stale ||
+      journal.lines >= Math.max(COMPACT_MIN_LINES, this.entries.size)
+    ) {
+      await this.writeIndex();
+      return;
+    }
+    // a datum renamed into place must be durable before the journal names it
+    if (this.durable) await syncDirectory(this.dir);
+    const line = journalLine(record);
+    const fd = openSync(this.journalPath, 'r+');
+    try {
+      if (journal.torn) ftruncateSync(fd, journal.offset);
+      for (let done = 0; done < line.byteLength;) {
+        done += writeSync(fd, line, done, line.byteLength - done, journal.offset + done);
+      }
+      if (this.durable) await fdatasync(fd);
+      journal.ino = fstatSync(fd).ino;
+    } finally {
+      closeSync(fd);
+    }
+    journal.offset += line.byteLength;
+    journal.lines++;
+    journal.torn = false;
   }
 
   /** Checks the bytes read for a cell and decodes them; CORRUPT_DATUM when they are not right. */
@@ -453,41 +578,75 @@ export class DiskDatumStore implements DatumStore {
     });
   }
 
+  /**
+   * Writes the whole index, naming a new journal, then that journal (its id line only). A crash
+   * between the two leaves the old journal, which the new index does not name: it is ignored.
+   */
   private async writeIndex(): Promise<void> {
     const entries = Array.from(this.entries.values());
+    const journalId = randomBytes(8).toString('hex');
     const document = {
       format: INDEX_FORMAT,
       version: INDEX_VERSION,
       generation: this.generation,
+      journal: journalId,
       checksum: checksumOfText(JSON.stringify(entries)),
       entries,
     };
     const text = JSON.stringify(document, null, 1);
-    await writeFileAtomic(this.indexPath, [Buffer.from(text, 'utf8')], { durable: this.durable });
-    this.indexText = text;
+    this.snapshot = undefined;
+    this.journal = undefined;
+    const durable = { durable: this.durable };
+    await writeFileAtomic(this.indexPath, [Buffer.from(text, 'utf8')], durable);
+    this.journalId = journalId;
+    this.snapshot = fileIdentity(this.indexPath);
+    const line = journalLine({ journal: journalId });
+    await writeFileAtomic(this.journalPath, [line], durable);
+    this.journal = {
+      ino: fileIdentity(this.journalPath)!.ino,
+      offset: line.byteLength,
+      lines: 0,
+      torn: false,
+      stale: false,
+    };
   }
 
   /**
-   * Brings the entries up to date with the index file (holding the lock). A missing index with
-   * datum files beside it, or a corrupt one, is rebuilt from the files.
+   * Brings the entries up to date with the index file and its journal (holding the lock): an
+   * unchanged index is not read again, and of the journal only the lines added since. A missing
+   * index with datum files beside it, or a corrupt one (or journal), is rebuilt from the files.
    */
   private async load(): Promise<void> {
-    let text: string | undefined;
-    try {
-      text = readFileSync(this.indexPath, 'utf8'); // small, and read with the lock held: quick
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (text !== undefined && text === this.indexText) return;
-    if (text === undefined) {
+    const identity = fileIdentity(this.indexPath);
+    if (identity === undefined) {
+      this.snapshot = undefined;
+      this.journalId = undefined;
+      this.journal = undefined;
       // a new store, or one whose index was deleted: adopt whatever datum files are there
       if ((await this.datumFiles()).length > 0) {
         await this.rebuild(undefined, 'the index file is missing');
       } else {
         this.entries = new Map();
-        this.indexText = undefined;
       }
       return;
+    }
+    if (!sameIdentity(identity, this.snapshot)) {
+      if (!(await this.loadIndex())) return;
+    }
+    await this.loadJournal();
+  }
+
+  /** Reads the index file whole; false when it was corrupt (and has been rebuilt). */
+  private async loadIndex(): Promise<boolean> {
+    this.journal = undefined;
+    let text: string;
+    let identity: FileIdentity;
+    const fd = openSync(this.indexPath, 'r');
+    try {
+      identity = identityOf(fstatSync(fd));
+      text = readFileSync(fd, 'utf8'); // read with the lock held: nobody replaces it meanwhile
+    } finally {
+      closeSync(fd);
     }
     let parsed: z.infer<typeof IndexSchema>;
     try {
@@ -495,34 +654,123 @@ export class DiskDatumStore implements DatumStore {
       if (!result.success) throw new Error(result.error.issues[0]?.message ?? 'not a store index');
       parsed = result.data;
       if (
-        parsed.version === INDEX_VERSION &&
+        parsed.version !== 1 &&
         parsed.checksum !== checksumOfText(JSON.stringify(parsed.entries))
       ) {
         throw new Error('its entries do not match its checksum (changed or damaged in place)');
       }
     } catch (e) {
       await this.rebuild(this.indexPath, `the index is corrupt (${reasonOf(e)})`);
-      return;
+      return false;
     }
     const entries = new Map<string, Entry>();
-    for (const raw of parsed.entries) {
-      const result = EntrySchema.safeParse(raw);
-      const rawId = (raw as { cell?: { id?: unknown } } | null)?.cell?.id;
-      if (!result.success) {
-        this.problems.push({
-          code: 'CORRUPT_DATUM',
-          message: `An index entry${typeof rawId === 'string' ? ` for cell "${rawId}"` : ''} is unreadable and was skipped: ${result.error.issues[0]?.message ?? ''}`,
-          ...(typeof rawId === 'string' ? { cellId: rawId } : {}),
-          file: this.indexPath,
-        });
-        continue;
-      }
-      const entry = result.data as Entry;
-      entries.set(entry.cell.id, entry);
-    }
+    for (const raw of parsed.entries) this.addEntry(entries, raw, this.indexPath);
     this.entries = entries;
     this.generation = Math.max(this.generation, parsed.generation);
-    this.indexText = text;
+    this.journalId = parsed.journal;
+    this.snapshot = identity;
+    return true;
+  }
+
+  /** Applies the journal's lines added since it was last read. */
+  private async loadJournal(): Promise<void> {
+    if (this.journalId === undefined) return; // versions 1 and 2 have no journal
+    let fd: number;
+    try {
+      fd = openSync(this.journalPath, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // the index was written and the process stopped before its journal: nothing to add
+      this.journal = undefined;
+      return;
+    }
+    let bytes: Buffer;
+    let from: number;
+    let ino: number;
+    try {
+      const stat = fstatSync(fd);
+      ino = stat.ino;
+      const known = this.journal;
+      if (known && (known.ino !== ino || stat.size < known.offset)) {
+        // replaced by another process's compaction: read the new index and journal whole
+        closeSync(fd);
+        fd = -1;
+        this.snapshot = undefined;
+        this.journal = undefined;
+        await this.load();
+        return;
+      }
+      from = known ? known.offset : 0;
+      bytes = Buffer.allocUnsafe(stat.size - from);
+      for (let done = 0; done < bytes.byteLength;) {
+        const n = readSync(fd, bytes, done, bytes.byteLength - done, from + done);
+        if (n === 0) {
+          bytes = bytes.subarray(0, done);
+          break;
+        }
+        done += n;
+      }
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+    const position: JournalPosition = this.journal ?? {
+      ino,
+      offset: 0,
+      lines: 0,
+      torn: false,
+      stale: false,
+    };
+    let read;
+    try {
+      read = parseJournal(bytes, position.offset === 0 ? 0 : position.lines + 1);
+      const first = position.offset === 0 ? read.records[0] : undefined;
+      if (position.offset === 0 && first !== undefined && !('journal' in first)) {
+        throw new Error('line 0 does not name the journal');
+      }
+    } catch (e) {
+      await this.rebuild(this.indexPath, `the index journal is corrupt (${reasonOf(e)})`);
+      return;
+    }
+    let records = read.records;
+    if (position.offset === 0 && records.length > 0) {
+      const first = records[0] as { journal: string };
+      // a journal the index does not name was folded into it already
+      position.stale = first.journal !== this.journalId;
+      records = position.stale ? [] : records.slice(1);
+    } else if (position.offset === 0 && read.consumed === 0) {
+      position.stale = true; // not even its id line: written by a process that stopped at once
+    }
+    for (const record of records) {
+      if ('set' in record) {
+        const rawId = (record.set as { cell?: { id?: unknown } } | null)?.cell?.id;
+        if (typeof rawId === 'string') this.entries.delete(rawId);
+        this.addEntry(this.entries, record.set, this.journalPath);
+        this.generation = Math.max(this.generation, record.generation);
+      } else if ('delete' in record) {
+        this.entries.delete(record.delete);
+      }
+    }
+    position.offset += read.consumed;
+    position.lines += records.length;
+    position.torn = read.torn;
+    this.journal = position;
+  }
+
+  /** Adds an index entry read from `file` to `entries`; an unreadable one goes to `problems`. */
+  private addEntry(entries: Map<string, Entry>, raw: unknown, file: string): void {
+    const result = EntrySchema.safeParse(raw);
+    const rawId = (raw as { cell?: { id?: unknown } } | null)?.cell?.id;
+    if (!result.success) {
+      this.problems.push({
+        code: 'CORRUPT_DATUM',
+        message: `An index entry${typeof rawId === 'string' ? ` for cell "${rawId}"` : ''} is unreadable and was skipped: ${result.error.issues[0]?.message ?? ''}`,
+        ...(typeof rawId === 'string' ? { cellId: rawId } : {}),
+        file,
+      });
+      return;
+    }
+    const entry = result.data as Entry;
+    entries.set(entry.cell.id, entry);
   }
 
   /** At open: every datum file listed is there with its size; datums that cannot be checked. */
@@ -573,8 +821,14 @@ export class DiskDatumStore implements DatumStore {
   private async rebuild(corruptIndex: string | undefined, why: string): Promise<void> {
     let backup: string | undefined;
     if (corruptIndex) {
-      backup = `${corruptIndex}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      backup = `${corruptIndex}.corrupt-${stamp}`;
       renameSync(corruptIndex, backup);
+      try {
+        renameSync(this.journalPath, `${this.journalPath}.corrupt-${stamp}`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
     const newest = new Map<string, { file: string; generation: number }>();
     for (const file of await this.datumFiles()) {
@@ -631,4 +885,18 @@ export class DiskDatumStore implements DatumStore {
     });
     await this.writeIndex();
   }
+}
+
+/** The identity of the file at `file`, or undefined when there is none. */
+function fileIdentity(file: string): FileIdentity | undefined {
+  try {
+    return identityOf(statSync(file));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function sameIdentity(a: FileIdentity, b: FileIdentity | undefined): boolean {
+  return b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }

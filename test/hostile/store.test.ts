@@ -13,7 +13,6 @@ import {
   mkdtempSync,
   promises as fs,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -22,7 +21,12 @@ import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isFancyflowError, type FancyflowError } from '../../src/core/errors';
 import { tableAdapterFor } from '../../src/core/table';
-import { DiskDatumStore, INDEX_FILE, LOCK_FILE } from '../../src/stores/disk-datum-store';
+import {
+  DiskDatumStore,
+  INDEX_FILE,
+  JOURNAL_FILE,
+  LOCK_FILE,
+} from '../../src/stores/disk-datum-store';
 import { SELF } from '../../src/stores/process-owner';
 import '../../src/tables/register';
 import { KINDS, wrongCells } from './store-values';
@@ -127,12 +131,9 @@ async function expectIntact(store: DiskDatumStore, ids: readonly string[]): Prom
   expect(await wrongCells(store, ids)).toEqual([]);
 }
 
-/** The datum file of cell `id` in the store folder `dir`, as its index says. */
-function storeFile(dir: string, id: string): string {
-  const index = JSON.parse(readFileSync(path.join(dir, INDEX_FILE), 'utf8')) as {
-    entries: { file: string; cell: { id: string } }[];
-  };
-  return path.join(dir, index.entries.find((e) => e.cell.id === id)!.file);
+/** The datum file of cell `id` in the store folder `dir`, as its index (and journal) says. */
+async function storeFile(dir: string, id: string): Promise<string> {
+  return (await DiskDatumStore.open(dir)).fileOf(id)!;
 }
 
 function leftovers(dir: string): string[] {
@@ -186,7 +187,7 @@ describe('DiskDatumStore, hostile', () => {
     await expectIntact(store, shared);
     // every replaced file was removed, whichever process replaced it
     expect(readdirSync(dir).sort()).toEqual(
-      [INDEX_FILE, ...shared.map((id) => path.basename(store.fileOf(id)!))].sort(),
+      [INDEX_FILE, JOURNAL_FILE, ...shared.map((id) => path.basename(store.fileOf(id)!))].sort(),
     );
   }, 180_000);
 
@@ -232,11 +233,39 @@ describe('DiskDatumStore, hostile', () => {
     expect(await (await DiskDatumStore.open(dir)).resolve('json-after')).toEqual({ after: true });
   }, 180_000);
 
+  it('small writers SIGKILLed at random moments of their index updates: nothing the others wrote is lost', async () => {
+    const dir = freshDir();
+    await DiskDatumStore.open(dir); // the folder exists before anyone polls it
+    const others = ['j0', 'j1'].map((w) => idsFor(w, 24));
+    for (let round = 0; round < 3; round++) {
+      const victim = startWorker({ op: 'write-forever', dir, id: `json-victim-${round}`, rows: 4 });
+      await victim.next('ready');
+      const writing = writeTogether(dir, others);
+      // a few of its own writes first: it spends its time in the index update
+      while (victim.events.filter((e) => e.event === 'written').length < 5 + round * 7) {
+        if (victim.events.some((e) => e.event === 'error')) throw new Error('the victim failed');
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      process.kill(victim.pid, 'SIGKILL');
+      expect((await victim.exited).signal).toBe('SIGKILL');
+      await writing;
+    }
+    const store = await DiskDatumStore.open(dir);
+    expect(store.problems).toEqual([]);
+    expect(leftovers(dir)).toEqual([]);
+    await expectIntact(store, others.flat());
+    // each victim's cell was written at least 5 times before it was killed: one whole value
+    await expectIntact(store, ['json-victim-0', 'json-victim-1', 'json-victim-2']);
+    await store.persist({ after: true }, { cellId: 'json-after' });
+    expect(await (await DiskDatumStore.open(dir)).resolve('json-after')).toEqual({ after: true });
+  }, 180_000);
+
   it('a flipped byte anywhere in any datum file gives CORRUPT_DATUM naming the cell and the file; all other cells resolve', async () => {
     const dir = freshDir();
     const ids = KINDS.map((k) => `${k}-flip`);
     await writeTogether(dir, [ids]);
-    const bytes = ids.reduce((sum, id) => sum + statSync(storeFile(dir, id)).size, 0);
+    let bytes = 0;
+    for (const id of ids) bytes += statSync(await storeFile(dir, id)).size;
     const flipper = startWorker({ op: 'flip', dir, ids });
     const done = await flipper.next('done');
     expect(done.wrong).toEqual([]);
@@ -249,6 +278,7 @@ describe('DiskDatumStore, hostile', () => {
     const dir = freshDir();
     const ids = idsFor('idx', 8);
     await writeTogether(dir, [ids]);
+    await (await DiskDatumStore.open(dir)).compact(); // the index file itself lists every cell
     const indexFile = path.join(dir, INDEX_FILE);
     const good = await fs.readFile(indexFile);
     const damages: [string, Buffer][] = [

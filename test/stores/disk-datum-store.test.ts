@@ -3,7 +3,7 @@ import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll } from 'vitest';
-import { DiskDatumStore, INDEX_FILE } from '../../src/stores/disk-datum-store';
+import { DiskDatumStore, INDEX_FILE, JOURNAL_FILE } from '../../src/stores/disk-datum-store';
 import { datumStoreSuite } from './datum-store-suite';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ff-store-suite-disk-'));
@@ -18,7 +18,9 @@ datumStoreSuite('DiskDatumStore', {
   writeDatum: (file, bytes) => fs.writeFile(file, bytes),
   removeDatum: (file) => fs.rm(file),
   datums: async (dir) =>
-    (await fs.readdir(dir)).filter((f) => f !== INDEX_FILE && !f.startsWith('.tmp-')),
+    (await fs.readdir(dir)).filter(
+      (f) => f !== INDEX_FILE && f !== JOURNAL_FILE && !f.startsWith('.tmp-'),
+    ),
   unusableLocations: async () => {
     const file = path.join(root, `a-file-${++counter}`);
     await fs.writeFile(file, 'x');

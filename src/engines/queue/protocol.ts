@@ -7,8 +7,13 @@
  * - The run record `<prefix>:run:<runId>` (a JSON string, with an expiry): the workflow document,
  *   the folder its modules are relative to, extra step modules, the store and the row_wise split.
  * - One BullMQ job per step whose inputs are complete: `{ kind: 'step', runId, stepId }`, job id
- *   `<runId>.<step index>`; a split `row_wise` step is `part` jobs (a row range each) and then
- *   one `assemble` job. A job's return value is the step's report ({@link JobResult}).
+ *   {@link jobIdOf}; a split `row_wise` step is `part` jobs (a row range each) and then one
+ *   `assemble` job. A job's return value is the step's report ({@link JobResult}).
+ * - A chain: a step job may carry `chain`, the steps that wait for it alone, in order. The worker
+ *   that completes the step adds the job of the first of them (with the rest as its chain) before
+ *   it finishes its own job, so BullMQ hands it the next job in the same round trip that finishes
+ *   this one (a worker fetches the next job as it completes one): no trip through the coordinator
+ *   per step. A step that does not complete adds nothing; the coordinator then skips the chain.
  * - Cancelling: the coordinator removes the run's waiting jobs, sets `<prefix>:run:<runId>:cancelled`
  *   and publishes the run id on `<prefix>:cancel`; workers abort that run's running steps.
  */
@@ -74,12 +79,17 @@ export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 /** The data of a job. */
 export type JobData =
-  | { kind: 'step'; runId: string; stepId: string }
+  | { kind: 'step'; runId: string; stepId: string; chain?: string[] }
   | { kind: 'part'; runId: string; stepId: string; part: number; start: number; end: number }
   | { kind: 'assemble'; runId: string; stepId: string; parts: { start: number; end: number }[] };
 
 export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('step'), runId: z.string(), stepId: z.string() }),
+  z.object({
+    kind: z.literal('step'),
+    runId: z.string(),
+    stepId: z.string(),
+    chain: z.array(z.string()).optional(),
+  }),
   z.object({
     kind: z.literal('part'),
     runId: z.string(),
@@ -102,6 +112,37 @@ export const JobDataSchema: z.ZodType<JobData> = z.discriminatedUnion('kind', [
 export interface JobResult {
   report: StepReport;
   cell?: FancyCell;
+}
+
+/**
+ * The most steps one chain hands from worker to worker (the chain rides in each job's data, so a
+ * chain of n steps carries n²/2 ids in all); a longer run of such steps is several chains.
+ */
+export const MAX_CHAIN = 128;
+
+/** A job's id: `<runId>.<step id>` (with `.p<part>` or `.a` for the jobs of a split step). */
+export function jobIdOf(
+  runId: string,
+  data: Pick<JobData, 'kind' | 'stepId'> & { part?: number },
+): string {
+  const step = encodeURIComponent(data.stepId).replace(/[:.]/g, (c) => `%${c.charCodeAt(0)}`);
+  switch (data.kind) {
+    case 'step':
+      return `${runId}.${step}`;
+    case 'part':
+      return `${runId}.${step}.p${data.part ?? 0}`;
+    case 'assemble':
+      return `${runId}.${step}.a`;
+  }
+}
+
+/** The BullMQ options of a job: its id, and how long finished jobs are kept. */
+export function jobOptions(runId: string, data: JobData) {
+  return {
+    jobId: jobIdOf(runId, data),
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 24 * 3600 },
+  };
 }
 
 /** The cell that holds part `part` of a split `row_wise` step's output, until it is assembled. */

@@ -6,7 +6,8 @@
  *
  * A step is enqueued as soon as the steps its inputs come from have completed, so independent
  * steps run at once on different workers; a step wired to one that did not complete is skipped,
- * as locally. A `row_wise` step over more rows than `partRows` becomes one job per row range and an
+ * as locally. Steps that wait for one step alone ride with it as a chain, which the workers hand
+ * on without a trip through this coordinator per step (see protocol.ts). A `row_wise` step over more rows than `partRows` becomes one job per row range and an
  * assembly job. Cancelling (the signal) removes the run's waiting jobs and tells the workers to
  * abort its running steps.
  */
@@ -30,6 +31,9 @@ import {
   CANCEL_CHANNEL,
   cancelKey,
   DEFAULT_PART_ROWS,
+  jobIdOf,
+  jobOptions,
+  MAX_CHAIN,
   QUEUE_NAME,
   QUEUE_PREFIX,
   RUN_TTL_SECONDS,
@@ -74,6 +78,8 @@ interface Inflight {
   index: number;
   kind: JobData['kind'];
   part?: number;
+  /** The steps this step's worker goes on with when it completes (a chain: see protocol.ts). */
+  chain?: number[];
 }
 
 /** The split of one row_wise step across part jobs. */
@@ -97,6 +103,8 @@ export class QueueEngine {
     (event: 'active' | 'completed' | 'failed', value: unknown) => void
   >();
   private reconcileTimer: NodeJS.Timeout | undefined;
+  /** Jobs whose handlers are in place while they are being added (not missing from the queue). */
+  private readonly adding = new Set<string>();
 
   private constructor(
     private readonly options: QueueEngineOptions,
@@ -195,8 +203,20 @@ export class QueueEngine {
 
     const partRows = options.partRows ?? DEFAULT_PART_ROWS;
     const producedBy = new Map<string, number>(selected.map((s, i) => [s.id, i]));
+    const consumers = new Map<number, number[]>();
+    selected.forEach((s, i) => {
+      for (const cellId of new Set(Object.values(s.wiring))) {
+        const producer = producedBy.get(cellId);
+        if (producer === undefined) continue;
+        const list = consumers.get(producer);
+        if (list) list.push(i);
+        else consumers.set(producer, [i]);
+      }
+    });
     const unavailable = new Set<string>(options.unavailable);
     const pending = new Set<number>(selected.map((_, i) => i));
+    /** Steps in a chain, to be enqueued by the worker of the step before them. */
+    const delegated = new Set<number>();
     const inflight = new Map<string, Inflight>();
     const splits = new Map<number, Split>();
     const signal = options.signal;
@@ -218,6 +238,7 @@ export class QueueEngine {
       finished = true;
       signal?.removeEventListener('abort', onAbort);
       for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+      delegated.clear();
       const status: RunStatus = signal?.aborted
         ? 'cancelled'
         : reports.every((r) => r.status === 'completed')
@@ -278,17 +299,39 @@ export class QueueEngine {
       this.handlers.set(jobId, (event, value) => {
         if (finished || !inflight.has(jobId)) return;
         if (event === 'active') return running(entry.index);
-        inflight.delete(jobId);
+        // it stays in flight until settled: the run must not end while a result waits its turn
         this.handlers.delete(jobId);
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
-        chain = chain.then(() => settle(entry, result)).catch(() => undefined);
+        const next = entry.chain?.[0];
+        if (next !== undefined && !('error' in result) && result.report.status === 'completed') {
+          // its worker added the next step's job before finishing this one: that job's events
+          // come after this one, so its handler is in place before they arrive
+          delegated.delete(next);
+          const id = jobIdOf(runId, { kind: 'step', stepId: selected[next]!.id });
+          onJob(id, { index: next, kind: 'step', chain: entry.chain!.slice(1) });
+        }
+        chain = chain
+          .then(() => {
+            inflight.delete(jobId);
+            return settle(entry, result);
+          })
+          .catch(() => undefined);
       });
     };
 
     const settle = async (entry: Inflight, outcome: JobResult | { error: string }) => {
       if (finished) return;
       const index = entry.index;
+      if (entry.chain?.length && delegated.has(entry.chain[0]!)) {
+        // the step did not complete, so its worker went no further: the chain is skipped here
+        const back = [...pending, ...entry.chain].sort((a, b) => a - b);
+        pending.clear();
+        for (const k of back) {
+          delegated.delete(k);
+          pending.add(k);
+        }
+      }
       if ('error' in outcome) {
         const split = splits.get(index);
         if (split) split.failed = true;
@@ -317,6 +360,8 @@ export class QueueEngine {
     /** Enqueues every pending step whose inputs are complete; skips those that cannot run. */
     const schedule = async () => {
       if (finished) return;
+      const batch: { index: number; linked: number[]; data: Extract<JobData, { kind: 'step' }> }[] =
+        [];
       for (const index of [...pending]) {
         const step = selected[index]!;
         const blocked = firstBlocked(step, unavailable);
@@ -333,13 +378,81 @@ export class QueueEngine {
         });
         if (!ready) continue;
         pending.delete(index);
+        if (!chainable(index)) {
+          // a row_wise step: split into parts when its input is long enough
+          try {
+            await this.enqueue(runId, step, index, partRows, splits, onJob);
+          } catch (e) {
+            finish(index, 'failed', stepError(index, e));
+          }
+          continue;
+        }
+        const linked = chainFrom(index);
+        const data: Extract<JobData, { kind: 'step' }> = { kind: 'step', runId, stepId: step.id };
+        if (linked.length > 0) data.chain = linked.map((k) => selected[k]!.id);
+        batch.push({ index, linked, data });
+      }
+      if (batch.length > 0) {
+        // every step ready now in one call; handlers first, so that no event comes too early
+        const ids = batch.map(({ data }) => jobIdOf(runId, data));
+        batch.forEach(({ index, linked }, i) =>
+          onJob(ids[i]!, { index, kind: 'step', ...(linked.length > 0 ? { chain: linked } : {}) }),
+        );
+        for (const id of ids) this.adding.add(id);
         try {
-          await this.enqueue(runId, step, index, partRows, splits, onJob);
+          await this.add(
+            runId,
+            batch.map(({ data }) => data),
+          );
+          for (const id of ids) this.adding.delete(id);
         } catch (e) {
-          finish(index, 'failed', stepError(index, e));
+          for (const id of ids) this.adding.delete(id);
+          batch.forEach(({ index, linked }, i) => {
+            inflight.delete(ids[i]!);
+            this.handlers.delete(ids[i]!);
+            for (const k of linked) {
+              delegated.delete(k);
+              pending.add(k);
+            }
+            finish(index, 'failed', stepError(index, e));
+          });
         }
       }
-      if (pending.size === 0 && inflight.size === 0) end();
+      if (pending.size === 0 && inflight.size === 0 && delegated.size === 0) end();
+    };
+
+    /** A step that a split row_wise step could not be: those are enqueued here. */
+    const chainable = (index: number) => {
+      const def = this.options.registry.get(selected[index]!.slug)?.definition;
+      return !(def?.execution === 'row_wise' && partRows > 0);
+    };
+
+    /**
+     * The pending steps that, once `head` completes, wait for nothing else (the first such
+     * consumer of each step in turn): they become delegated, a chain its workers hand on.
+     */
+    const chainFrom = (head: number): number[] => {
+      const linked: number[] = [];
+      if (!chainable(head)) return linked;
+      for (let at = head; linked.length < MAX_CHAIN - 1;) {
+        const next = consumers.get(at)?.find((k) => {
+          if (!pending.has(k) || !chainable(k)) return false;
+          const step = selected[k]!;
+          if (firstBlocked(step, unavailable)) return false;
+          return Object.values(step.wiring).every((cellId) => {
+            const producer = producedBy.get(cellId);
+            return (
+              producer === undefined || producer === at || reports[producer]!.status === 'completed'
+            );
+          });
+        });
+        if (next === undefined) break;
+        pending.delete(next);
+        delegated.add(next);
+        linked.push(next);
+        at = next;
+      }
+      return linked;
     };
 
     const onAbort = () => {
@@ -356,6 +469,7 @@ export class QueueEngine {
         for (const jobId of inflight.keys()) this.handlers.delete(jobId);
         inflight.clear();
         pending.clear();
+        delegated.clear();
         reports.forEach((report, index) => {
           if (report.status !== 'pending' && report.status !== 'running') return;
           const error = cancelledError(selected[index]!, workflow).toJSON();
@@ -411,18 +525,13 @@ export class QueueEngine {
   }
 
   private async add(runId: string, jobs: JobData[]): Promise<string[]> {
-    const options = (data: JobData) => ({
-      jobId: jobIdOf(runId, data),
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
     if (jobs.length === 1) {
       // one script call; addBulk wraps even one job in a transaction
       const data = jobs[0]!;
-      return [(await this.queue.add(data.kind, data, options(data))).id!];
+      return [(await this.queue.add(data.kind, data, jobOptions(runId, data))).id!];
     }
     const added = await this.queue.addBulk(
-      jobs.map((data) => ({ name: data.kind, data, opts: options(data) })),
+      jobs.map((data) => ({ name: data.kind, data, opts: jobOptions(runId, data) })),
     );
     return added.map((job) => job.id!);
   }
@@ -432,7 +541,8 @@ export class QueueEngine {
     if (this.reconcileTimer) return;
     this.reconcileTimer = setInterval(() => {
       if (this.handlers.size === 0) return;
-      for (const jobId of [...this.handlers.keys()].slice(0, 100)) {
+      const jobIds = [...this.handlers.keys()].filter((id) => !this.adding.has(id));
+      for (const jobId of jobIds.slice(0, 100)) {
         void Job.fromId(this.queue, jobId).then(
           (job) => {
             const handler = this.handlers.get(jobId);
@@ -447,18 +557,6 @@ export class QueueEngine {
       }
     }, RECONCILE_MS);
     this.reconcileTimer.unref();
-  }
-}
-
-function jobIdOf(runId: string, data: JobData): string {
-  const step = encodeURIComponent(data.stepId).replace(/[:.]/g, (c) => `%${c.charCodeAt(0)}`);
-  switch (data.kind) {
-    case 'step':
-      return `${runId}.${step}`;
-    case 'part':
-      return `${runId}.${step}.p${data.part}`;
-    case 'assemble':
-      return `${runId}.${step}.a`;
   }
 }
 
