@@ -479,6 +479,7 @@ export class NotebookSession implements NotebookCellsHost {
     try {
       const queue = this.queueUrl;
       const definedHere = this.definedIn.get(step.slug);
+      const recompute = this.recomputeAll || this.recomputeNext?.delete(cellId) === true;
       if (queue !== undefined && definedHere === undefined) {
         let engine: QueueEngineLike;
         try {
@@ -492,9 +493,10 @@ export class NotebookSession implements NotebookCellsHost {
           unavailable: this.unavailableOutputs(),
           onEvent: (event) => this.recordRunEvent(event),
           baseDir: this.rootDir,
+          recompute,
         });
         // a worker wrote the output: read its record
-        if (report.steps[0]?.status === 'completed') await this.store.refresh?.([cellId]);
+        if (hasOutput(report.steps[0]?.status)) await this.store.refresh?.([cellId]);
       } else {
         if (queue !== undefined) {
           currentOutput()?.stream(
@@ -502,7 +504,6 @@ export class NotebookSession implements NotebookCellsHost {
             `fancyflow: step "${step.slug}" is defined in this notebook (cell ${definedHere}), so it ran in the kernel, not on the queue's workers, which do not have its code. To run it there, write it to a module with \`fancyflow export --steps-module steps.ts\` and start the workers with \`fancyflow worker --steps steps.ts\`.\n`,
           );
         }
-        const recompute = this.recomputeAll || this.recomputeNext?.delete(cellId) === true;
         report = await this.orchestrator.runStep(this.workflow, cellId, {
           signal: controller.signal,
           unavailable: this.unavailableOutputs(),

@@ -90,6 +90,7 @@ interface StepOut {
   stepId: string;
   name: string;
   status: string;
+  cache?: string;
   fingerprint?: string;
   error?: { code: string; message: string };
 }
@@ -183,6 +184,39 @@ describe('fancyflow run --queue', () => {
         .map((c) => c.id)
         .sort(),
     ).toEqual(['cars', 'clean', 'heavy', 'litres', 'rows']);
+
+    // run again: a split step runs again (its parts are not cached); what its output feeds stays
+    // cached, since the output is the same (early cutoff)
+    const again = await run(doc, ['--store', dir, '--queue', redis.url, '--part-rows', '40']);
+    expect(again.code).toBe(0);
+    expect(again.steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['cars', 'cached'],
+      ['clean', 'cached'],
+      ['litres', 'completed'],
+      ['heavy', 'cached'],
+      ['rows', 'cached'],
+    ]);
+    expect(again.steps.map((s) => s.fingerprint)).toEqual(queued.steps.map((s) => s.fingerprint));
+  });
+
+  it('a queued run over the same store again is served from the cache as a local one is; --no-cache recomputes', async () => {
+    const dir = freshDir();
+    const first = await run(EXAMPLE, ['--store', dir, '--queue', redis.url]);
+    expect([first.code, first.stderr]).toEqual([0, expect.any(String)]);
+    expect(first.steps.every((s) => s.status === 'completed' && s.cache === 'miss')).toBe(true);
+    const again = await run(EXAMPLE, ['--store', dir, '--queue', redis.url]);
+    expect([again.code, again.stderr]).toEqual([0, expect.any(String)]);
+    expect(again.steps.map((s) => [s.stepId, s.status, s.cache, s.fingerprint])).toEqual(
+      first.steps.map((s) => [s.stepId, 'cached', 'hit', s.fingerprint]),
+    );
+    // the workers' records are the ones a local run reads, and the other way round
+    const local = await run(EXAMPLE, ['--store', dir]);
+    expect(local.steps.map((s) => s.status)).toEqual(first.steps.map(() => 'cached'));
+    const forced = await run(EXAMPLE, ['--store', dir, '--queue', redis.url, '--no-cache']);
+    expect(forced.code).toBe(0);
+    expect(forced.steps.map((s) => [s.status, s.cache, s.fingerprint])).toEqual(
+      first.steps.map((s) => ['completed', 'off', s.fingerprint]),
+    );
   });
 
   it('a worker killed mid-step: another takes the job over and the run completes the same', async () => {

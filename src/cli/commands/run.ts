@@ -296,6 +296,7 @@ async function runDocument(
           findStepModule(spec, io.cwd, { option: '--steps' }),
         ),
         ...(partRows === undefined ? {} : { partRows }),
+        recompute: options.cache === false,
       });
     } else {
       const orchestrator = new Orchestrator({

@@ -72,6 +72,11 @@ export const RunRecordSchema = z.object({
   modules: z.array(z.string()),
   /** The store, as `--store` names it: a folder or `s3://bucket/prefix`. */
   store: z.string(),
+  /**
+   * Steps recomputed whatever the store's cache holds: all (`true`, `--no-cache`) or these ids.
+   * Absent: every step whose key the store holds is `cached` (split row_wise steps always run).
+   */
+  recompute: z.union([z.boolean(), z.array(z.string())]).optional(),
 });
 
 /** A run's record in Redis. */

@@ -14,6 +14,7 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { FancyflowError, toFancyflowError, type SerializedError } from '../../core/errors';
+import { hasOutput } from '../../core/format';
 import {
   cancelledError,
   dependencyError,
@@ -190,6 +191,12 @@ export class QueueEngine {
       baseDir: options.baseDir,
       modules: [...(options.modules ?? [])],
       store: this.options.storeSpec,
+      ...(options.recompute === undefined || options.recompute === false
+        ? {}
+        : {
+            recompute:
+              typeof options.recompute === 'boolean' ? true : Array.from(options.recompute),
+          }),
     };
     try {
       await this.client.set(runKey(runId), JSON.stringify(record), 'EX', RUN_TTL_SECONDS);
@@ -229,7 +236,7 @@ export class QueueEngine {
       const report = reports[index]!;
       report.status = status;
       if (error) report.error = error;
-      if (status !== 'completed') unavailable.add(report.stepId);
+      if (!hasOutput(status)) unavailable.add(report.stepId);
       emit({ type: 'step-status', runId, at: Date.now(), ...report });
     };
 
@@ -241,7 +248,7 @@ export class QueueEngine {
       delegated.clear();
       const status: RunStatus = signal?.aborted
         ? 'cancelled'
-        : reports.every((r) => r.status === 'completed')
+        : reports.every((r) => hasOutput(r.status))
           ? 'completed'
           : 'failed';
       const durationMs = performance.now() - started;
@@ -283,11 +290,17 @@ export class QueueEngine {
         kind === 'assemble' && report.startedAt !== undefined
           ? Date.now() - report.startedAt
           : got.durationMs;
-      if (got.status === 'completed') {
+      if (hasOutput(got.status)) {
         report.outputCellId = report.stepId;
         if (got.summary) report.summary = got.summary;
         else if (result.cell) report.summary = result.cell.summary;
-        finish(index, 'completed');
+        // what the worker's cache found (a split step's parts and assembly are never cached)
+        if (kind === 'step') {
+          if (got.cache) report.cache = got.cache;
+          if (got.reasons) report.reasons = got.reasons;
+          if (got.record) report.record = got.record;
+        }
+        finish(index, got.status);
       } else {
         const status = got.status === 'cancelled' ? 'cancelled' : 'failed';
         finish(index, status, got.error ?? stepError(index, 'no report'));
@@ -304,7 +317,7 @@ export class QueueEngine {
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
         const next = entry.chain?.[0];
-        if (next !== undefined && !('error' in result) && result.report.status === 'completed') {
+        if (next !== undefined && !('error' in result) && hasOutput(result.report.status)) {
           // its worker added the next step's job before finishing this one: that job's events
           // come after this one, so its handler is in place before they arrive
           delegated.delete(next);
@@ -374,7 +387,7 @@ export class QueueEngine {
         }
         const ready = Object.values(step.wiring).every((cellId) => {
           const producer = producedBy.get(cellId);
-          return producer === undefined || reports[producer]!.status === 'completed';
+          return producer === undefined || hasOutput(reports[producer]!.status);
         });
         if (!ready) continue;
         pending.delete(index);
@@ -442,7 +455,7 @@ export class QueueEngine {
           return Object.values(step.wiring).every((cellId) => {
             const producer = producedBy.get(cellId);
             return (
-              producer === undefined || producer === at || reports[producer]!.status === 'completed'
+              producer === undefined || producer === at || hasOutput(reports[producer]!.status)
             );
           });
         });

@@ -13,8 +13,10 @@ import type { ColumnTable } from 'arquero';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as path from 'node:path';
+import type { CacheSettings } from '../../core/cache';
 import { cellSnapshot } from '../../core/cell';
 import { FancyflowError, isFancyflowError, toFancyflowError } from '../../core/errors';
+import { hasOutput } from '../../core/format';
 import { Orchestrator, type StepReport } from '../../core/orchestrator';
 import { defaultRegistry, FunctionRegistry } from '../../core/registry';
 import type { FancyFunction, ResolvedStep } from '../../core/step';
@@ -25,6 +27,7 @@ import type { WorkflowStep } from '../../core/workflow-step';
 import { loadPackageRoot, loadStepModule, PACKAGE_MODULE } from '../../cli/step-modules';
 import { DiskDatumStore } from '../../stores/disk-datum-store';
 import { S3DatumStore } from '../../stores/s3-datum-store';
+import { cacheSettings } from '../../kernel/step-code';
 import { throwIfAborted } from '../../tables/yield';
 import { isS3Url } from '../../stores/s3-location';
 import {
@@ -72,6 +75,8 @@ interface RunContext {
   store: DatumStore;
   /** Modules of the run that failed to load here, with their errors. */
   moduleErrors: FancyflowError[];
+  /** How step code is fingerprinted for cache keys (module versions looked up once per run). */
+  cache: CacheSettings;
 }
 
 const MAX_RUNS_CACHED = 16;
@@ -190,7 +195,7 @@ export class QueueWorker {
       const [next, ...rest] = data.kind === 'step' ? (data.chain ?? []) : [];
       if (
         next !== undefined &&
-        result.report.status === 'completed' &&
+        hasOutput(result.report.status) &&
         !this.cancelled.has(data.runId)
       ) {
         // added before this job finishes, so that finishing it fetches the next one (in the same
@@ -248,11 +253,16 @@ export class QueueWorker {
     }
     const store = context.store;
     try {
-      await ensureVisible(store, Object.values(step.wiring));
+      // the inputs, and for a whole step its own cell (whose record the cache compares)
+      const inputs = Object.values(step.wiring);
+      await refreshCells(store, data.kind === 'step' ? [...inputs, step.id] : inputs);
       switch (data.kind) {
         case 'step': {
-          const report = await runOne(store, registry, context.workflow, step.id, signal);
-          const cell = report.status === 'completed' ? store.cell(step.id) : undefined;
+          const report = await runOne(store, registry, context.workflow, step.id, signal, {
+            settings: context.cache,
+            recompute: context.record.recompute ?? false,
+          });
+          const cell = hasOutput(report.status) ? store.cell(step.id) : undefined;
           return { report, ...(cell ? { cell: cellSnapshot(cell) } : {}) };
         }
         case 'part':
@@ -308,7 +318,7 @@ export class QueueWorker {
     const inputId = step.wiring[Object.keys(def.inputs)[0]!]!;
     const store = context.store;
     const partIds = data.parts.map((_, i) => partCellId(step.id, i));
-    await ensureVisible(store, partIds);
+    await refreshCells(store, partIds);
     const input = await this.fullInput(context, inputId);
     const adapter = tableAdapterFor(input)!;
     const parts: unknown[] = [];
@@ -394,7 +404,7 @@ export class QueueWorker {
     workflow.modules.forEach((spec, i) => load(spec, record.baseDir, `/modules/${i}`));
     for (const spec of record.modules) load(spec, record.baseDir);
     const store = await this.openStore(this.options.store ?? record.store);
-    return { record, workflow, store, moduleErrors };
+    return { record, workflow, store, moduleErrors, cache: cacheSettings(record.baseDir) };
   }
 
   private openStore(spec: string): Promise<DatumStore> {
@@ -410,24 +420,39 @@ export class QueueWorker {
   }
 }
 
-/** Runs one step of `workflow` with the Orchestrator and returns its report. */
+/**
+ * Runs one step of `workflow` with the Orchestrator and returns its report; with `cache`, a step
+ * whose key the store holds is `cached` (its data not loaded), as in a local run.
+ */
 async function runOne(
   store: DatumStore,
   registry: FunctionRegistry,
   workflow: Workflow,
   stepId: string,
   signal: AbortSignal,
+  cache?: { settings: CacheSettings; recompute: boolean | readonly string[] },
 ): Promise<StepReport> {
-  const report = await new Orchestrator({ store, registry }).runStep(workflow, stepId, { signal });
+  const orchestrator = new Orchestrator({
+    store,
+    registry,
+    ...(cache ? { cache: cache.settings } : {}),
+  });
+  const report = await orchestrator.runStep(workflow, stepId, {
+    signal,
+    ...(cache ? { recompute: cache.recompute } : {}),
+  });
   const step = report.steps[0]!;
   if (step.error) delete step.error.stack; // a worker's stack means nothing to the coordinator
   return step;
 }
 
-/** Makes cells another process wrote since this store last looked visible to `has`. */
-async function ensureVisible(store: DatumStore, cellIds: readonly string[]): Promise<void> {
-  const missing = cellIds.filter((id) => !store.has(id));
-  if (missing.length > 0 && store.refresh) await store.refresh(missing);
+/**
+ * Reads what other processes wrote to these cells since this store last looked: a worker's store
+ * lives across runs, so its view of a cell (or of its absence) may be old. A disk store reads only
+ * the index lines added since; an S3 store, these cells' records.
+ */
+async function refreshCells(store: DatumStore, cellIds: readonly string[]): Promise<void> {
+  if (store.refresh) await store.refresh(cellIds);
 }
 
 /** A registry holding only `fn` with another definition (a shifted row function, an assembly). */
