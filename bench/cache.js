@@ -8,7 +8,7 @@
  *    memory store with caching off, on (all misses: keys, code and output fingerprints, records)
  *    and on with every step a hit, beside the floor (a bare loop with the same zod checks).
  * 3. Hash speed: XXH3-128 (hash-wasm: cache keys and data fingerprints, through the core's
- *    Hash128 streams) against the 64-bit JS hash fancyflow used before (bench/lib/hasher64.js),
+ *    Hash128 streams) against the 64-bit JS hash fancyflow used before (bench/baselines/hasher64.js),
  *    on a 16 MiB buffer and on short texts (a key's input).
  *
  * Method (bench/README.md): variants interleaved in rounds, the order rotating; gc forced before
@@ -24,7 +24,7 @@ const ff = require(process.env.BENCH_DIST || '../dist');
 const { DiskDatumStore } = require('../dist/stores/disk-datum-store');
 const { cacheSettings } = require('../dist/kernel/step-code');
 const { createXXHash128 } = require('hash-wasm');
-const { Hasher64 } = require('./lib/hasher64');
+const { Hasher64 } = require('./baselines/hasher64');
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
 if (!gc) console.warn('warning: run with --expose-gc for steady figures');

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { createXXHash128, xxhash128 } from 'hash-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeValue } from './cell';
-import { Hash128, hash128, hashReady, isCurrentDigest } from './hash';
+import { describeValue } from '../../src/core/cell';
+import { Hash128, hash128, hashReady, isCurrentDigest } from '../../src/core/hash';
 
 beforeAll(() => hashReady());
 
@@ -56,11 +57,13 @@ describe('Hash128', () => {
 
   it('says what to do when a digest is asked for before the module loaded', () => {
     // a fresh process, synchronously after import: the WebAssembly module is still loading
+    // the built package (what a user's script imports), named as the child's first argument
     const script = `
-      const { describeValue } = require(${JSON.stringify(require.resolve('../../dist/core'))});
+      const { describeValue } = require(process.argv[1]);
       try { describeValue({ a: 1 }); console.log('no error'); }
       catch (e) { console.log(e.code + ': ' + e.message); }`;
-    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const core = path.join(__dirname, '..', '..', 'dist', 'core');
+    const out = execFileSync(process.execPath, ['-e', script, core], { encoding: 'utf8' });
     expect(out.trim()).toBe(
       'INTERNAL: a digest was asked for before the hash module loaded: await hashReady() first',
     );
