@@ -8,7 +8,11 @@
  * core.package.json (`@jupyterlab/core-meta`), so prebuilt extensions built by
  * `@jupyter/builder` against the same file (ours included) load into it unchanged.
  *
- * Usage: node scripts/lab/build-app.js [--out DIR] [--mode development|production]
+ * Usage: node scripts/lab/build-app.js [--out DIR] [--mode production|development]
+ *
+ * Production (minified, React's production build) by default: it is what a JupyterLab user runs,
+ * and what `npm start`, the browser tests and the badge-latency figures get. `--mode development`
+ * keeps readable stacks for debugging the page.
  */
 'use strict';
 const path = require('node:path');
@@ -24,7 +28,7 @@ const BUILDER_DIR = path.dirname(require.resolve('@jupyter/builder/package.json'
 const fromBuilder = (request) => require.resolve(request, { paths: [BUILDER_DIR] });
 
 function parseArgs(argv) {
-  const args = { out: path.join(ROOT, '.build', 'lab'), mode: 'development' };
+  const args = { out: path.join(ROOT, '.build', 'lab'), mode: 'production' };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') args.out = path.resolve(argv[++i]);
     else if (argv[i] === '--mode') args.mode = argv[++i];

@@ -154,15 +154,21 @@ export async function runFromPanel(
     await expect(dialog).toContainText('Run code from an untrusted notebook?');
     await dialog.locator('button.jp-mod-warn').click();
   }
-  await expect
-    .poll(
-      async () =>
-        (await progress.count()) > 0 &&
-        (await progress.getAttribute('data-run-id')) !== before &&
-        (await progress.getAttribute('data-status')) !== 'running',
-      { timeout: options.timeout ?? 120_000 },
-    )
-    .toBe(true);
+  // Waited for in the page with a native querySelector every 100 ms: Playwright's own locator
+  // queries walk the whole DOM (shadow roots included) on the page's main thread, and polling
+  // them during a run would take the main thread from what the run is measured by.
+  await page.waitForFunction(
+    (previous) => {
+      const node = document.querySelector('#jp-fancyflow-workflow .jp-fancyflow-Progress');
+      return (
+        node !== null &&
+        node.getAttribute('data-run-id') !== previous &&
+        node.getAttribute('data-status') !== 'running'
+      );
+    },
+    before,
+    { polling: 100, timeout: options.timeout ?? 120_000 },
+  );
   return (await progress.getAttribute('data-status')) ?? '';
 }
 
