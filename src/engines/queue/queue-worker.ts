@@ -98,6 +98,8 @@ export class QueueWorker {
   private worker!: Worker;
   /** Adds the next job of a chain (see protocol.ts). */
   private queue!: Queue;
+  /** The connection of `worker` and `queue`. */
+  private shared: Redis | undefined;
   private readonly log: (line: string) => void;
   private closing: Promise<void> | undefined;
 
@@ -135,9 +137,13 @@ export class QueueWorker {
     const self = new QueueWorker({ ...options, cwd }, commands, subscriber);
     subscriber.on('message', (_channel: string, runId: string) => self.cancelRun(runId));
     const stall = { ...DEFAULT_STALL, ...options.stall };
-    self.queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+    // the worker's commands (completing a job) and the queue's (adding a chain's next job) share
+    // one connection, so Redis runs them in the order they are sent: see process()
+    const shared = new Redis({ ...connection, maxRetriesPerRequest: null });
+    self.shared = shared;
+    self.queue = new Queue(QUEUE_NAME, { connection: shared, prefix: QUEUE_PREFIX });
     self.worker = new Worker(QUEUE_NAME, (job: Job) => self.process(job), {
-      connection: { ...connection, maxRetriesPerRequest: null },
+      connection: shared,
       prefix: QUEUE_PREFIX,
       concurrency: Math.max(1, options.concurrency ?? 1),
       lockDuration: stall.lockMs,
@@ -157,6 +163,7 @@ export class QueueWorker {
     this.closing ??= (async () => {
       await this.worker.close();
       await this.queue.close().catch(() => undefined);
+      await this.shared?.quit().catch(() => undefined);
       this.subscriber.disconnect();
       await this.commands.quit().catch(() => undefined);
       for (const store of this.stores.values()) {
@@ -198,16 +205,24 @@ export class QueueWorker {
         hasOutput(result.report.status) &&
         !this.cancelled.has(data.runId)
       ) {
-        // added before this job finishes, so that finishing it fetches the next one (in the same
-        // round trip) on this worker, or another idle worker takes it; a failure to add fails
-        // this job, and the coordinator skips the rest of the chain
+        // sent before this job's completion on the same connection, without waiting for the
+        // reply: Redis adds it first, so completing this job fetches it (in the same round trip)
+        // on this worker, or another idle worker takes it. An add that fails is logged here; the
+        // coordinator, which waits for the next job once this one completes, does not find it in
+        // the queue and fails that step (the rest of the chain is skipped): no step is lost.
         const following: JobData = {
           kind: 'step',
           runId: data.runId,
           stepId: next,
           ...(rest.length > 0 ? { chain: rest } : {}),
         };
-        await this.queue.add('step', following, jobOptions(data.runId, following));
+        this.queue
+          .add('step', following, jobOptions(data.runId, following))
+          .catch((e: unknown) =>
+            this.log(
+              `${job.id ?? '?'}: could not hand on step ${next}: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+          );
       }
       return result;
     } finally {
