@@ -277,7 +277,10 @@ export class QueueWorker {
             settings: context.cache,
             recompute: context.record.recompute ?? false,
           });
-          const cell = hasOutput(report.status) ? store.cell(step.id) : undefined;
+          // the cell only when the report lacks its summary (the coordinator reads nothing else
+          // of it): a step's result goes through Redis twice (the job, its event)
+          const cell =
+            hasOutput(report.status) && !report.summary ? store.cell(step.id) : undefined;
           return { report, ...(cell ? { cell: cellSnapshot(cell) } : {}) };
         }
         case 'part':
