@@ -28,6 +28,7 @@ import { loadPackageRoot, loadStepModule, PACKAGE_MODULE } from '../../cli/step-
 import { DiskDatumStore } from '../../stores/disk-datum-store';
 import { S3DatumStore } from '../../stores/s3-datum-store';
 import { cacheSettings } from '../../kernel/step-code';
+import { arquero } from '../../tables/libraries';
 import { throwIfAborted } from '../../tables/yield';
 import { isS3Url } from '../../stores/s3-location';
 import {
@@ -503,12 +504,56 @@ function rowReader(part: unknown, id: string): (i: number) => Row {
 /** Rows `start..end` of a table, as a table of the same family. */
 function sliceTable(table: unknown, start: number, end: number): unknown {
   const adapter = tableAdapterFor(table);
-  if (adapter?.name === 'arquero') return (table as ColumnTable).slice(start, end).reify();
+  if (adapter?.name === 'arquero') {
+    const t = table as ColumnTable;
+    if (t.isFiltered() || t.isOrdered() || t.isGrouped()) return t.slice(start, end).reify();
+    // what arquero's slice and reify make (typed arrays stay typed, any other column becomes an
+    // array of its values), read column by column: theirs gathers every row through the table's
+    // scan and an Arrow column's `at`, which looks its batch up per row
+    const names = t.columnNames();
+    const data: Record<string, unknown> = {};
+    for (const name of names) data[name] = sliceColumn(t.column(name), start, end);
+    return arquero().table(data, names);
+  }
   if (adapter?.name === 'arrow') return (table as arrow.Table).slice(start, end);
   throw new FancyflowError(
     'UNSUPPORTED_VALUE',
     `A ${adapter?.name ?? 'non-table'} value cannot be split into parts`,
   );
+}
+
+/** A batch of an Arrow column: its values read by index. */
+interface BatchLike {
+  length: number;
+  at(index: number): unknown;
+}
+
+/** Values `start..end` of an arquero column (see {@link sliceTable}). */
+function sliceColumn(column: unknown, start: number, end: number): unknown {
+  if (ArrayBuffer.isView(column) && !(column instanceof DataView)) {
+    return (column as Float64Array).slice(start, end);
+  }
+  if (Array.isArray(column)) return column.slice(start, end);
+  const values = new Array<unknown>(end - start);
+  const batches = (column as { data?: unknown }).data;
+  if (
+    Array.isArray(batches) &&
+    batches.every(
+      (b: Partial<BatchLike>) => typeof b.at === 'function' && typeof b.length === 'number',
+    )
+  ) {
+    let from = 0;
+    for (const batch of batches as BatchLike[]) {
+      const to = from + batch.length;
+      for (let i = Math.max(start, from); i < Math.min(end, to); i++)
+        values[i - start] = batch.at(i - from);
+      from = to;
+    }
+    return values;
+  }
+  const c = column as { at(index: number): unknown };
+  for (let i = start; i < end; i++) values[i - start] = c.at(i);
+  return values;
 }
 
 /** A store seen through a part or an assembly: some inputs given, the output renamed. */
