@@ -316,7 +316,31 @@ export class DiskDatumStore implements DatumStore {
    * `cell` and `list`.
    */
   async refresh(): Promise<void> {
+    // after this process's own updates; when neither the index file nor the journal's length has
+    // changed since they were read, nothing is new and the lock is not taken (two stats, no writes:
+    // a queue worker refreshes before every job)
+    await this.queue;
+    if (this.unchangedOnDisk()) return;
     await this.update(`Cannot read the store index ${this.indexPath}`, () => undefined);
+  }
+
+  /**
+   * True when the index file is the one last read or written and the journal it names has no
+   * bytes beyond the lines read. A writer appends whole lines and a compaction replaces the index
+   * (a new inode) before its journal, so any change since shows in one of the two stats.
+   */
+  private unchangedOnDisk(): boolean {
+    const journal = this.journal;
+    if (!this.snapshot || this.journalId === undefined || !journal || journal.torn || journal.stale)
+      return false;
+    try {
+      const index = fileIdentity(this.indexPath);
+      if (!index || !sameIdentity(index, this.snapshot)) return false;
+      const stat = statSync(this.journalPath);
+      return stat.ino === journal.ino && stat.size === journal.offset;
+    } catch {
+      return false; // the slow path reports what is wrong
+    }
   }
 
   async resolve(cellId: string): Promise<unknown> {

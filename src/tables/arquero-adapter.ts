@@ -217,6 +217,60 @@ async function mapRows(
   return arquero().table(data, out.names);
 }
 
+/**
+ * Column `name` of every part in one typed array, copied batch by batch, when each part's column is
+ * an Arrow column (a part read back from a store) of one fixed-width number type (Int or Float)
+ * with no nulls; undefined otherwise. A local map's column has that type too (the store writes
+ * numbers without nulls as float64, typed arrays as their own type), and is written as this array
+ * is: one copy of the bytes instead of a getter call per value.
+ */
+const COPIED = new Set<unknown>([
+  Float64Array,
+  Float32Array,
+  Int32Array,
+  Int16Array,
+  Int8Array,
+  Uint32Array,
+  Uint16Array,
+  Uint8Array,
+]);
+
+function copyNumbers(parts: readonly ColumnTable[], name: string): ArrayBufferView | undefined {
+  let key: string | undefined;
+  const values: ArrayBufferView[] = [];
+  let length = 0;
+  for (const part of parts) {
+    const column = part.column(name) as unknown;
+    if (!isArrowColumn(column) || column.nullCount !== 0) return undefined;
+    const type = column.type as ArrowTypeLike & { signed?: boolean };
+    if (type.typeId !== 2 && type.typeId !== 3) return undefined; // Int, Float
+    const k = `${type.typeId}:${type.bitWidth}:${type.signed}:${type.precision}`;
+    if (key !== undefined && k !== key) return undefined;
+    key = k;
+    for (const chunk of column.data) {
+      const v = chunk.values;
+      if (!v || !('subarray' in v) || (chunk.offset ?? 0) !== 0) return undefined;
+      values.push((v as Float64Array).subarray(0, chunk.length));
+      length += chunk.length;
+    }
+  }
+  const first = values[0] as Float64Array | undefined;
+  // not 64-bit integers: a local map leaves bigints in a plain array, whose type the store infers
+  if (
+    !first ||
+    !COPIED.has(first.constructor) ||
+    values.some((v) => v.constructor !== first.constructor)
+  )
+    return undefined;
+  const out = new (first.constructor as Float64ArrayConstructor)(length);
+  let at = 0;
+  for (const v of values as Float64Array[]) {
+    out.set(v, at);
+    at += v.length;
+  }
+  return out;
+}
+
 function concatRows(input: ColumnTable, parts: readonly ColumnTable[]): ColumnTable {
   // the columns in the order mapRows' collector meets them: a part's new names after those before
   const names: string[] = [];
@@ -226,6 +280,13 @@ function concatRows(input: ColumnTable, parts: readonly ColumnTable[]): ColumnTa
   const inputNames = input.columnNames();
   const data: Record<string, unknown[] | ArrayBufferView> = {};
   for (const name of names) {
+    const copied = parts.every((part) => part.columnNames().includes(name))
+      ? copyNumbers(parts, name)
+      : undefined;
+    if (copied) {
+      data[name] = copied;
+      continue;
+    }
     const values = new Array<unknown>(n).fill(null);
     let at = 0;
     for (const part of parts) {

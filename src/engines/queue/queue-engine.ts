@@ -106,6 +106,8 @@ export class QueueEngine {
   private reconcileTimer: NodeJS.Timeout | undefined;
   /** Jobs whose handlers are in place while they are being added (not missing from the queue). */
   private readonly adding = new Set<string>();
+  /** Jobs in flight that the last reconciliation did not find in the queue. */
+  private readonly missing = new Set<string>();
 
   private constructor(
     private readonly options: QueueEngineOptions,
@@ -553,6 +555,7 @@ export class QueueEngine {
   private startReconciling(): void {
     if (this.reconcileTimer) return;
     this.reconcileTimer = setInterval(() => {
+      for (const jobId of this.missing) if (!this.handlers.has(jobId)) this.missing.delete(jobId);
       if (this.handlers.size === 0) return;
       const jobIds = [...this.handlers.keys()].filter((id) => !this.adding.has(id));
       for (const jobId of jobIds.slice(0, 100)) {
@@ -560,7 +563,14 @@ export class QueueEngine {
           (job) => {
             const handler = this.handlers.get(jobId);
             if (!handler) return;
-            if (!job) return handler('failed', 'the job is no longer in the queue');
+            if (!job) {
+              // a chain's next job is added by its worker just before the job before it completes,
+              // without waiting for Redis's reply: missing at one look, it may be on its way; at
+              // two it was never added (or is gone)
+              if (!this.missing.delete(jobId)) return void this.missing.add(jobId);
+              return handler('failed', 'the job is not in the queue (never added, or removed)');
+            }
+            this.missing.delete(jobId);
             if (job.finishedOn === undefined) return;
             if (job.failedReason) handler('failed', job.failedReason);
             else handler('completed', job.returnvalue);

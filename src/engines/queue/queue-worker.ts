@@ -28,6 +28,7 @@ import { loadPackageRoot, loadStepModule, PACKAGE_MODULE } from '../../cli/step-
 import { DiskDatumStore } from '../../stores/disk-datum-store';
 import { S3DatumStore } from '../../stores/s3-datum-store';
 import { cacheSettings } from '../../kernel/step-code';
+import { arquero } from '../../tables/libraries';
 import { throwIfAborted } from '../../tables/yield';
 import { isS3Url } from '../../stores/s3-location';
 import {
@@ -98,6 +99,8 @@ export class QueueWorker {
   private worker!: Worker;
   /** Adds the next job of a chain (see protocol.ts). */
   private queue!: Queue;
+  /** The connection of `worker` and `queue`. */
+  private shared: Redis | undefined;
   private readonly log: (line: string) => void;
   private closing: Promise<void> | undefined;
 
@@ -135,9 +138,13 @@ export class QueueWorker {
     const self = new QueueWorker({ ...options, cwd }, commands, subscriber);
     subscriber.on('message', (_channel: string, runId: string) => self.cancelRun(runId));
     const stall = { ...DEFAULT_STALL, ...options.stall };
-    self.queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+    // the worker's commands (completing a job) and the queue's (adding a chain's next job) share
+    // one connection, so Redis runs them in the order they are sent: see process()
+    const shared = new Redis({ ...connection, maxRetriesPerRequest: null });
+    self.shared = shared;
+    self.queue = new Queue(QUEUE_NAME, { connection: shared, prefix: QUEUE_PREFIX });
     self.worker = new Worker(QUEUE_NAME, (job: Job) => self.process(job), {
-      connection: { ...connection, maxRetriesPerRequest: null },
+      connection: shared,
       prefix: QUEUE_PREFIX,
       concurrency: Math.max(1, options.concurrency ?? 1),
       lockDuration: stall.lockMs,
@@ -157,6 +164,7 @@ export class QueueWorker {
     this.closing ??= (async () => {
       await this.worker.close();
       await this.queue.close().catch(() => undefined);
+      await this.shared?.quit().catch(() => undefined);
       this.subscriber.disconnect();
       await this.commands.quit().catch(() => undefined);
       for (const store of this.stores.values()) {
@@ -198,16 +206,24 @@ export class QueueWorker {
         hasOutput(result.report.status) &&
         !this.cancelled.has(data.runId)
       ) {
-        // added before this job finishes, so that finishing it fetches the next one (in the same
-        // round trip) on this worker, or another idle worker takes it; a failure to add fails
-        // this job, and the coordinator skips the rest of the chain
+        // sent before this job's completion on the same connection, without waiting for the
+        // reply: Redis adds it first, so completing this job fetches it (in the same round trip)
+        // on this worker, or another idle worker takes it. An add that fails is logged here; the
+        // coordinator, which waits for the next job once this one completes, does not find it in
+        // the queue and fails that step (the rest of the chain is skipped): no step is lost.
         const following: JobData = {
           kind: 'step',
           runId: data.runId,
           stepId: next,
           ...(rest.length > 0 ? { chain: rest } : {}),
         };
-        await this.queue.add('step', following, jobOptions(data.runId, following));
+        this.queue
+          .add('step', following, jobOptions(data.runId, following))
+          .catch((e: unknown) =>
+            this.log(
+              `${job.id ?? '?'}: could not hand on step ${next}: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+          );
       }
       return result;
     } finally {
@@ -262,7 +278,10 @@ export class QueueWorker {
             settings: context.cache,
             recompute: context.record.recompute ?? false,
           });
-          const cell = hasOutput(report.status) ? store.cell(step.id) : undefined;
+          // the cell only when the report lacks its summary (the coordinator reads nothing else
+          // of it): a step's result goes through Redis twice (the job, its event)
+          const cell =
+            hasOutput(report.status) && !report.summary ? store.cell(step.id) : undefined;
           return { report, ...(cell ? { cell: cellSnapshot(cell) } : {}) };
         }
         case 'part':
@@ -485,12 +504,56 @@ function rowReader(part: unknown, id: string): (i: number) => Row {
 /** Rows `start..end` of a table, as a table of the same family. */
 function sliceTable(table: unknown, start: number, end: number): unknown {
   const adapter = tableAdapterFor(table);
-  if (adapter?.name === 'arquero') return (table as ColumnTable).slice(start, end).reify();
+  if (adapter?.name === 'arquero') {
+    const t = table as ColumnTable;
+    if (t.isFiltered() || t.isOrdered() || t.isGrouped()) return t.slice(start, end).reify();
+    // what arquero's slice and reify make (typed arrays stay typed, any other column becomes an
+    // array of its values), read column by column: theirs gathers every row through the table's
+    // scan and an Arrow column's `at`, which looks its batch up per row
+    const names = t.columnNames();
+    const data: Record<string, unknown> = {};
+    for (const name of names) data[name] = sliceColumn(t.column(name), start, end);
+    return arquero().table(data, names);
+  }
   if (adapter?.name === 'arrow') return (table as arrow.Table).slice(start, end);
   throw new FancyflowError(
     'UNSUPPORTED_VALUE',
     `A ${adapter?.name ?? 'non-table'} value cannot be split into parts`,
   );
+}
+
+/** A batch of an Arrow column: its values read by index. */
+interface BatchLike {
+  length: number;
+  at(index: number): unknown;
+}
+
+/** Values `start..end` of an arquero column (see {@link sliceTable}). */
+function sliceColumn(column: unknown, start: number, end: number): unknown {
+  if (ArrayBuffer.isView(column) && !(column instanceof DataView)) {
+    return (column as Float64Array).slice(start, end);
+  }
+  if (Array.isArray(column)) return column.slice(start, end);
+  const values = new Array<unknown>(end - start);
+  const batches = (column as { data?: unknown }).data;
+  if (
+    Array.isArray(batches) &&
+    batches.every(
+      (b: Partial<BatchLike>) => typeof b.at === 'function' && typeof b.length === 'number',
+    )
+  ) {
+    let from = 0;
+    for (const batch of batches as BatchLike[]) {
+      const to = from + batch.length;
+      for (let i = Math.max(start, from); i < Math.min(end, to); i++)
+        values[i - start] = batch.at(i - from);
+      from = to;
+    }
+    return values;
+  }
+  const c = column as { at(index: number): unknown };
+  for (let i = start; i < end; i++) values[i - start] = c.at(i);
+  return values;
 }
 
 /** A store seen through a part or an assembly: some inputs given, the output renamed. */
