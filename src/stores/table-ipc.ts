@@ -125,6 +125,7 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
   let kind: string | undefined;
   let uniform = true;
   let nulls = 0;
+  let units = 0; // UTF-16 units of the strings (sizes their UTF-8 bytes: one pass fewer)
   for (let i = 0; i < values.length && uniform; i++) {
     const v = values[i];
     if (v === null || v === undefined) {
@@ -132,13 +133,14 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
       continue;
     }
     const k = typeof v;
+    if (k === 'string') units += (v as string).length;
     if (kind === undefined) kind = k;
     else if (k !== kind) uniform = false;
   }
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
   const exact = (col: FlechetteColumn) => ({ column: col, exact: true });
   if (uniform && kind === 'string' && !dictionary) {
-    return exact(utf8Column(values as (string | null)[], nulls));
+    return exact(utf8Column(values as (string | null)[], nulls, units));
   }
   if (uniform && kind === 'string') {
     return exact(flechette().columnFromArray(values, flechette().dictionary(flechette().utf8())));
@@ -157,8 +159,9 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
 function utf8Column(
   values: readonly (string | null | undefined)[],
   nullCount: number,
+  units: number,
 ): FlechetteColumn {
-  const { offsets, data } = encodeUtf8(values);
+  const { offsets, data } = encodeUtf8(values, units);
   let validity = new Uint8Array(0); // flechette writes an empty validity buffer when no nulls
   if (nullCount > 0) {
     validity = new Uint8Array((values.length + 7) >> 3);

@@ -42,4 +42,11 @@ describe('encodeUtf8', () => {
     const all = Array.from({ length: 300 }, (_, i) => odd[i % odd.length]!.repeat(1 + (i % 4)));
     expect(actual(all)).toEqual(expected(all));
   });
+
+  it('refuses a count of units that is too small rather than dropping bytes', () => {
+    expect(() => encodeUtf8(['abc', 'def'], 4)).toThrow(/too few/);
+    expect(actual(['abc', 'déf'])).toEqual(expected(['abc', 'déf']));
+    const { data } = encodeUtf8(['abc', 'déf'], 6);
+    expect(new TextDecoder().decode(data)).toBe('abcdéf');
+  });
 });

@@ -22,20 +22,29 @@ function validity(values: readonly unknown[]): {
   return { bitmap, nullCount };
 }
 
+/** The UTF-16 units of `values` together (nulls count none). */
+function unitsOf(values: readonly (string | null | undefined)[]): number {
+  let units = 0;
+  for (let i = 0; i < values.length; i++) units += values[i]?.length ?? 0;
+  return units;
+}
+
 /**
- * UTF-8 offsets and bytes of `values` (nulls as empty strings). The bytes are sized by a first pass
- * over the string lengths (one byte per UTF-16 unit: exact for ASCII) and grown only when a
- * non-ASCII character needs more, so the ASCII loop checks no capacity per character.
+ * UTF-8 offsets and bytes of `values` (nulls as empty strings). The bytes are sized by the strings'
+ * UTF-16 units (one byte each: exact for ASCII; counted here unless the caller counted them
+ * already, as `units`) and grown only when a non-ASCII character needs more, so the ASCII loop
+ * checks no capacity per character.
  */
-export function encodeUtf8(values: readonly (string | null | undefined)[]): {
+export function encodeUtf8(
+  values: readonly (string | null | undefined)[],
+  units = unitsOf(values),
+): {
   offsets: Int32Array;
   data: Uint8Array;
 } {
   const n = values.length;
-  let units = 0;
-  for (let i = 0; i < n; i++) units += values[i]?.length ?? 0;
   const offsets = new Int32Array(n + 1);
-  let data = new Uint8Array(Math.max(64, units));
+  let data = new Uint8Array(units);
   let pos = 0;
   // invariant: `data` has room for `pos` plus one byte per unit not yet encoded (`left` after this
   // string, plus this string's), so the ASCII loop never overflows
@@ -63,6 +72,10 @@ export function encodeUtf8(values: readonly (string | null | undefined)[]): {
       }
     }
     offsets[i + 1] = pos;
+  }
+  if (pos > data.length) {
+    // bytes past the end were dropped: `units` was less than the strings' units
+    throw new FancyflowError('INTERNAL', `encodeUtf8 was told of ${units} units, too few`);
   }
   return { offsets, data: data.subarray(0, pos) };
 }
