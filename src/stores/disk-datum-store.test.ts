@@ -252,6 +252,8 @@ describe('DiskDatumStore', () => {
       ['nested-fn', { deep: { deeper: [{ f: () => 2 }] } }, '/deep/deeper/0/f', /function/],
       ['cycle', cycle, '/a/b/0', /cycle/],
       ['undefined', undefined, '', /undefined/],
+      ['mixed-column', aq.table({ m: [1, 'a'] }), '', /arquero table .*column "m".*[Mm]ixed types/],
+      ['null-column', aq.table({ e: [null, null] }), '', /arquero table that cannot be written/],
     ];
     for (const [cellId, value, pointer, reason] of cases) {
       const error = await errorOf(() => store.persist(value, { cellId }));

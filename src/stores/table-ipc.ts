@@ -106,7 +106,13 @@ function arqueroToFlechette(input: aq.ColumnTable): {
   const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
   let exact = true;
   const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => {
-    const converted = flechetteColumn(table.column(name) as unknown);
+    let converted: { column: FlechetteColumn; exact: boolean };
+    try {
+      converted = flechetteColumn(table.column(name) as unknown);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`its column "${name}": ${reason}`, { cause: e });
+    }
     exact &&= converted.exact;
     return [name, converted.column];
   });
