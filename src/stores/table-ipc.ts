@@ -106,11 +106,60 @@ function arqueroToFlechette(input: aq.ColumnTable): {
   const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
   let exact = true;
   const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => {
-    const converted = flechetteColumn(table.column(name) as unknown);
+    let converted: { column: FlechetteColumn; exact: boolean };
+    try {
+      converted = flechetteColumn(table.column(name) as unknown);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`its column "${name}": ${reason}`, { cause: e });
+    }
     exact &&= converted.exact;
     return [name, converted.column];
   });
   return { table: flechette().tableFromColumns(entries), exact };
+}
+
+const STRING = 1;
+const NUMBER = 2;
+const BOOLEAN = 3;
+const OTHER = 4;
+
+/**
+ * The kind of a column's non-null values (STRING, NUMBER, BOOLEAN, OTHER; 0 when all are null),
+ * whether they all share it, the nulls, and the strings' UTF-16 units (which size their UTF-8
+ * bytes). Kinds are small integers and each test a `typeof v === '…'`, which V8 compiles to a type
+ * check: comparing `typeof` results as strings made this pass 2-4x slower (1e6 short strings:
+ * 3.5-11.7 ms against 1.6-2.9 ms).
+ */
+function scanValues(values: readonly unknown[]): {
+  kind: number;
+  uniform: boolean;
+  nulls: number;
+  units: number;
+} {
+  let kind = 0;
+  let nulls = 0;
+  let units = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let k: number;
+    if (typeof v === 'string') {
+      units += v.length;
+      k = STRING;
+    } else if (typeof v === 'number') {
+      k = NUMBER;
+    } else if (v === null || v === undefined) {
+      nulls++;
+      continue;
+    } else {
+      k = typeof v === 'boolean' ? BOOLEAN : OTHER;
+    }
+    if (k !== kind) {
+      if (kind !== 0) return { kind, uniform: false, nulls, units };
+      kind = k;
+    }
+  }
+  return { kind, uniform: true, nulls, units };
 }
 
 function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boolean } {
@@ -122,33 +171,21 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
   }
   const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
   const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
-  let kind: string | undefined;
-  let uniform = true;
-  let nulls = 0;
-  for (let i = 0; i < values.length && uniform; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      nulls++;
-      continue;
-    }
-    const k = typeof v;
-    if (kind === undefined) kind = k;
-    else if (k !== kind) uniform = false;
-  }
+  const { kind, uniform, nulls, units } = scanValues(values);
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
   const exact = (col: FlechetteColumn) => ({ column: col, exact: true });
-  if (uniform && kind === 'string' && !dictionary) {
-    return exact(utf8Column(values as (string | null)[], nulls));
+  if (uniform && kind === STRING && !dictionary) {
+    return exact(utf8Column(values as (string | null)[], nulls, units));
   }
-  if (uniform && kind === 'string') {
+  if (uniform && kind === STRING) {
     return exact(flechette().columnFromArray(values, flechette().dictionary(flechette().utf8())));
   }
-  if (uniform && kind === 'number') {
+  if (uniform && kind === NUMBER) {
     if (nulls === 0)
       return exact(flechette().columnFromArray(Float64Array.from(values as number[])));
     return exact(flechette().columnFromArray(values, flechette().float64()));
   }
-  if (uniform && kind === 'boolean') {
+  if (uniform && kind === BOOLEAN) {
     return exact(flechette().columnFromArray(values, flechette().bool()));
   }
   return { column: flechette().columnFromArray(values), exact: false };
@@ -157,8 +194,9 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
 function utf8Column(
   values: readonly (string | null | undefined)[],
   nullCount: number,
+  units: number,
 ): FlechetteColumn {
-  const { offsets, data } = encodeUtf8(values);
+  const { offsets, data } = encodeUtf8(values, units);
   let validity = new Uint8Array(0); // flechette writes an empty validity buffer when no nulls
   if (nullCount > 0) {
     validity = new Uint8Array((values.length + 7) >> 3);

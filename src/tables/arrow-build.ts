@@ -22,33 +22,60 @@ function validity(values: readonly unknown[]): {
   return { bitmap, nullCount };
 }
 
-/** UTF-8 offsets and bytes of `values` (nulls as empty strings). */
-export function encodeUtf8(values: readonly (string | null | undefined)[]): {
+/** The UTF-16 units of `values` together (nulls count none). */
+function unitsOf(values: readonly (string | null | undefined)[]): number {
+  let units = 0;
+  for (let i = 0; i < values.length; i++) units += values[i]?.length ?? 0;
+  return units;
+}
+
+/**
+ * UTF-8 offsets and bytes of `values` (nulls as empty strings). The bytes are sized by the strings'
+ * UTF-16 units (one byte each: exact for ASCII; counted here unless the caller counted them
+ * already, as `units`) and grown only when a non-ASCII character needs more, so the ASCII loop
+ * checks no capacity per character.
+ */
+export function encodeUtf8(
+  values: readonly (string | null | undefined)[],
+  units = unitsOf(values),
+): {
   offsets: Int32Array;
   data: Uint8Array;
 } {
   const n = values.length;
   const offsets = new Int32Array(n + 1);
-  let data = new Uint8Array(Math.max(64, n * 8));
+  let data = new Uint8Array(units);
   let pos = 0;
+  // invariant: `data` has room for `pos` plus one byte per unit not yet encoded (`left` after this
+  // string, plus this string's), so the ASCII loop never overflows
+  let left = units;
   for (let i = 0; i < n; i++) {
     const s = values[i];
     if (s != null) {
       const len = s.length;
-      if (pos + len * 3 > data.length) {
-        const grown = new Uint8Array(Math.max(data.length * 2, pos + len * 3));
-        grown.set(data.subarray(0, pos));
-        data = grown;
-      }
+      left -= len;
       let j = 0;
       for (; j < len; j++) {
         const c = s.charCodeAt(j);
         if (c >= 0x80) break;
         data[pos++] = c;
       }
-      if (j < len) pos += encoder.encodeInto(s.slice(j), data.subarray(pos)).written ?? 0;
+      if (j < len) {
+        const rest = s.slice(j);
+        const needed = pos + rest.length * 3 + left; // at most 3 bytes per UTF-16 unit
+        if (needed > data.length) {
+          const grown = new Uint8Array(Math.max(data.length * 2, needed));
+          grown.set(data.subarray(0, pos));
+          data = grown;
+        }
+        pos += encoder.encodeInto(rest, data.subarray(pos)).written ?? 0;
+      }
     }
     offsets[i + 1] = pos;
+  }
+  if (pos > data.length) {
+    // bytes past the end were dropped: `units` was less than the strings' units
+    throw new FancyflowError('INTERNAL', `encodeUtf8 was told of ${units} units, too few`);
   }
   return { offsets, data: data.subarray(0, pos) };
 }

@@ -4,26 +4,37 @@
  * sliced: fixed-width columns without nulls feed their buffers directly (no per-row JS objects);
  * other columns go value by value through a canonical encoding.
  */
+import { FancyflowError } from '../core/errors';
 import { Hash128, hash128 } from '../core/hash';
 
 const SCRATCH_BYTES = 1 << 16;
 const encoder = new TextEncoder();
 
 /**
+ * Scratch buffers of finished streams, taken again by new ones: a table's fingerprint opens three
+ * streams per column, and allocating (zeroing) their buffers anew each time cost more than the
+ * hashing of small tables and a third of a large one's.
+ */
+const spareScratch: Uint8Array[] = [];
+const SPARE_SCRATCH = 16;
+
+/**
  * A hasher over a byte stream: feeding `ab` then `c` gives the digest of `abc`. Small values are
- * gathered in a scratch buffer, so that WebAssembly is called once per 64 KiB, not once per value.
+ * gathered in a scratch buffer, so that WebAssembly is called once per 64 KiB, not once per value;
+ * a stream fed only big ranges (column buffers) never takes one.
  */
 export class ByteStreamHasher {
   private readonly hash = new Hash128();
-  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
-  private readonly view = new DataView(this.scratch.buffer);
+  private scratch: Uint8Array | undefined;
+  private view: DataView | undefined;
   private fill = 0;
+  private finished = false;
 
   /** Adds bytes. */
   bytes(view: ArrayBufferView): this {
     const u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     if (this.fill + u8.byteLength <= SCRATCH_BYTES) {
-      this.scratch.set(u8, this.fill);
+      this.buffer().set(u8, this.fill);
       this.fill += u8.byteLength;
     } else {
       this.flushScratch();
@@ -35,7 +46,7 @@ export class ByteStreamHasher {
   /** Adds one float64 (little-endian). */
   float64(value: number): this {
     this.reserve(8);
-    this.view.setFloat64(this.fill, value, true);
+    this.view!.setFloat64(this.fill, value, true);
     this.fill += 8;
     return this;
   }
@@ -43,7 +54,7 @@ export class ByteStreamHasher {
   /** Adds one int32 (little-endian). */
   int32(value: number): this {
     this.reserve(4);
-    this.view.setInt32(this.fill, value, true);
+    this.view!.setInt32(this.fill, value, true);
     this.fill += 4;
     return this;
   }
@@ -51,7 +62,7 @@ export class ByteStreamHasher {
   /** Adds one byte. */
   byte(value: number): this {
     this.reserve(1);
-    this.scratch[this.fill++] = value;
+    this.scratch![this.fill++] = value;
     return this;
   }
 
@@ -66,7 +77,7 @@ export class ByteStreamHasher {
     this.reserve(n * 3);
     const start = this.fill;
     let pos = start;
-    const out = this.scratch;
+    const out = this.scratch!;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c < 0x80) {
@@ -84,15 +95,32 @@ export class ByteStreamHasher {
   /** The digest of everything fed; the stream is finished after it. */
   digest(): string {
     this.flushScratch();
-    return this.hash.digest();
+    const digest = this.hash.digest();
+    this.finished = true;
+    if (this.scratch && spareScratch.length < SPARE_SCRATCH) spareScratch.push(this.scratch);
+    this.scratch = undefined;
+    this.view = undefined;
+    return digest;
   }
 
+  /** Makes room for `n` bytes in the scratch buffer (taking one if the stream has none yet). */
   private reserve(n: number): void {
     if (this.fill + n > SCRATCH_BYTES) this.flushScratch();
+    this.buffer();
+  }
+
+  private buffer(): Uint8Array {
+    if (this.scratch) return this.scratch;
+    if (this.finished) {
+      throw new FancyflowError('INTERNAL', 'ByteStreamHasher used after its digest()');
+    }
+    const scratch = spareScratch.pop() ?? new Uint8Array(SCRATCH_BYTES);
+    this.view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+    return (this.scratch = scratch);
   }
 
   private flushScratch(): void {
-    if (this.fill > 0) this.hash.update(this.scratch.subarray(0, this.fill));
+    if (this.fill > 0) this.hash.update(this.scratch!.subarray(0, this.fill));
     this.fill = 0;
   }
 }
