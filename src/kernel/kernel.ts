@@ -115,23 +115,38 @@ export class Kernel {
     this.runner = new CellRunner(engine, session);
   }
 
-  /** Starts a kernel: session, engine, then the sockets (so the first request finds it ready). */
+  /**
+   * Starts a kernel. The sockets bind and the heartbeat thread starts first, off this thread, while
+   * the session opens and the engine warms up here; the kernel listens once both are done, so the
+   * first request finds it ready (and clients that connected meanwhile wait in ZeroMQ's queues).
+   */
   static async start(options: KernelOptions): Promise<Kernel> {
     const rootDir = options.rootDir ?? process.cwd();
-    const session = await NotebookSession.create({
-      rootDir,
-      ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
-      ...(options.queue === undefined ? {} : { queue: options.queue }),
-    });
-    const engine = new ExecuteEngine(rootDir);
-    await engine.warmUp();
-    const kernel = new Kernel(engine, session);
     const signer = createSigner(options.connection.key, options.connection.signature_scheme);
-    kernel.sockets = await KernelSockets.bind(options.connection, signer, (channel, message) =>
-      kernel.onRequest(channel, message),
-    );
-    kernel.publish('status', { execution_state: 'starting' }, undefined);
-    return kernel;
+    const binding = KernelSockets.bind(options.connection, signer);
+    // awaited below, after the warm-up: a failure must not count as unhandled meanwhile
+    binding.catch(() => undefined);
+    let session: NotebookSession | undefined;
+    let engine: ExecuteEngine | undefined;
+    try {
+      session = await NotebookSession.create({
+        rootDir,
+        ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+        ...(options.queue === undefined ? {} : { queue: options.queue }),
+      });
+      engine = new ExecuteEngine(rootDir);
+      await engine.warmUp();
+      const kernel = new Kernel(engine, session);
+      kernel.sockets = await binding;
+      kernel.sockets.listen((channel, message) => kernel.onRequest(channel, message));
+      kernel.publish('status', { execution_state: 'starting' }, undefined);
+      return kernel;
+    } catch (e) {
+      session?.close();
+      engine?.close();
+      void binding.then((sockets) => sockets.close());
+      throw e;
+    }
   }
 
   /** Sends an iopub message. */
