@@ -12,6 +12,7 @@ import { fromCodePointOffset, toCodePointOffset } from './code-points';
 import { packageRoot } from './package-root';
 import { isComplete, type Completeness } from './is-complete';
 import { installTypeCheckAlias } from './module-alias';
+import { installTslabDisplayHook } from './output';
 
 /** An error as Jupyter shows it. */
 export interface ExecutionError {
@@ -82,6 +83,7 @@ export class ExecuteEngine {
   constructor(rootDir: string) {
     // `fancyflow`, `zod`, … resolve for the type checker as they do at run time
     installTypeCheckAlias(ts.sys);
+    installTslabDisplayHook();
     // tslab reports through this console: `log` gets the last expression's value, `error` gets
     // type-check diagnostics (with DIAGNOSTIC_FORMAT) and thrown values. Cell code's own console
     // is the global one.
