@@ -112,6 +112,21 @@ describe('a starting kernel', () => {
     expect(historyReply.content.status).toBe('ok');
   });
 
+  it("sends tslab's display to the cell (its hook installs with the engine)", async () => {
+    const { client } = await spawnWithClient();
+    await client.ready(60_000);
+    const { reply, outputs } = await client.execute(
+      'import * as tslab from "tslab"; tslab.display.html("<b>shown</b>")',
+      { ms: 60_000 },
+    );
+    expect(reply.content.status).toBe('ok');
+    const displays = outputs.filter((m) => m.header.msg_type === 'display_data');
+    expect(displays).toHaveLength(1);
+    expect((displays[0]!.content.data as Record<string, unknown>)['text/html']).toBe(
+      '<b>shown</b>',
+    );
+  });
+
   it('shuts down when asked right after its first kernel_info, while its engine may still load', async () => {
     const { child, client } = await spawnWithClient();
     await client.ready(60_000);
