@@ -4,7 +4,8 @@
  * - a trivial cell's round trip (execute_request → execute_reply and idle), median of 200;
  * - a comm request answered while a cell awaits (fancyflow only: stock tslab has no comms), and a
  *   kernel_info answered while a cell awaits (both);
- * - resident memory after start (and after the round trips).
+ * - kernel start: to the first kernel_info reply, and to the first cell's reply;
+ * - resident memory after start and a first cell (and after the round trips).
  * Prints figures and ratios; never fails on time. Needs `npm run build`.
  */
 'use strict';
@@ -321,6 +322,11 @@ async function measureBoth() {
     tslab = await startKernel('tslab');
     ours = await startKernel('fancyflow');
     const results = { tslab: { startMs: tslab.startMs }, fancyflow: { startMs: ours.startMs } };
+    // the first cell, untimed: fancyflow answers kernel_info before it loads its engine, so the
+    // memory after start is measured once both kernels have run a cell
+    for (const k of [tslab, ours]) {
+      await k.client.request('execute_request', EXECUTE, { idle: true, ms: 120000 });
+    }
     await new Promise((r) => setTimeout(r, 1000));
     for (const k of [tslab, ours]) results[k.kind].rssStart = rssMiB(k.child.pid);
     const lost = {};
@@ -365,8 +371,8 @@ function fmt(v, unit) {
     ['kernel_info while a cell awaits, median', 'kernelInfoWhileAwaiting', 'ms'],
     ['comm request while a cell awaits, median', 'commWhileAwaiting', 'ms'],
     ['comm request while a cell awaits, p95', 'commWhileAwaitingP95', 'ms'],
-    ['RSS after start', 'rssStart', 'MiB'],
-    ['RSS after 210 executes', 'rssAfter', 'MiB'],
+    ['RSS after start and a first cell', 'rssStart', 'MiB'],
+    [`RSS after ${ROUND_TRIPS + 11} executes`, 'rssAfter', 'MiB'],
   ];
   console.log(
     `${'measure'.padEnd(44)}${'fancyflow'.padStart(14)}${'tslab 1.0.22'.padStart(14)}${'ratio'.padStart(9)}`,
@@ -380,7 +386,7 @@ function fmt(v, unit) {
     );
   }
   console.log(
-    'targets: start <= 1.1x tslab, round trip <= 1.2x tslab, comm while awaiting <= 5 ms, RSS after start <= 1.2x tslab',
+    'targets: start and first cell reply <= 1.1x tslab, round trip <= 1.2x tslab, comm while awaiting <= 5 ms, RSS after start <= 1.2x tslab',
   );
   console.log('(stock tslab has no comms: its comm_msg gets no reply)');
   const lost = results.lostIdle ?? {};

@@ -3,6 +3,7 @@
  * context, keeping declarations between cells), with the outcome of each execution as data: the
  * last expression's value, or an error with `ename`/`evalue`/`traceback` (type errors included).
  */
+import * as ts from '@tslab/typescript-for-tslab';
 import { createConverter, type Converter } from 'tslab/dist/converter';
 import { createExecutor, type ConverterSet, type Executor } from 'tslab/dist/executor';
 import { printQuickInfo } from 'tslab/dist/inspect';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { fromCodePointOffset, toCodePointOffset } from './code-points';
 import { packageRoot } from './package-root';
 import { isComplete, type Completeness } from './is-complete';
+import { installTypeCheckAlias } from './module-alias';
+import { installTslabDisplayHook } from './output';
 
 /** An error as Jupyter shows it. */
 export interface ExecutionError {
@@ -78,6 +81,9 @@ export class ExecuteEngine {
 
   /** @param rootDir The notebook's folder: relative imports and `require` resolve from it. */
   constructor(rootDir: string) {
+    // `fancyflow`, `zod`, … resolve for the type checker as they do at run time
+    installTypeCheckAlias(ts.sys);
+    installTslabDisplayHook();
     // tslab reports through this console: `log` gets the last expression's value, `error` gets
     // type-check diagnostics (with DIAGNOSTIC_FORMAT) and thrown values. Cell code's own console
     // is the global one.

@@ -4,23 +4,27 @@
  * cells and workflow runs alike); every other request (kernel_info, complete, inspect, history,
  * comms, …) is answered at once, also while a cell awaits.
  *
+ * The kernel listens before its engine (tslab's type checker, the slow part of a start) is loaded:
+ * kernel_info, history and the comms (the lab's palette and workflow) are answered at once, then
+ * the engine loads and warms up; executions, completions, inspections and is_complete wait for it,
+ * in order.
+ *
  * The kernel reports `busy` while anything is in flight: a request answered during an execution
  * publishes its `idle` only when the execution is done, so front ends never see an idle kernel
  * that is still running a cell.
  */
 import { randomUUID } from 'node:crypto';
-import * as ts from '@tslab/typescript-for-tslab';
 import { FancyflowError } from '../core/errors';
 import { CellMetadataSchema, NOTEBOOK_METADATA_KEY } from '../core/format';
 import { MAX_ID_LENGTH } from '../protocol/messages';
-import { CellRunner, type CellRun } from './cell-runner';
+import type { CellRun, CellRunner } from './cell-runner';
 import { CommManager } from './comms';
 import type { ConnectionInfo } from './connection';
 import { plainText } from './displays';
-import { ExecuteEngine, type ExecutionError } from './engine';
+import type { ExecuteEngine, ExecutionError } from './engine';
 import { FancyflowComms } from './fancyflow-comm';
 import { History } from './history';
-import { LANGUAGE_INFO } from './language-info';
+import { LANGUAGE_INFO, TYPESCRIPT_VERSION } from './language-info';
 import { kernelLog } from './kernel-log';
 import { IopubSink, runWithOutput, type OutputSink } from './output';
 import { kernelVersion, NotebookSession, type NotRunStep } from './session';
@@ -51,6 +55,19 @@ export interface KernelExit {
 
 /** `FANCYFLOW_KERNEL_DEBUG=1` logs every request and iopub message to the kernel's stderr. */
 const DEBUG = Boolean(process.env.FANCYFLOW_KERNEL_DEBUG);
+
+/**
+ * How long a started kernel waits for its first request before it loads its engine anyway. A
+ * Jupyter client asks kernel_info first, as soon as its sockets connect (ZeroMQ retries every
+ * 100 ms): the engine's load blocks this thread for seconds, so it starts once that is answered.
+ */
+const WARM_UP_DELAY_MS = 200;
+
+/** The execute engine with its cell runner, once loaded and warmed up. */
+interface LoadedEngine {
+  engine: ExecuteEngine;
+  runner: CellRunner;
+}
 
 const TSLAB_VERSION = (() => {
   try {
@@ -93,7 +110,11 @@ export class Kernel {
   private readonly comms: CommManager;
   private readonly fancyflow: FancyflowComms;
   private readonly queue: JupyterMessage[] = [];
-  private readonly runner: CellRunner;
+  /** The engine, loaded and warmed up after the kernel listens (see {@link startWarmUp}). */
+  private readonly engine: Promise<LoadedEngine>;
+  private loaded?: LoadedEngine;
+  private startWarmUp!: () => void;
+  private warmUpTimer?: NodeJS.Timeout;
   /** `idle` of requests answered while an execution runs, published when it is done. */
   private readonly deferredIdle: JupyterMessage[] = [];
   private executing = false;
@@ -107,31 +128,63 @@ export class Kernel {
   readonly exited: Promise<KernelExit> = new Promise((resolve) => (this.exitResolve = resolve));
 
   private constructor(
-    private readonly engine: ExecuteEngine,
     readonly session: NotebookSession,
+    private readonly rootDir: string,
   ) {
     this.comms = new CommManager((type, content, parent) => this.publish(type, content, parent));
     this.fancyflow = new FancyflowComms(session, this.comms);
-    this.runner = new CellRunner(engine, session);
+    const go = new Promise<void>((resolve) => (this.startWarmUp = resolve));
+    this.engine = go.then(() => this.loadEngine());
   }
 
-  /** Starts a kernel: session, engine, then the sockets (so the first request finds it ready). */
+  /**
+   * Loads tslab's converter and executor and type-checks an empty cell, so the type checker's
+   * first (slow) run happens now, not in the user's first cell.
+   */
+  private async loadEngine(): Promise<LoadedEngine> {
+    clearTimeout(this.warmUpTimer);
+    // shut down first: nothing waits for an engine any more
+    if (this.closed) return new Promise<LoadedEngine>(() => undefined);
+    const [{ ExecuteEngine }, { CellRunner }] = await Promise.all([
+      import('./engine'),
+      import('./cell-runner'),
+    ]);
+    const engine = new ExecuteEngine(this.rootDir);
+    await engine.warmUp();
+    if (this.closed) engine.close();
+    this.loaded = { engine, runner: new CellRunner(engine, this.session) };
+    return this.loaded;
+  }
+
+  /**
+   * Starts a kernel: the sockets bind and the heartbeat thread starts (off this thread) while the
+   * session opens; the kernel then listens, and loads its engine once it has answered its first
+   * request (or after {@link WARM_UP_DELAY_MS} without one).
+   */
   static async start(options: KernelOptions): Promise<Kernel> {
     const rootDir = options.rootDir ?? process.cwd();
-    const session = await NotebookSession.create({
-      rootDir,
-      ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
-      ...(options.queue === undefined ? {} : { queue: options.queue }),
-    });
-    const engine = new ExecuteEngine(rootDir);
-    await engine.warmUp();
-    const kernel = new Kernel(engine, session);
     const signer = createSigner(options.connection.key, options.connection.signature_scheme);
-    kernel.sockets = await KernelSockets.bind(options.connection, signer, (channel, message) =>
-      kernel.onRequest(channel, message),
-    );
-    kernel.publish('status', { execution_state: 'starting' }, undefined);
-    return kernel;
+    const binding = KernelSockets.bind(options.connection, signer);
+    // awaited after the session: a failure must not count as unhandled meanwhile
+    binding.catch(() => undefined);
+    let session: NotebookSession | undefined;
+    try {
+      session = await NotebookSession.create({
+        rootDir,
+        ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+        ...(options.queue === undefined ? {} : { queue: options.queue }),
+      });
+      const kernel = new Kernel(session, rootDir);
+      kernel.sockets = await binding;
+      kernel.sockets.listen((channel, message) => kernel.onRequest(channel, message));
+      kernel.publish('status', { execution_state: 'starting' }, undefined);
+      kernel.warmUpTimer = setTimeout(kernel.startWarmUp, WARM_UP_DELAY_MS);
+      return kernel;
+    } catch (e) {
+      session?.close();
+      void binding.then((sockets) => sockets.close());
+      throw e;
+    }
   }
 
   /** Sends an iopub message. */
@@ -190,6 +243,8 @@ export class Kernel {
   private onRequest(channel: RequestChannel, request: JupyterMessage): void {
     const type = request.header.msg_type;
     if (DEBUG) kernelLog(`<- ${channel} ${type} ${JSON.stringify(request.content).slice(0, 80)}`);
+    // the first request is answered before the engine's load blocks this thread
+    if (!this.loaded && type !== 'shutdown_request') setImmediate(this.startWarmUp);
     if (type === 'execute_request') {
       this.queue.push(request);
       void this.drain(channel);
@@ -203,15 +258,18 @@ export class Kernel {
     switch (request.header.msg_type) {
       case 'kernel_info_request':
         return this.reply(channel, request, 'kernel_info_reply', this.kernelInfo());
-      case 'is_complete_request':
+      case 'is_complete_request': {
+        const { engine } = await this.engine;
         return this.reply(channel, request, 'is_complete_reply', {
-          ...this.engine.isComplete(stringField(content, 'code')),
+          ...engine.isComplete(stringField(content, 'code')),
         });
+      }
       case 'complete_request': {
+        const { engine } = await this.engine;
         const code = stringField(content, 'code');
         const cursor =
           typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
-        const completion = this.engine.complete(code, cursor);
+        const completion = engine.complete(code, cursor);
         return this.reply(channel, request, 'complete_reply', {
           status: 'ok',
           matches: completion.matches,
@@ -221,10 +279,11 @@ export class Kernel {
         });
       }
       case 'inspect_request': {
+        const { engine } = await this.engine;
         const code = stringField(content, 'code');
         const cursor =
           typeof content.cursor_pos === 'number' ? content.cursor_pos : [...code].length;
-        const text = this.engine.inspect(code, cursor);
+        const text = engine.inspect(code, cursor);
         return this.reply(channel, request, 'inspect_reply', {
           status: 'ok',
           found: text !== undefined,
@@ -272,7 +331,7 @@ export class Kernel {
       implementation: 'fancyflow',
       implementation_version: kernelVersion,
       language_info: { ...LANGUAGE_INFO, codemirror_mode: { ...LANGUAGE_INFO.codemirror_mode } },
-      banner: `fancyflow ${kernelVersion}: TypeScript ${ts.version} (tslab ${TSLAB_VERSION}) on Node.js ${process.version}`,
+      banner: `fancyflow ${kernelVersion}: TypeScript ${TYPESCRIPT_VERSION} (tslab ${TSLAB_VERSION}) on Node.js ${process.version}`,
       help_links: [
         { text: 'fancyflow', url: 'https://github.com/fancyflow/fancyflow#readme' },
         {
@@ -288,7 +347,7 @@ export class Kernel {
   /** Interrupts the running cell: its pending await is rejected and its workflow runs cancelled. */
   interrupt(): void {
     if (DEBUG) kernelLog('interrupt');
-    this.engine.interrupt();
+    this.loaded?.engine.interrupt();
     this.session.cancel();
   }
 
@@ -296,15 +355,23 @@ export class Kernel {
     if (this.draining) return;
     this.draining = true;
     try {
+      // Without an await once loaded: an execution starts in the same turn as its request, as
+      // before the engine loaded lazily, so requests read meanwhile are queued behind it (and
+      // aborted with it after an error).
+      const runner = this.loaded?.runner ?? (await this.engine).runner;
       for (let request = this.queue.shift(); request; request = this.queue.shift()) {
-        await this.execute(channel, request);
+        await this.execute(channel, request, runner);
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private async execute(channel: RequestChannel, request: JupyterMessage): Promise<void> {
+  private async execute(
+    channel: RequestChannel,
+    request: JupyterMessage,
+    runner: CellRunner,
+  ): Promise<void> {
     const content = request.content;
     const code = stringField(content, 'code');
     const silent = boolField(content, 'silent', false);
@@ -328,7 +395,7 @@ export class Kernel {
       this.fancyflow.beginExecute();
       let run: CellRun;
       try {
-        run = await this.runner.run(code, cellId, count, { silent });
+        run = await runner.run(code, cellId, count, { silent });
       } finally {
         this.fancyflow.endExecute(request);
       }
@@ -364,7 +431,7 @@ export class Kernel {
       const expressions = content.user_expressions;
       const userExpressions =
         typeof expressions === 'object' && expressions !== null && !Array.isArray(expressions)
-          ? await this.evaluate(expressions as JsonObject)
+          ? await this.evaluate(runner.engine, expressions as JsonObject)
           : {};
       await this.reply(channel, request, 'execute_reply', {
         status: 'ok',
@@ -378,11 +445,11 @@ export class Kernel {
   }
 
   /** Evaluates `user_expressions` after a successful execution, as IPython does. */
-  private async evaluate(expressions: JsonObject): Promise<JsonObject> {
+  private async evaluate(engine: ExecuteEngine, expressions: JsonObject): Promise<JsonObject> {
     const out: JsonObject = {};
     for (const [name, expression] of Object.entries(expressions)) {
       if (typeof expression !== 'string' || name.length > MAX_ID_LENGTH) continue; // echoed: bounded
-      const outcome = await this.engine.execute(expression);
+      const outcome = await engine.execute(expression);
       if (outcome.status === 'error') {
         out[name] = { status: 'error', ...outcome.error, thrown: undefined };
         delete (out[name] as JsonObject).thrown;
@@ -452,9 +519,11 @@ export class Kernel {
   close(exit: KernelExit = { restart: false }): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.warmUpTimer);
     this.session.close();
     this.sockets?.close();
-    this.engine.close();
+    // an engine still loading closes when it is done
+    this.loaded?.engine.close();
     this.exitResolve(exit);
   }
 }

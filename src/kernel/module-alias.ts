@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import * as ts from '@tslab/typescript-for-tslab';
+import type { System } from '@tslab/typescript-for-tslab';
 import { packageRoot } from './package-root';
 
 export { packageRoot };
@@ -108,7 +108,7 @@ function aliases(): Map<string, string> {
   return cached;
 }
 
-/** Installs the run-time and type-checking aliases (once per process). */
+/** Installs the run-time aliases: Node's resolver (once per process). */
 export function installModuleAlias(): void {
   const g = globalThis as { [INSTALLED]?: boolean };
   if (g[INSTALLED]) return;
@@ -128,8 +128,19 @@ export function installModuleAlias(): void {
     }
     return original.call(this, request, parent, isMain, options);
   };
+}
 
-  const sys = ts.sys;
+const TYPE_CHECK_INSTALLED = Symbol.for('fancyflow.kernel.typeCheckAlias');
+
+/**
+ * Installs the type-checking aliases on `sys`, the TypeScript `sys` tslab's converter reads files
+ * through (once per process; the engine calls it before it makes the converter).
+ */
+export function installTypeCheckAlias(sys: System): void {
+  const g = globalThis as { [TYPE_CHECK_INSTALLED]?: boolean };
+  if (g[TYPE_CHECK_INSTALLED]) return;
+  g[TYPE_CHECK_INSTALLED] = true;
+  const packages = aliases();
   const fileExists = sys.fileExists.bind(sys);
   const directoryExists = sys.directoryExists.bind(sys);
   const readFile = sys.readFile.bind(sys);

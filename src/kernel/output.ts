@@ -132,10 +132,11 @@ interface TslabJupyterModule {
 }
 
 const INSTALLED = Symbol.for('fancyflow.kernel.outputCapture');
+const DISPLAY_HOOK_INSTALLED = Symbol.for('fancyflow.kernel.tslabDisplayHook');
 
 /**
- * Sends `process.stdout`/`stderr` writes (console.log and friends) and tslab's `display` to the
- * current request's sink. Once per process.
+ * Sends `process.stdout`/`stderr` writes (console.log and friends) to the current request's sink.
+ * Once per process.
  */
 export function installOutputCapture(): void {
   const g = globalThis as { [INSTALLED]?: boolean };
@@ -143,6 +144,16 @@ export function installOutputCapture(): void {
   g[INSTALLED] = true;
   patchStream('stdout');
   patchStream('stderr');
+}
+
+/**
+ * Sends tslab's `display` to the current request's sink. Once per process; the engine installs it
+ * when it loads (tslab's jupyter module loads the TypeScript compiler).
+ */
+export function installTslabDisplayHook(): void {
+  const g = globalThis as { [DISPLAY_HOOK_INSTALLED]?: boolean };
+  if (g[DISPLAY_HOOK_INSTALLED]) return;
+  g[DISPLAY_HOOK_INSTALLED] = true;
   // tslab's public `display` writes through this module-level hook of its jupyter module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tslabJupyter = require('tslab/dist/jupyter') as TslabJupyterModule;

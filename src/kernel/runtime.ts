@@ -9,7 +9,10 @@ import { displayBundle } from './displays';
 import { installModuleAlias } from './module-alias';
 import { currentOutput, installOutputCapture } from './output';
 
-/** Installs the module aliases, the output capture and the `display()` host. */
+/**
+ * Installs the module aliases, the output capture and the `display()` host. The type checker's
+ * aliases and tslab's `display` hook come with the engine (`engine.ts`), which loads TypeScript.
+ */
 export function installNotebookRuntime(): void {
   installModuleAlias();
   installOutputCapture();

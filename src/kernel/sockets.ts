@@ -65,24 +65,34 @@ export class KernelSockets {
     };
   }
 
-  /** Binds every socket of the connection file and starts the receive loops. */
-  static async bind(
-    info: ConnectionInfo,
-    signer: Signer,
-    onRequest: RequestHandler,
-  ): Promise<KernelSockets> {
+  /**
+   * Binds every socket of the connection file and starts the heartbeat thread. Requests that
+   * arrive before {@link listen} wait in ZeroMQ's queues: a kernel binds while its engine warms
+   * up (the binds, the clients' connections and the heartbeat thread's start happen off the
+   * JavaScript thread) and listens once it can answer.
+   */
+  static async bind(info: ConnectionInfo, signer: Signer): Promise<KernelSockets> {
     const sockets = new KernelSockets(info, signer);
-    const [heartbeat] = await Promise.all([
-      Heartbeat.start(heartbeatEndpoint(info)),
-      sockets.shell.bind(socketAddress(info, info.shell_port)),
-      sockets.control.bind(socketAddress(info, info.control_port)),
-      sockets.stdin.bind(socketAddress(info, info.stdin_port)),
-      sockets.iopub.bind(socketAddress(info, info.iopub_port)),
-    ]);
-    sockets.heartbeat = heartbeat;
-    void sockets.receiveLoop('control', sockets.control, onRequest);
-    void sockets.receiveLoop('shell', sockets.shell, onRequest);
+    try {
+      const [heartbeat] = await Promise.all([
+        Heartbeat.start(heartbeatEndpoint(info)),
+        sockets.shell.bind(socketAddress(info, info.shell_port)),
+        sockets.control.bind(socketAddress(info, info.control_port)),
+        sockets.stdin.bind(socketAddress(info, info.stdin_port)),
+        sockets.iopub.bind(socketAddress(info, info.iopub_port)),
+      ]);
+      sockets.heartbeat = heartbeat;
+    } catch (e) {
+      sockets.close();
+      throw e;
+    }
     return sockets;
+  }
+
+  /** Starts the receive loops: from now on every request goes to `onRequest`, queued ones first. */
+  listen(onRequest: RequestHandler): void {
+    void this.receiveLoop('control', this.control, onRequest);
+    void this.receiveLoop('shell', this.shell, onRequest);
   }
 
   private async receiveLoop(
