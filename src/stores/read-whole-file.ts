@@ -10,6 +10,8 @@ import { closeSync, fstatSync, openSync, read as readFd, readSync } from 'node:f
 import { promisify } from 'node:util';
 
 const CHUNK = 4 << 20;
+/** Blocking reads go in pieces this size, small enough to stay in the CPU's cache. */
+const HOT = 256 << 10;
 /** Files up to this size are read with blocking reads (a few ms of the event loop at most). */
 const SYNC_LIMIT = 64 << 20;
 const read = promisify(readFd);
@@ -39,15 +41,22 @@ export async function readWholeFile(
     const size = fstatSync(fd).size;
     const bytes = Buffer.allocUnsafeSlow(size);
     if (size <= SYNC_LIMIT) {
+      // in pieces of HOT bytes, each handed to `consume` straight after it is read, while it is
+      // still in the CPU's cache (a checksum of the whole file read first ran from memory: ~2x)
       let done = 0;
       while (done < size) {
-        const got = readSync(fd, bytes, done, size - done, done);
-        if (got === 0) break; // it shrank
+        const piece = Math.min(HOT, size - done);
+        let got = 0;
+        while (got < piece) {
+          const n = readSync(fd, bytes, done + got, piece - got, done + got);
+          if (n === 0) break; // it shrank
+          got += n;
+        }
+        consume?.(bytes.subarray(done, done + got));
         done += got;
+        if (got < piece) return bytes.subarray(0, done);
       }
-      const whole = done < size ? bytes.subarray(0, done) : bytes;
-      consume?.(whole);
-      return whole;
+      return bytes;
     }
     for (let at = 0; at < size; at += CHUNK) {
       const pending = readAt(fd, bytes, at, Math.min(CHUNK, size - at));
