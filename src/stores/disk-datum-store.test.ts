@@ -159,6 +159,8 @@ describe('DiskDatumStore', () => {
       strings: ['ä', null, 'b😀', ''],
       nullFirst: [null, 'x', 'y', 'z'],
       booleans: [true, null, false, true],
+      // 64-bit integers come back as bigints, digits past 2^53 included
+      bigints: [2n ** 60n + 1n, null, -5n, 2n ** 53n + 1n],
     };
     for (const [name, values] of Object.entries(columns)) {
       const table = aq.table({ [name]: values });

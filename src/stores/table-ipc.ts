@@ -220,6 +220,7 @@ function utf8Column(
 export function decodeTable(bytes: Uint8Array, family: TableFamily): arrow.Table | aq.ColumnTable {
   if (family === 'arrow') return apacheArrow().tableFromIPC(bytes);
   // flechette's Table is what arquero's fromArrow reads natively (columns read in place)
-  const table = flechette().tableFromIPC(bytes, { useDate: true });
+  // 64-bit integers come back as bigints, as they were written (numbers would lose digits past 2^53)
+  const table = flechette().tableFromIPC(bytes, { useDate: true, useBigInt: true });
   return arquero().fromArrow(table as unknown as Parameters<typeof aq.fromArrow>[0]);
 }
