@@ -79,6 +79,9 @@ import { WorkflowModel } from './workflow-model';
 /** Milliseconds of quiet after a code edit before the code is read back into metadata. */
 const CODE_SYNC_DELAY_MS = 300;
 
+/** How long a run that stopped waits for the kernel's replies to the cells it did not run. */
+const ABORTED_REPLY_WAIT_MS = 10_000;
+
 /** Options of a {@link NotebookFlow}. */
 export interface NotebookFlowOptions {
   /** The settings in force (read at each use). */
@@ -711,11 +714,18 @@ export class NotebookFlow implements INotebookFlow {
         }
       }
       this.workflow.cellDone(active.runId);
+      reported.emit();
     };
+    const reported = new Signal<this, void>(this);
     NotebookActions.executed.connect(onExecuted);
     try {
       await NotebookActions.runCells(notebook, widgets, this.panel.sessionContext);
-      await this.settled(widgets.map((w) => w.model));
+      await this.settled(
+        widgets.map((w) => w.model),
+        active.pending,
+        () => failed.length > 0 || active.interrupted,
+        reported,
+      );
     } finally {
       NotebookActions.executed.disconnect(onExecuted);
       this.activeRun = undefined;
@@ -735,22 +745,45 @@ export class NotebookFlow implements INotebookFlow {
     return { status, cells: plan.cells.length, failed };
   }
 
-  /** Resolves when none of `cells` is running or queued any more (aborted ones included). */
-  private settled(cells: readonly ICellModel[]): Promise<void> {
+  /**
+   * Resolves when none of `cells` is running or queued any more. After a failure or an interrupt
+   * JupyterLab resolves its run and marks the queued cells idle at once, before the kernel's
+   * `aborted` replies and the statuses it gives their steps (skipped, cancelled) have arrived:
+   * then every cell still in `unreported` is waited for (its aborted reply comes right after the
+   * failure), unless the kernel goes away, the cell is deleted, or {@link ABORTED_REPLY_WAIT_MS}
+   * pass.
+   */
+  private settled(
+    cells: readonly ICellModel[],
+    unreported: ReadonlySet<string>,
+    stopped: () => boolean,
+    reported: ISignal<this, void>,
+  ): Promise<void> {
+    let awaitReplies = true;
     const busy = () =>
       cells.some(
-        (c) => !c.isDisposed && (c as { executionState?: string }).executionState === 'running',
+        (c) =>
+          !c.isDisposed &&
+          ((c as { executionState?: string }).executionState === 'running' ||
+            (awaitReplies && stopped() && unreported.has(c.id))),
       );
     if (!busy()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = () => {
         if (busy() && this.connection.status.kind === 'connected') return;
+        clearTimeout(bound);
         for (const c of cells) c.stateChanged.disconnect(check);
         this.connection.statusChanged.disconnect(check);
+        reported.disconnect(check);
         resolve();
       };
+      const bound = setTimeout(() => {
+        awaitReplies = false;
+        check();
+      }, ABORTED_REPLY_WAIT_MS);
       for (const c of cells) c.stateChanged.connect(check);
       this.connection.statusChanged.connect(check);
+      reported.connect(check);
     });
   }
 
