@@ -4,8 +4,9 @@
  * processes of this test, every one stopped by pid. A queued run must give what a local run gives:
  * the same statuses, errors, exit codes and output fingerprints.
  *
- * Stall settings are short here (lock 1 s, checks every 0.5 s) so that a killed worker's job moves
- * on within seconds; nothing measures time.
+ * Stall settings are short here (lock 3 s, checks every 1 s) so that a killed worker's job moves
+ * on within seconds; nothing measures time. (A 1 s lock made a busy 2-core machine take a live
+ * worker's job for stalled now and then: its lock was not renewed in time and the job ran twice.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,9 +79,9 @@ async function startWorker(): Promise<Proc> {
     '--queue',
     redis.url,
     '--lock-ms',
-    '1000',
+    '3000',
     '--stall-check-ms',
-    '500',
+    '1000',
   ]);
   await until('a worker to be ready', () => /ready \(pid/.test(worker.stderr()));
   return worker;
