@@ -294,6 +294,42 @@ describe('fancyflow run --queue', () => {
     }
   });
 
+  it('a forged job in the queue fails as not a fancyflow job; the workers go on serving runs', async () => {
+    const queue = new Queue('steps', {
+      connection: { host: '127.0.0.1', port: redis.port },
+      prefix: 'fancyflow',
+    });
+    try {
+      const forged: unknown[] = [
+        { kind: 'step', runId: 'forged', stepId: 's', chain: ['a', { $gt: '' }] },
+        { kind: 'part', runId: 'forged', stepId: 's', part: 0, start: -5, end: 1e300 },
+        { kind: 'assemble', runId: 'forged', stepId: 's', parts: [{ start: 0 }] },
+        { kind: 'rm -rf', runId: 'forged', stepId: 's' },
+        'step',
+      ];
+      const jobs = await Promise.all(
+        forged.map((data, i) => queue.add('step', data, { jobId: `forged.${i}` })),
+      );
+      const failures = new Map<string, string>();
+      await until('the forged jobs to fail', () => {
+        for (const job of jobs) {
+          void queue.getJob(job.id!).then((j) => {
+            if (j?.failedReason) failures.set(j.id!, j.failedReason);
+          });
+        }
+        return failures.size === jobs.length;
+      });
+      for (const job of jobs) {
+        expect(failures.get(job.id!)).toBe(`Job ${job.id} is not a fancyflow step job`);
+      }
+    } finally {
+      await queue.close();
+    }
+    const queued = await run(EXAMPLE, ['--store', freshDir(), '--queue', redis.url]);
+    expect(queued.code).toBe(0);
+    expect(queued.steps.every((s) => s.status === 'completed')).toBe(true);
+  });
+
   it('refuses a store the workers cannot share, and a queue that does not answer, with exit 2', async () => {
     const memory = await run(EXAMPLE, ['--queue', redis.url]);
     expect(memory.code).toBe(2);

@@ -34,10 +34,10 @@ import { isS3Url } from '../../stores/s3-location';
 import {
   CANCEL_CHANNEL,
   DEFAULT_STALL,
-  JobDataSchema,
   jobOptions,
   partCellId,
   QUEUE_NAME,
+  readJobData,
   QUEUE_PREFIX,
   RunRecordSchema,
   runKey,
@@ -183,11 +183,10 @@ export class QueueWorker {
   }
 
   private async process(job: Job): Promise<JobResult> {
-    const parsed = JobDataSchema.safeParse(job.data);
-    if (!parsed.success) {
+    const data = readJobData(job.data);
+    if (!data) {
       throw new FancyflowError('PROTOCOL', `Job ${job.id ?? '?'} is not a fancyflow step job`);
     }
-    const data = parsed.data;
     const controller = new AbortController();
     let set = this.running.get(data.runId);
     if (!set) this.running.set(data.runId, (set = new Set()));
