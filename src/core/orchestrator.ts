@@ -866,9 +866,15 @@ function invoke(
     );
   }
   const options = context.signal === neverAborted ? {} : { signal: context.signal };
+  // one context for all rows, its index set before each call: a copy per row cost ~10 % of a
+  // trivial row function's time, most of it in the garbage collector
+  const rowContext: StepContext & { index: number } = { ...context, index: 0 };
   return adapter.mapRows(
     table,
-    (row: Row, index: number) => fn(row, config, { ...context, index }) as Row,
+    (row: Row, index: number) => {
+      rowContext.index = index;
+      return fn(row, config, rowContext) as Row;
+    },
     options,
   );
 }

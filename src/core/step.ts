@@ -105,7 +105,11 @@ export type BatchFunction<I extends StepInputs, C extends ConfigSchema, O extend
   context: StepContext,
 ) => z.input<O> | Promise<z.input<O>>;
 
-/** The function of a row_wise step: one row in, one row out. */
+/**
+ * The function of a row_wise step: one row in, one row out. `context.index` is the row's index in
+ * the input table; the context object is the same for every row of a call (its index changes), so
+ * keep the index, not the object.
+ */
 export type RowFunction<I extends StepInputs, C extends ConfigSchema> = (
   row: RowOf<I[keyof I]>,
   config: z.output<C>,

@@ -131,6 +131,7 @@ describe('the arquero table adapter', () => {
       { x: 49999.5, n: 99999, tag: '#0' },
       { x: 49999, n: 99998, tag: '#1' },
     ]);
+    expect(out.get('tag', 99_999)).toBe('#99999');
     expect(out.column('n')).toBeInstanceOf(Int32Array);
   });
 

@@ -307,9 +307,8 @@ export class QueueWorker {
     const input = await this.fullInput(context, inputId);
     const slice = sliceTable(input, data.start, data.end);
     const rowFn = def.fn as (row: Row, config: unknown, ctx: { index: number }) => unknown;
-    // the row's index is its index in the whole table, as in a local run; the Orchestrator makes
-    // a new context object for every row, so it is shifted in place (a copy per row cost ~10 % of
-    // a trivial row function's time, most of it in the garbage collector)
+    // the row's index is its index in the whole table, as in a local run; the Orchestrator sets
+    // its row context's index before every row, so it is shifted in place
     const start = data.start;
     const shifted = (row: Row, config: unknown, ctx: { index: number }) => {
       ctx.index += start;
