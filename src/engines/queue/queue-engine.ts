@@ -11,7 +11,7 @@
  * assembly job. Cancelling (the signal) removes the run's waiting jobs and tells the workers to
  * abort its running steps.
  */
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { FancyflowError, toFancyflowError, type SerializedError } from '../../core/errors';
 import { hasOutput } from '../../core/format';
@@ -43,6 +43,7 @@ import {
   type JobResult,
   type RunRecord,
 } from './protocol';
+import { JobEvents, type JobEventName } from './job-events';
 import { redisOptions, safeRedisUrl } from './redis-url';
 
 /** Options of {@link QueueEngine.connect}. */
@@ -69,6 +70,9 @@ export interface QueueRunOptions extends RunOptions {
    * Default {@link DEFAULT_PART_ROWS}. */
   partRows?: number;
 }
+
+/** What is done with a job's event: `value` is its return value (JSON text or parsed) or failed reason. */
+type JobHandler = (event: JobEventName, value: unknown) => void;
 
 /** How often jobs still in flight are looked up directly, should an event have been missed. */
 const RECONCILE_MS = 1_000;
@@ -99,30 +103,22 @@ interface Split {
  * await engine.close();
  */
 export class QueueEngine {
-  private readonly handlers = new Map<
-    string,
-    (event: 'active' | 'completed' | 'failed', value: unknown) => void
-  >();
+  private readonly handlers = new Map<string, JobHandler>();
+  /** Jobs waited for whose completion the coordinator acts on (not in the middle of a chain). */
+  private readonly urgent = new Set<string>();
   private reconcileTimer: NodeJS.Timeout | undefined;
   /** Jobs whose handlers are in place while they are being added (not missing from the queue). */
   private readonly adding = new Set<string>();
   /** Jobs in flight that the last reconciliation did not find in the queue. */
   private readonly missing = new Set<string>();
 
+  private events!: JobEvents;
+
   private constructor(
     private readonly options: QueueEngineOptions,
     private readonly queue: Queue,
-    private readonly events: QueueEvents,
     private readonly client: Redis,
-  ) {
-    events.on('active', ({ jobId }) => this.handlers.get(jobId)?.('active', undefined));
-    events.on('completed', ({ jobId, returnvalue }) =>
-      this.handlers.get(jobId)?.('completed', returnvalue),
-    );
-    events.on('failed', ({ jobId, failedReason }) =>
-      this.handlers.get(jobId)?.('failed', failedReason),
-    );
-  }
+  ) {}
 
   /** Connects to the queue; QUEUE_UNAVAILABLE naming the URL when Redis does not answer in time. */
   static async connect(options: QueueEngineOptions): Promise<QueueEngine> {
@@ -150,13 +146,30 @@ export class QueueEngine {
     const eventsKey = `${QUEUE_PREFIX}:${QUEUE_NAME}:events`;
     const last = await client.xrevrange(eventsKey, '+', '-', 'COUNT', 1);
     const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
-    const events = new QueueEvents(QUEUE_NAME, {
-      connection,
-      prefix: QUEUE_PREFIX,
-      lastEventId: last[0]?.[0] ?? '0-0',
-    });
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    return new QueueEngine(options, queue, events, client);
+    const engine = new QueueEngine(options, queue, client);
+    const [events] = await Promise.all([
+      JobEvents.open({
+        connection,
+        key: eventsKey,
+        from: last[0]?.[0] ?? '0-0',
+        listener: (event, jobId, value) => engine.handlers.get(jobId)?.(event, value),
+        // while every job waited for is in the middle of a chain, its events only move progress
+        patient: () => engine.urgent.size === 0,
+      }),
+      queue.waitUntilReady(),
+    ]);
+    engine.events = events;
+    return engine;
+  }
+
+  private listen(jobId: string, urgent: boolean, handler: JobHandler): void {
+    this.handlers.set(jobId, handler);
+    if (urgent) this.urgent.add(jobId);
+  }
+
+  private forget(jobId: string): void {
+    this.handlers.delete(jobId);
+    this.urgent.delete(jobId);
   }
 
   /** Closes the connections (runs in progress are left to their workers). */
@@ -246,7 +259,7 @@ export class QueueEngine {
       if (finished) return;
       finished = true;
       signal?.removeEventListener('abort', onAbort);
-      for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+      for (const jobId of inflight.keys()) this.forget(jobId);
       delegated.clear();
       const status: RunStatus = signal?.aborted
         ? 'cancelled'
@@ -311,11 +324,13 @@ export class QueueEngine {
 
     const onJob = (jobId: string, entry: Inflight) => {
       inflight.set(jobId, entry);
-      this.handlers.set(jobId, (event, value) => {
+      // a job in the middle of a chain: its worker hands on the next step, this only records it
+      const midChain = entry.chain !== undefined && entry.chain.length > 0;
+      this.listen(jobId, !midChain, (event, value) => {
         if (finished || !inflight.has(jobId)) return;
         if (event === 'active') return running(entry.index);
         // it stays in flight until settled: the run must not end while a result waits its turn
-        this.handlers.delete(jobId);
+        this.forget(jobId);
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
         const next = entry.chain?.[0];
@@ -424,7 +439,7 @@ export class QueueEngine {
           for (const id of ids) this.adding.delete(id);
           batch.forEach(({ index, linked }, i) => {
             inflight.delete(ids[i]!);
-            this.handlers.delete(ids[i]!);
+            this.forget(ids[i]!);
             for (const k of linked) {
               delegated.delete(k);
               pending.add(k);
@@ -481,7 +496,7 @@ export class QueueEngine {
           .catch(() => undefined);
         // waiting jobs go; a running one is aborted by its worker
         await Promise.all([...inflight.keys()].map((id) => this.queue.remove(id).catch(() => 0)));
-        for (const jobId of inflight.keys()) this.handlers.delete(jobId);
+        for (const jobId of inflight.keys()) this.forget(jobId);
         inflight.clear();
         pending.clear();
         delegated.clear();
@@ -583,12 +598,23 @@ export class QueueEngine {
   }
 }
 
+/** A job's return value (from the event stream: JSON text) as a result, or why it is none. */
 function parseResult(value: unknown): JobResult | { error: string } {
-  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  if (typeof parsed === 'object' && parsed !== null && 'report' in parsed) {
-    return parsed as JobResult;
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value) as unknown;
+    } catch {
+      return { error: 'a worker returned no step report (its return value is not JSON)' };
+    }
   }
+  const report = isObject(parsed) ? parsed.report : undefined;
+  if (isObject(report) && typeof report.status === 'string') return parsed as unknown as JobResult;
   return { error: 'a worker returned no step report' };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function selectSteps(workflow: Workflow, options: RunOptions): readonly WorkflowStep[] {
