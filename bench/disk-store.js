@@ -44,14 +44,20 @@ function pageFaults() {
   return process.resourceUsage().minorPageFault;
 }
 
-/** One timed call: its wall time (ms) and the page faults it took. */
+/**
+ * One timed call: its wall time (ms), the CPU time of the whole process meanwhile (ms: every
+ * thread, so a store write's thread-pool writes count as the floor's blocking write does) and the
+ * page faults it took.
+ */
 async function sample(fn) {
   gc?.();
   const f0 = pageFaults();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const ms = performance.now() - t0;
-  return { ms, faults: pageFaults() - f0 };
+  const cpu = process.cpuUsage(c0);
+  return { ms, cpu: (cpu.user + cpu.system) / 1000, faults: pageFaults() - f0 };
 }
 
 // ---- data -------------------------------------------------------------------------------------
@@ -144,8 +150,9 @@ async function main() {
   await smallRun();
   const big = tables(N);
   const figures = {}; // name -> samples (ms), one per round, in round order
-  const add = (name, { ms, faults }) => {
+  const add = (name, { ms, cpu, faults }) => {
     (figures[name] ??= []).push(ms);
+    (figures[`cpu ${name}`] ??= []).push(cpu);
     (figures[`faults ${name}`] ??= []).push(faults);
   };
 
@@ -256,7 +263,7 @@ main()
       `hash alone over ${mbArrow.toFixed(1)} MB: xxh3 checksum ${ms(hash)} (${(mbArrow / hash).toFixed(1)} GB/s), XXH3-128 fingerprint ${ms(core)} (${(mbArrow / core).toFixed(1)} GB/s), native one-shot XXH3-128 (not used) ${ms(native128)} (${(mbArrow / native128).toFixed(1)} GB/s)`,
     );
     console.log(
-      `${'what'.padEnd(34)}${'fsync'.padStart(6)}${'store'.padStart(11)}${'floor'.padStart(11)}${'ratio'.padStart(8)}${'paired'.padStart(8)}${'faults'.padStart(13)}  target`,
+      `${'what'.padEnd(34)}${'fsync'.padStart(6)}${'store'.padStart(11)}${'floor'.padStart(11)}${'ratio'.padStart(8)}${'paired'.padStart(8)}${'cpu'.padStart(7)}${'faults'.padStart(13)}  target`,
     );
     for (const durable of [false, true]) {
       const suffix = durable ? ' (fsync)' : '';
@@ -264,10 +271,12 @@ main()
       // faults: median page faults of a store sample / a floor sample (each costs ~0.25 us on bare
       // metal, and 10-20 us in a VM whose host took the freed pages back)
       const row = (label, store, floor, target) => {
-        const paired = median(f[store].map((x, r) => x / f[floor][r]));
+        const pairedOf = (a, b) => median(f[a].map((x, r) => x / f[b][r]));
+        const paired = pairedOf(store, floor);
+        const cpu = pairedOf(`cpu ${store}`, `cpu ${floor}`);
         const faults = `${m(`faults ${store}`)}/${m(`faults ${floor}`)}`;
         console.log(
-          `${label.padEnd(34)}${(durable ? 'yes' : 'no').padStart(6)}${ms(m(store))}${ms(m(floor))}${`${(m(store) / m(floor)).toFixed(2)}x`.padStart(8)}${`${paired.toFixed(2)}x`.padStart(8)}${faults.padStart(13)}  ${target}`,
+          `${label.padEnd(34)}${(durable ? 'yes' : 'no').padStart(6)}${ms(m(store))}${ms(m(floor))}${`${(m(store) / m(floor)).toFixed(2)}x`.padStart(8)}${`${paired.toFixed(2)}x`.padStart(8)}${`${cpu.toFixed(2)}x`.padStart(7)}${faults.padStart(13)}  ${target}`,
         );
       };
       row('write arrow.Table', `store write arrow${suffix}`, `floor write arrow${suffix}`, '<= 2x');
@@ -312,7 +321,7 @@ main()
       'readFileSync+checksum = the floor read plus one pass over the bytes just read (no store does less)',
     );
     console.log(
-      'ratio = median / median; paired = median of the per-round ratios; faults = median page faults per sample, store/floor (a read into fresh memory takes ~7,000 for 28.8 MB)',
+      'ratio = median / median; paired = median of the per-round ratios; cpu = the same of the process CPU times (all threads; steadier under load); faults = median page faults per sample, store/floor (a read into fresh memory takes ~7,000 for 28.8 MB)',
     );
     console.log(`CPU pressure (some): ${cpuPressure()}`);
     const i = ingest();
