@@ -39,11 +39,25 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Minor page faults of this process so far (a fresh page of memory touched for the first time). */
+function pageFaults() {
+  return process.resourceUsage().minorPageFault;
+}
+
+/**
+ * One timed call: its wall time (ms), the CPU time of the whole process meanwhile (ms: every
+ * thread, so a store write's thread-pool writes count as the floor's blocking write does) and the
+ * page faults it took.
+ */
 async function sample(fn) {
   gc?.();
+  const f0 = pageFaults();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  return { ms, cpu: (cpu.user + cpu.system) / 1000, faults: pageFaults() - f0 };
 }
 
 // ---- data -------------------------------------------------------------------------------------
@@ -135,8 +149,12 @@ async function smallRun() {
 async function main() {
   await smallRun();
   const big = tables(N);
-  const figures = {}; // name -> samples (ms)
-  const add = (name, ms) => (figures[name] ??= []).push(ms);
+  const figures = {}; // name -> samples (ms), one per round, in round order
+  const add = (name, { ms, cpu, faults }) => {
+    (figures[name] ??= []).push(ms);
+    (figures[`cpu ${name}`] ??= []).push(cpu);
+    (figures[`faults ${name}`] ??= []).push(faults);
+  };
 
   for (const durable of [false, true]) {
     const dir = path.join(root, durable ? 'fsync' : 'no-fsync');
@@ -245,14 +263,22 @@ main()
       `hash alone over ${mbArrow.toFixed(1)} MB: xxh3 checksum ${ms(hash)} (${(mbArrow / hash).toFixed(1)} GB/s), XXH3-128 fingerprint ${ms(core)} (${(mbArrow / core).toFixed(1)} GB/s), native one-shot XXH3-128 (not used) ${ms(native128)} (${(mbArrow / native128).toFixed(1)} GB/s)`,
     );
     console.log(
-      `${'what'.padEnd(34)}${'fsync'.padStart(6)}${'store'.padStart(11)}${'floor'.padStart(11)}${'ratio'.padStart(8)}  target`,
+      `${'what'.padEnd(34)}${'fsync'.padStart(6)}${'store'.padStart(11)}${'floor'.padStart(11)}${'ratio'.padStart(8)}${'paired'.padStart(8)}${'cpu'.padStart(7)}${'faults'.padStart(13)}  target`,
     );
     for (const durable of [false, true]) {
       const suffix = durable ? ' (fsync)' : '';
-      const row = (label, store, floor, target) =>
+      // paired: the median of the per-round ratios (both samples of a round met the same load);
+      // faults: median page faults of a store sample / a floor sample (each costs ~0.25 us on bare
+      // metal, and 10-20 us in a VM whose host took the freed pages back)
+      const row = (label, store, floor, target) => {
+        const pairedOf = (a, b) => median(f[a].map((x, r) => x / f[b][r]));
+        const paired = pairedOf(store, floor);
+        const cpu = pairedOf(`cpu ${store}`, `cpu ${floor}`);
+        const faults = `${m(`faults ${store}`)}/${m(`faults ${floor}`)}`;
         console.log(
-          `${label.padEnd(34)}${(durable ? 'yes' : 'no').padStart(6)}${ms(m(store))}${ms(m(floor))}${`${(m(store) / m(floor)).toFixed(2)}x`.padStart(8)}  ${target}`,
+          `${label.padEnd(34)}${(durable ? 'yes' : 'no').padStart(6)}${ms(m(store))}${ms(m(floor))}${`${(m(store) / m(floor)).toFixed(2)}x`.padStart(8)}${`${paired.toFixed(2)}x`.padStart(8)}${`${cpu.toFixed(2)}x`.padStart(7)}${faults.padStart(13)}  ${target}`,
         );
+      };
       row('write arrow.Table', `store write arrow${suffix}`, `floor write arrow${suffix}`, '<= 2x');
       row(
         'write arquero table',
@@ -293,6 +319,9 @@ main()
     );
     console.log(
       'readFileSync+checksum = the floor read plus one pass over the bytes just read (no store does less)',
+    );
+    console.log(
+      'ratio = median / median; paired = median of the per-round ratios; cpu = the same of the process CPU times (all threads; steadier under load); faults = median page faults per sample, store/floor (a read into fresh memory takes ~7,000 for 28.8 MB)',
     );
     console.log(`CPU pressure (some): ${cpuPressure()}`);
     const i = ingest();
