@@ -44,15 +44,17 @@ export interface MetadataUpdate {
  * The cell metadata changes that bring the notebook in line with the kernel's state: every
  * kernel step whose id is a code cell of the notebook becomes (or updates) that cell's metadata,
  * with its latest status. Cells the kernel does not know are left alone. Only real changes are
- * returned.
+ * returned; with `stepIds`, only those steps are looked at (the rest are known to be in line).
  */
 export function updatesFromState(
   cells: readonly CellSnapshot[],
   state: Pick<WorkflowState, 'workflow' | 'statuses'>,
+  stepIds?: ReadonlySet<string>,
 ): MetadataUpdate[] {
   const byId = new Map(cells.filter((c) => c.cellType === 'code').map((c) => [c.id, c]));
   const updates: MetadataUpdate[] = [];
   for (const step of state.workflow.steps) {
+    if (stepIds && !stepIds.has(step.id)) continue;
     const cell = byId.get(step.id);
     if (!cell) continue;
     const previous = readCellMetadata(cell.metadata);

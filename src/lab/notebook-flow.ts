@@ -10,7 +10,7 @@
  *   with the cells they need that this kernel has not run yet;
  * - opening a notebook executes nothing: the workflow shows from the metadata.
  */
-import type { ICellModel } from '@jupyterlab/cells';
+import type { ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { Signal, type ISignal } from '@lumino/signaling';
 import { FancyflowError, isFancyflowError, type JsonValue } from '../core/errors';
@@ -32,7 +32,7 @@ import {
 import { toStepReport } from '../core/step-report';
 import type { StepDescriptor } from '../core/step';
 import type { Push, StepDescriptorWithCode, WorkflowState } from '../protocol/messages';
-import { applyStatePatch } from '../protocol/state-patch';
+import { applyStatePatch, changedKeys, type StatePatch } from '../protocol/state-patch';
 import {
   canonicalCellMetadata,
   markCustomCode,
@@ -114,6 +114,13 @@ export class NotebookFlow implements INotebookFlow {
   /** The saved workflow document as last read, while the notebook's metadata is unchanged. */
   private savedDocumentCopy: { document: WorkflowDocument | undefined } | undefined;
   private followsNotebookMetadata = false;
+  /**
+   * Each watched cell's id: a cell model reads its id from the shared (Yjs) model, ~10 µs a read,
+   * and every event and state push looked cells up by id through all of them.
+   */
+  private readonly ids = new Map<ICellModel, string>();
+  /** Cell id → its model, until the cells change (built when first needed). */
+  private byId: Map<string, ICellModel> | undefined;
   /** Each watched code cell's source when last seen (output changes are content changes too). */
   private readonly sources = new Map<ICellModel, string>();
   private readonly codeTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -214,7 +221,7 @@ export class NotebookFlow implements INotebookFlow {
 
   private snapshots(): CellSnapshot[] {
     return this.cellModels.map((c) => ({
-      id: c.id,
+      id: this.idOf(c),
       cellType: c.type,
       metadata: this.metadataOf(c),
     }));
@@ -228,8 +235,21 @@ export class NotebookFlow implements INotebookFlow {
     return copy;
   }
 
+  private idOf(cell: ICellModel): string {
+    return this.ids.get(cell) ?? cell.id;
+  }
+
   private cellModel(cellId: string): ICellModel | undefined {
-    return this.cellModels.find((c) => c.id === cellId);
+    if (!this.byId) {
+      // built once until the cells change (badges and state pushes look up every step cell)
+      this.byId = new Map();
+      for (const c of this.cellModels)
+        if (!this.byId.has(this.idOf(c))) this.byId.set(this.idOf(c), c);
+    }
+    const cell = this.byId.get(cellId);
+    if (cell && !cell.isDisposed && this.followsNotebookMetadata) return cell;
+    this.byId = undefined;
+    return this.cellModels.find((c) => this.idOf(c) === cellId);
   }
 
   stepMetadata(cellId: string): CellMetadata | undefined {
@@ -425,11 +445,13 @@ export class NotebookFlow implements INotebookFlow {
   }
 
   private onCellsChanged(): void {
+    this.byId = undefined;
     const present = new Set(this.cellModels);
     for (const cell of [...this.watched]) {
       if (!present.has(cell)) {
         this.watched.delete(cell);
         this.metadataCopies.delete(cell);
+        this.ids.delete(cell);
         this.sources.delete(cell);
         cell.contentChanged.disconnect(this.onContentChanged, this);
         cell.metadataChanged.disconnect(this.onCellMetadataChanged, this);
@@ -442,6 +464,7 @@ export class NotebookFlow implements INotebookFlow {
   private watch(cell: ICellModel): void {
     if (this.watched.has(cell)) return;
     this.watched.add(cell);
+    this.ids.set(cell, cell.id);
     this.sources.set(cell, cell.sharedModel.getSource());
     cell.contentChanged.connect(this.onContentChanged, this);
     cell.metadataChanged.connect(this.onCellMetadataChanged, this);
@@ -528,14 +551,30 @@ export class NotebookFlow implements INotebookFlow {
     this.stepsChangedSignal.emit(steps);
   }
 
-  private applyState(state: WorkflowState): void {
+  /**
+   * Takes the kernel's state. With the `patch` it was made by, only what the patch changed is
+   * redone: during a run-all each cell's push changes a step's status and record and adds its
+   * output cell, and redoing every step cell's metadata, the workflow document, every status and
+   * the freshness facts after each cell made each push cost O(cells) on the page's main thread.
+   */
+  private applyState(state: WorkflowState, patch?: StatePatch): void {
     this.state = state;
-    for (const update of updatesFromState(this.snapshots(), state)) {
-      this.writeMetadata(update.cellId, update.metadata);
+    const changed = (key: keyof WorkflowState) => patch === undefined || key in patch;
+    // the steps whose status or record changed; undefined: any may have
+    const statuses = patch && !changed('workflow') ? changedKeys(patch, 'statuses') : undefined;
+    const records = patch ? changedKeys(patch, 'records') : undefined;
+    const stepIds = statuses && records ? [...new Set([...statuses, ...records])] : undefined;
+    if (!stepIds || stepIds.length > 0) {
+      const only = statuses && new Set(statuses);
+      for (const update of updatesFromState(this.snapshots(), state, only)) {
+        this.writeMetadata(update.cellId, update.metadata);
+      }
     }
-    this.updateDocument();
-    this.workflow.applyState(state);
-    this.updateFacts();
+    // the document follows the cells' metadata (a write schedules its update) and the kernel's
+    // definitions
+    if (changed('workflow') || changed('definitions')) this.updateDocument();
+    this.workflow.applyState(state, stepIds);
+    if (changed('workflow') || changed('definitions') || changed('cells')) this.updateFacts();
   }
 
   private onPush(push: Push): void {
@@ -573,7 +612,7 @@ export class NotebookFlow implements INotebookFlow {
         return;
       case 'workflow-patch':
         // patches follow the state of `get-workflow` on this comm; without one, ask for it
-        if (this.state) this.applyState(applyStatePatch(this.state, push.patch));
+        if (this.state) this.applyState(applyStatePatch(this.state, push.patch), push.patch);
         else void this.refresh().catch((e: unknown) => this.setProblem(messageOf(e)));
         return;
     }
@@ -585,7 +624,7 @@ export class NotebookFlow implements INotebookFlow {
     return this.cellModels.map((c) => {
       const metadata = c.type === 'code' ? readCellMetadata(this.metadataOf(c)) : undefined;
       return {
-        id: c.id,
+        id: this.idOf(c),
         cellType: c.type,
         ...(metadata ? { step: { stepId: metadata.stepId, slug: metadata.slug } } : {}),
         empty: c.sharedModel.getSource().trim() === '',
@@ -719,6 +758,7 @@ export class NotebookFlow implements INotebookFlow {
     const reported = new Signal<this, void>(this);
     NotebookActions.executed.connect(onExecuted);
     try {
+      await clearOutputs(widgets);
       await NotebookActions.runCells(notebook, widgets, this.panel.sessionContext);
       await this.settled(
         widgets.map((w) => w.model),
@@ -949,6 +989,38 @@ interface ExecutedArgs {
   cell: { model: ICellModel };
   success: boolean;
   error?: Error | null;
+}
+
+/**
+ * Clears the outputs of the cells about to run, then lets the page draw one frame. JupyterLab
+ * clears each cell's outputs as it sends the cell to the kernel, and its output area measures
+ * itself on every change (a forced layout per cell): for 50 cells that was ~0.2–0.3 s of the
+ * page's main thread in the task that had already sent the first cells, and so the first steps'
+ * events (and badges) waited behind it. Cleared here, the kernel gets the first cell once the page
+ * is free again; the notebook's own clear then finds nothing to remove.
+ */
+async function clearOutputs(widgets: readonly { model: ICellModel }[]): Promise<void> {
+  let cleared = false;
+  for (const { model } of widgets) {
+    if (model.isDisposed || model.type !== 'code') continue;
+    const outputs = (model as ICodeCellModel).outputs;
+    if (outputs.length === 0) continue;
+    outputs.clear();
+    cleared = true;
+  }
+  if (cleared) await afterFrame();
+}
+
+/** Resolves after the page's next frame (or 100 ms, when the page draws no frames: hidden). */
+function afterFrame(): Promise<void> {
+  return new Promise((resolve) => {
+    const fallback = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(fallback);
+      // the frame's style, layout and paint run after this callback: resolve after them
+      setTimeout(resolve, 0);
+    });
+  });
 }
 
 /** The plan request of a run command. */

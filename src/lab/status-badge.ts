@@ -18,6 +18,7 @@ import { formatDuration, formatShape, type StepView } from './workflow-model';
 const LINE = 'jp-fancyflow-CellStatus';
 const BADGE = 'jp-fancyflow-StatusBadge';
 const ERROR = 'jp-fancyflow-CellStatus-error';
+const OUTPUTS = 'jp-Cell-outputWrapper';
 
 /** The text of a badge: `completed · 12 ms`, `cached · 85 × 11`, `stale`, `running…`. */
 export function badgeText(
@@ -67,9 +68,12 @@ export function renderBadge(
   title?: string,
   label: (cellOrStepId: string) => string = (id) => id,
 ): void {
+  const last = rendered.get(cell);
+  if (view && last && drawn(cell, last, view, title)) return;
   let line = cell.node.querySelector<HTMLElement>(`:scope > .${LINE}`);
   if (!view) {
     line?.remove();
+    rendered.delete(cell);
     return;
   }
   if (!line) {
@@ -84,7 +88,7 @@ export function renderBadge(
     line.append(badge, error);
   }
   // between the code and its outputs (whose wrapper a lazily rendered cell adds later)
-  const outputs = cell.node.querySelector(':scope > .jp-Cell-outputWrapper');
+  const outputs = cell.node.querySelector(`:scope > .${OUTPUTS}`);
   if (line.nextElementSibling !== outputs || line.parentElement !== cell.node) {
     cell.node.insertBefore(line, outputs);
   }
@@ -106,6 +110,53 @@ export function renderBadge(
   const code = view.report?.error?.code;
   const errorText = message ? (code ? `${code}: ${message}` : message) : '';
   if (error.textContent !== errorText) error.textContent = errorText;
+  rendered.set(cell, {
+    line,
+    stepId: view.step.id,
+    status: view.status,
+    state: view.state,
+    saved: saved,
+    report: view.report,
+    title,
+  });
+}
+
+/** What a cell's status line was last drawn from. */
+interface Drawn {
+  line: HTMLElement;
+  stepId: string;
+  status: StepStatus;
+  state: BadgeState;
+  saved: boolean;
+  report: StepView['report'];
+  title: string | undefined;
+}
+
+/**
+ * Each cell's status line as last drawn: the badges are redrawn every 100 ms during a run, and
+ * most of them show what they showed (finding the line, formatting its text and title and
+ * reading its attributes back was O(cells) work ten times a second).
+ */
+const rendered = new WeakMap<Cell, Drawn>();
+
+/**
+ * True when the line shows `view` already and sits where it belongs. A stale badge's title names
+ * cells and steps, whose labels may have changed: it is always redrawn.
+ */
+function drawn(cell: Cell, last: Drawn, view: StepView, title: string | undefined): boolean {
+  const line = last.line;
+  return (
+    view.state !== 'stale' &&
+    view.state !== 'upstream-stale' &&
+    last.stepId === view.step.id &&
+    last.status === view.status &&
+    last.state === view.state &&
+    last.saved === (view.saved === true) &&
+    last.report === view.report &&
+    last.title === title &&
+    line.parentElement === cell.node &&
+    line.nextElementSibling?.classList.contains(OUTPUTS) === true
+  );
 }
 
 function setStatusClass(node: HTMLElement, status: StepStatus): void {
@@ -121,6 +172,11 @@ function setStatusClass(node: HTMLElement, status: StepStatus): void {
 export class StatusBadges implements IDisposable {
   private disposed = false;
   private scheduled = false;
+  /**
+   * Cell id → its widget, until the cells change: a cell reads its id from the shared (Yjs) model,
+   * and each run event looked its cell up through all of them.
+   */
+  private readonly widgets = new Map<string, Cell>();
   /** Every badge is redrawn at the next frame, at most every 100 ms during a run. */
   private readonly redraw = new Throttle(() => this.nextFrame(), 100);
 
@@ -128,16 +184,25 @@ export class StatusBadges implements IDisposable {
     flow.workflow.stepChanged.connect(this.onStepChanged, this);
     flow.workflow.changed.connect(this.schedule, this);
     flow.metadataChanged.connect(this.schedule, this);
-    flow.panel.content.model?.cells.changed.connect(this.schedule, this);
+    flow.panel.content.model?.cells.changed.connect(this.onCellsChanged, this);
     flow.panel.content.activeCellChanged.connect(this.schedule, this);
     void flow.panel.context.ready.then(() => {
-      flow.panel.content.model?.cells.changed.connect(this.schedule, this);
+      flow.panel.content.model?.cells.changed.connect(this.onCellsChanged, this);
       this.schedule();
     });
   }
 
+  private onCellsChanged(): void {
+    this.widgets.clear();
+    this.schedule();
+  }
+
   private cellWidget(cellId: string): Cell | undefined {
-    return this.flow.panel.content.widgets.find((w) => w.model.id === cellId);
+    const known = this.widgets.get(cellId);
+    if (known && !known.isDisposed) return known;
+    this.widgets.clear();
+    for (const widget of this.flow.panel.content.widgets) this.widgets.set(widget.model.id, widget);
+    return this.widgets.get(cellId);
   }
 
   private onStepChanged(_: unknown, view: StepView): void {
@@ -200,6 +265,8 @@ export class StatusBadges implements IDisposable {
     this.flow.workflow.stepChanged.disconnect(this.onStepChanged, this);
     this.flow.workflow.changed.disconnect(this.schedule, this);
     this.flow.metadataChanged.disconnect(this.schedule, this);
+    this.flow.panel.content.model?.cells.changed.disconnect(this.onCellsChanged, this);
+    this.widgets.clear();
     for (const cell of this.flow.panel.content.widgets) renderBadge(cell, undefined);
   }
 }

@@ -155,6 +155,35 @@ describe('WorkflowModel', () => {
       ['completed', true],
       ['failed', false],
     ]);
+    // a patched state: only the steps named are taken, the others keep what they had
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    model.applyState({ statuses: {} }, []);
+    expect(changes).toBe(0);
+    model.applyState(
+      {
+        statuses: {
+          a: { stepId: 'a', slug: 'source', name: 'source', status: 'running' },
+          b: { stepId: 'b', slug: 'check', name: 'check', status: 'completed' },
+        },
+      },
+      ['a'],
+    );
+    expect(changes).toBe(1);
+    expect(model.steps.map((s) => [s.status, s.saved === true])).toEqual([
+      ['running', false],
+      ['failed', false],
+    ]);
+    model.applyState({ statuses: {} }, ['b']);
+    expect(model.steps.map((s) => s.status)).toEqual(['running', 'pending']);
+    // the same facts again change nothing; other facts do
+    const facts = () => ({ code: { source: 'c1' }, cacheable: {}, fingerprints: { x: 'f' } });
+    changes = 0;
+    model.setFacts(facts());
+    model.setFacts(facts());
+    expect(changes).toBe(1);
+    model.setFacts({ ...facts(), fingerprints: { x: 'g' } });
+    expect(changes).toBe(2);
   });
 
   it('formats durations and shapes', () => {
@@ -165,6 +194,23 @@ describe('WorkflowModel', () => {
     expect(formatDuration(123_000)).toBe('2 min 3 s');
     expect(formatShape([406, 9])).toBe('406 × 9');
     expect(formatShape([12000])).toBe('12,000');
+    // integers are grouped by hand: the same text as Intl's, for every digit count and sign
+    const intl = new Intl.NumberFormat('en-US');
+    for (const n of [
+      0,
+      7,
+      999,
+      1000,
+      65_536,
+      123_456,
+      1_234_567,
+      -1,
+      -1000,
+      -9_876_543,
+      2 ** 53 - 1,
+    ])
+      expect(formatShape([n])).toBe(intl.format(n));
+    expect(formatShape([1.5, 2 ** 60])).toBe(`1.5 × ${intl.format(2 ** 60)}`);
     expect(formatShape(undefined)).toBe('');
   });
 

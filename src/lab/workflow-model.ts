@@ -187,6 +187,14 @@ export class WorkflowModel {
 
   /** Takes what is known now of the steps' code and the input cells (the kernel's view). */
   setFacts(facts: FreshnessFacts): void {
+    // the same facts again (every state push of a run brings them) change no verdict
+    const now = this.facts;
+    if (
+      sameEntries(now.code, facts.code) &&
+      sameEntries(now.cacheable, facts.cacheable) &&
+      sameEntries(now.fingerprints, facts.fingerprints)
+    )
+      return;
     this.facts = facts;
     this.verdicts = undefined;
     this.changedSignal.emit();
@@ -255,15 +263,36 @@ export class WorkflowModel {
     this.changedSignal.emit();
   }
 
-  /** Takes the kernel's statuses (a `get-workflow` reply or a `workflow-changed` push). */
-  applyState(state: Pick<WorkflowState, 'statuses' | 'records'>): void {
-    this.reports.clear();
-    this.kernelRecords.clear();
-    for (const [id, record] of Object.entries(state.records ?? {}))
-      this.kernelRecords.set(id, record);
-    for (const [id, report] of Object.entries(state.statuses)) {
-      this.reports.set(id, report);
-      if (report.record) this.kernelRecords.set(id, report.record);
+  /**
+   * Takes the kernel's statuses (a `get-workflow` reply, a `workflow-changed` push, or the state a
+   * `workflow-patch` made). With `stepIds`, only those steps' statuses and records are taken (the
+   * others are known unchanged: a patch names what it changed), and nothing is redone when none
+   * is given.
+   */
+  applyState(
+    state: Pick<WorkflowState, 'statuses' | 'records'>,
+    stepIds?: readonly string[],
+  ): void {
+    if (stepIds === undefined) {
+      this.reports.clear();
+      this.kernelRecords.clear();
+      for (const [id, record] of Object.entries(state.records ?? {}))
+        this.kernelRecords.set(id, record);
+      for (const [id, report] of Object.entries(state.statuses)) {
+        this.reports.set(id, report);
+        if (report.record) this.kernelRecords.set(id, report.record);
+      }
+    } else {
+      if (stepIds.length === 0) return;
+      const records = state.records ?? {};
+      for (const id of stepIds) {
+        const report = Object.hasOwn(state.statuses, id) ? state.statuses[id] : undefined;
+        const record = report?.record ?? (Object.hasOwn(records, id) ? records[id] : undefined);
+        if (report) this.reports.set(id, report);
+        else this.reports.delete(id);
+        if (record) this.kernelRecords.set(id, record);
+        else this.kernelRecords.delete(id);
+      }
     }
     this.verdicts = undefined;
     this.changedSignal.emit();
@@ -347,6 +376,13 @@ export class WorkflowModel {
   }
 }
 
+function sameEntries<T>(a: Readonly<Record<string, T>>, b: Readonly<Record<string, T>>): boolean {
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
+  );
+}
+
 /** `1.2 s`, `35 ms`, `2 min 3 s` for a duration in milliseconds. */
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -358,13 +394,24 @@ export function formatDuration(ms: number | undefined): string {
 }
 
 /**
- * One formatter for every shape: `toLocaleString` builds a new one per call (~20 µs), and badges
- * and panel rows format every step's shape each frame of a run.
+ * One formatter for the counts that are not plain integers: `toLocaleString` builds a new one per
+ * call (~20 µs), and even a shared `Intl.NumberFormat` was the largest item of ours in the page's
+ * profile of a run-all (badges and panel rows format every step's shape): integers, what shapes
+ * hold, are grouped by hand.
  */
 const COUNT = new Intl.NumberFormat('en-US');
+
+/** `12,000` for 12000: an integer's digits grouped by three, as `COUNT` does. */
+function formatCount(n: number): string {
+  if (!Number.isSafeInteger(n)) return COUNT.format(n);
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+}
 
 /** `398 × 9` for a `[rows, columns]` shape, `12` for `[12]`, empty when unknown. */
 export function formatShape(shape: readonly number[] | undefined): string {
   if (!shape || shape.length === 0) return '';
-  return shape.map((n) => COUNT.format(n)).join(' × ');
+  return shape.map(formatCount).join(' × ');
 }

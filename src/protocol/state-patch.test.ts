@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkflowState } from './messages';
-import { applyStatePatch, SentState } from './state-patch';
+import { applyStatePatch, changedKeys, SentState } from './state-patch';
 
 function cell(id: string, rows: number): WorkflowState['cells'][number] {
   return {
@@ -35,6 +35,17 @@ function state(steps: number, rows = 10, running = false): WorkflowState {
 }
 
 describe('state patches', () => {
+  it('names the entries of a map field it sets or removes (undefined when replaced whole)', () => {
+    const a = state(3);
+    const sent = SentState.of(a);
+    const b = state(2);
+    b.statuses['s0'] = { ...b.statuses['s0']!, status: 'failed' };
+    const patch = sent.diff(b);
+    expect(changedKeys(patch, 'statuses')?.sort()).toEqual(['s0', 's2']);
+    expect(changedKeys(patch, 'records')).toEqual([]);
+    expect(changedKeys({ statuses: { value: {} } }, 'statuses')).toBeUndefined();
+  });
+
   it('applying the patch to the state sent before gives the new state', () => {
     const a = state(3);
     const sent = SentState.of(a);

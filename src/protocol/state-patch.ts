@@ -93,6 +93,17 @@ function sameOrder(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
+/**
+ * The entries of a map field (`statuses`, `records`, …) that `patch` sets or removes: none when
+ * the field is not in the patch, undefined when it is replaced whole (any entry may differ).
+ */
+export function changedKeys(patch: StatePatch, key: keyof WorkflowState): string[] | undefined {
+  const change = patch[key];
+  if (!change) return [];
+  if (!('set' in change)) return undefined;
+  return [...Object.keys(change.set), ...(change.unset ?? [])];
+}
+
 /** The state `patch` makes of `state` (which is left as it is). */
 export function applyStatePatch(state: WorkflowState, patch: StatePatch): WorkflowState {
   const next = new Map<string, unknown>(Object.entries(state));
