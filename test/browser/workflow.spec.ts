@@ -294,8 +294,9 @@ function napNotebook(): string {
         metadata: {},
         source: NAP_STEP,
       },
-      step('nap-1', 'first', 3000),
-      step('nap-2', 'second', 3000),
+      // long enough for the checks made while they run, on a busy 2-core machine too
+      step('nap-1', 'first', 5000),
+      step('nap-2', 'second', 5000),
     ],
   });
 }
