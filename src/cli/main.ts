@@ -5,6 +5,8 @@
  * A command is a file under `commands/` exporting `register(program)`; adding one is adding the
  * file and its line in {@link COMMANDS}.
  */
+// first: before anything loads zod
+import '../kernel/lazy-zod-locales';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';

@@ -3,6 +3,8 @@
  * kernel itself. `fancyflow kernel --connection-file <file>` calls {@link startKernel}; running this
  * file directly does the same (`node dist/kernel/main.js --connection-file <file>`).
  */
+// first: before anything loads zod
+import './lazy-zod-locales';
 // The table adapters: a cell's arquero or Arrow table is data even if the notebook never imports
 // fancyflow. The package root (the standard step library, ~60 ms of loading) loads when first
 // needed: a cell imports `fancyflow`, or a front end asks for the steps (session.ts).
