@@ -15,6 +15,7 @@ import type { StepRecord } from '../core/freshness';
 import { hasOutput } from '../core/format';
 import { hashReady } from '../core/hash';
 import { STANDARD_MODULE, type StepDescriptor } from '../core/step';
+import { loadPackageRoot } from '../cli/step-modules';
 import { cacheSettings } from './step-code';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -153,16 +154,6 @@ function readPackageVersion(): string {
   } catch {
     return '0.0.0';
   }
-}
-
-/**
- * Loads the package root, whose standard steps register in the default registry as it loads. A
- * kernel starts without it (its first cell does not wait for it); a cell that imports `fancyflow`
- * loads it too, through the module alias.
- */
-function loadStandardSteps(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('../index');
 }
 
 /** The version of this package (the kernel's implementation version). */
@@ -605,7 +596,8 @@ export class NotebookSession implements NotebookCellsHost {
    * standard steps included (their library loads now if no cell has imported `fancyflow` yet).
    */
   describeSteps(): (StepDescriptor & { code: string; cacheable: boolean })[] {
-    loadStandardSteps();
+    // a kernel starts without it (its first cell does not wait for it)
+    loadPackageRoot();
     return this.registry.describe().map((descriptor) => {
       const def = this.registry.get(descriptor.slug)?.definition;
       return {
