@@ -8,33 +8,38 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { register as registerRun } from './commands/run';
-import { register as registerSteps } from './commands/steps';
-import { register as registerValidate } from './commands/validate';
-import { register as registerStatus } from './commands/status';
-import { register as registerLineage } from './commands/lineage';
-import { register as registerExport } from './commands/export';
-import { register as registerInstall } from './commands/install';
-import { register as registerKernel } from './commands/kernel';
-import { register as registerWorker } from './commands/worker';
 import { attachContext, processIO, type CliContext, type CliIO } from './context';
 import { ExitCode, oneLine, reportError } from './report-error';
 
 /** Adds one command to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-/** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [
-  registerRun,
-  registerWorker,
-  registerValidate,
-  registerStatus,
-  registerLineage,
-  registerExport,
-  registerSteps,
-  registerInstall,
-  registerKernel,
+/* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * The commands, in the order `--help` lists them: each one's name and its module, loaded only
+ * when the program needs it (`fancyflow kernel` loads no other command's dependencies).
+ */
+export const COMMANDS: readonly (readonly [string, () => RegisterCommand])[] = [
+  ['run', () => (require('./commands/run') as typeof import('./commands/run')).register],
+  ['worker', () => (require('./commands/worker') as typeof import('./commands/worker')).register],
+  [
+    'validate',
+    () => (require('./commands/validate') as typeof import('./commands/validate')).register,
+  ],
+  ['status', () => (require('./commands/status') as typeof import('./commands/status')).register],
+  [
+    'lineage',
+    () => (require('./commands/lineage') as typeof import('./commands/lineage')).register,
+  ],
+  ['export', () => (require('./commands/export') as typeof import('./commands/export')).register],
+  ['steps', () => (require('./commands/steps') as typeof import('./commands/steps')).register],
+  [
+    'install',
+    () => (require('./commands/install') as typeof import('./commands/install')).register,
+  ],
+  ['kernel', () => (require('./commands/kernel') as typeof import('./commands/kernel')).register],
 ];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function packageVersion(): string {
   try {
@@ -49,7 +54,7 @@ function packageVersion(): string {
  * Builds the program for one invocation: its output goes to `context.io`, and errors of commander
  * (unknown options, missing arguments) are thrown, not exited on.
  */
-export function createProgram(context: CliContext): Command {
+export function createProgram(context: CliContext, argv: readonly string[] = []): Command {
   const { io } = context;
   const program = new Command('fancyflow');
   program
@@ -68,7 +73,9 @@ export function createProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError(true);
   attachContext(program, context);
-  for (const registerCommand of COMMANDS) registerCommand(program);
+  // A command line that starts with a command's name needs that command only.
+  const named = COMMANDS.filter(([name]) => name === argv[0]);
+  for (const [, load] of named.length > 0 ? named : COMMANDS) load()(program);
   program.helpCommand('help [command]', 'show help for a command');
   return program;
 }
@@ -82,7 +89,7 @@ export function createProgram(context: CliContext): Command {
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const context: CliContext = { io, exitCode: ExitCode.OK };
-  const program = createProgram(context);
+  const program = createProgram(context, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return context.exitCode;

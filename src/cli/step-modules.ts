@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { FancyflowError, isFancyflowError } from '../core';
+import { FancyflowError, isFancyflowError, STANDARD_MODULE } from '../core';
 import { oneLine } from './report-error';
 
 /** The module name that means this package itself (it registers the standard step library). */
-export const PACKAGE_MODULE = 'fancyflow';
+export const PACKAGE_MODULE = STANDARD_MODULE;
 
 /** Where a module was named, for error messages. */
 export interface ModuleOrigin {

@@ -179,6 +179,12 @@ export interface StepDescriptor {
   module?: string;
 }
 
+/**
+ * The module of the package's own (standard) steps: what workflow documents list to use them, and
+ * how a notebook session tells them from the steps its cells define.
+ */
+export const STANDARD_MODULE = 'fancyflow';
+
 const FANCY_FUNCTION = Symbol.for('fancyflow.FancyFunction');
 
 /** A registered step: call it with references to get a WorkflowStep. */

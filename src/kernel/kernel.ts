@@ -59,9 +59,27 @@ const DEBUG = Boolean(process.env.FANCYFLOW_KERNEL_DEBUG);
 /**
  * How long a started kernel waits for its first request before it loads its engine anyway. A
  * Jupyter client asks kernel_info first, as soon as its sockets connect (ZeroMQ retries every
- * 100 ms): the engine's load blocks this thread for seconds, so it starts once that is answered.
+ * 100 ms): the engine's load blocks this thread for seconds, so it waits for that.
  */
 const WARM_UP_DELAY_MS = 200;
+
+/**
+ * How long the kernel stays quiet after a request that does not need the engine before it loads
+ * it: a client whose iopub subscription joined late (ZeroMQ's slow joiner) missed that request's
+ * `idle` and asks kernel_info again, jupyter-server's "nudge" every 0.5 s until an iopub message
+ * comes through, other clients after a 1 s timeout counted from their send (a few hundred ms
+ * after the reply): that request must not wait seconds for the load. Requests that need the
+ * engine (execute, complete, inspect, is_complete) start the load at once.
+ */
+const QUIET_MS = 600;
+
+/** The requests answered by the engine, which start its load as they arrive. */
+const ENGINE_REQUESTS: ReadonlySet<string> = new Set([
+  'execute_request',
+  'complete_request',
+  'inspect_request',
+  'is_complete_request',
+]);
 
 /** The execute engine with its cell runner, once loaded and warmed up. */
 interface LoadedEngine {
@@ -115,6 +133,7 @@ export class Kernel {
   private loaded?: LoadedEngine;
   private startWarmUp!: () => void;
   private warmUpTimer?: NodeJS.Timeout;
+  private engineLoading = false;
   /** `idle` of requests answered while an execution runs, published when it is done. */
   private readonly deferredIdle: JupyterMessage[] = [];
   private executing = false;
@@ -142,6 +161,7 @@ export class Kernel {
    * first (slow) run happens now, not in the user's first cell.
    */
   private async loadEngine(): Promise<LoadedEngine> {
+    this.engineLoading = true;
     clearTimeout(this.warmUpTimer);
     // shut down first: nothing waits for an engine any more
     if (this.closed) return new Promise<LoadedEngine>(() => undefined);
@@ -158,8 +178,9 @@ export class Kernel {
 
   /**
    * Starts a kernel: the sockets bind and the heartbeat thread starts (off this thread) while the
-   * session opens; the kernel then listens, and loads its engine once it has answered its first
-   * request (or after {@link WARM_UP_DELAY_MS} without one).
+   * session opens; the kernel then listens, and loads its engine at the first request that needs
+   * it, or once no request came for {@link QUIET_MS} after one ({@link WARM_UP_DELAY_MS} after
+   * the start without any).
    */
   static async start(options: KernelOptions): Promise<Kernel> {
     const rootDir = options.rootDir ?? process.cwd();
@@ -243,8 +264,11 @@ export class Kernel {
   private onRequest(channel: RequestChannel, request: JupyterMessage): void {
     const type = request.header.msg_type;
     if (DEBUG) kernelLog(`<- ${channel} ${type} ${JSON.stringify(request.content).slice(0, 80)}`);
-    // the first request is answered before the engine's load blocks this thread
-    if (!this.loaded && type !== 'shutdown_request') setImmediate(this.startWarmUp);
+    if (!this.engineLoading && !this.closed && type !== 'shutdown_request') {
+      // this request is answered before the engine's load blocks this thread
+      clearTimeout(this.warmUpTimer);
+      this.warmUpTimer = setTimeout(this.startWarmUp, ENGINE_REQUESTS.has(type) ? 0 : QUIET_MS);
+    }
     if (type === 'execute_request') {
       this.queue.push(request);
       void this.drain(channel);

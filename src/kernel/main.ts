@@ -3,9 +3,10 @@
  * kernel itself. `fancyflow kernel --connection-file <file>` calls {@link startKernel}; running this
  * file directly does the same (`node dist/kernel/main.js --connection-file <file>`).
  */
-// The package root registers the table adapters and the standard step library, so that the
-// palette of a fresh kernel lists them and `steps.<slug>` works in the first cell.
-import '../index';
+// The table adapters: a cell's arquero or Arrow table is data even if the notebook never imports
+// fancyflow. The package root (the standard step library, ~60 ms of loading) loads when first
+// needed: a cell imports `fancyflow`, or a front end asks for the steps (session.ts).
+import '../tables/register';
 import { readConnectionFile } from './connection';
 import { registerKernelOutputHost } from './display-api';
 import { Kernel, type KernelExit } from './kernel';

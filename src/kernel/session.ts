@@ -14,7 +14,8 @@ import { codeFingerprint, recordOfCell, type CacheSettings } from '../core/cache
 import type { StepRecord } from '../core/freshness';
 import { hasOutput } from '../core/format';
 import { hashReady } from '../core/hash';
-import type { StepDescriptor } from '../core/step';
+import { STANDARD_MODULE, type StepDescriptor } from '../core/step';
+import { loadPackageRoot } from '../cli/step-modules';
 import { cacheSettings } from './step-code';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -199,7 +200,11 @@ export class NotebookSession implements NotebookCellsHost {
     this.currentStore = store;
     this.currentOrchestrator = this.orchestratorFor(store);
     this.registry.subscribe((change) => {
-      if (change.type === 'removed') {
+      if (
+        change.type === 'removed' ||
+        // the package's own steps, which register when a cell first imports it: not the cell's
+        this.registry.get(change.slug)?.definition.module === STANDARD_MODULE
+      ) {
         this.definedIn.delete(change.slug);
       } else if (this.executingCell !== undefined) {
         this.definedIn.set(change.slug, this.executingCell);
@@ -586,8 +591,13 @@ export class NotebookSession implements NotebookCellsHost {
     return [...ids];
   }
 
-  /** Every registered step's descriptor with its current code fingerprint and cacheability. */
+  /**
+   * Every registered step's descriptor with its current code fingerprint and cacheability, the
+   * standard steps included (their library loads now if no cell has imported `fancyflow` yet).
+   */
   describeSteps(): (StepDescriptor & { code: string; cacheable: boolean })[] {
+    // a kernel starts without it (its first cell does not wait for it)
+    loadPackageRoot();
     return this.registry.describe().map((descriptor) => {
       const def = this.registry.get(descriptor.slug)?.definition;
       return {

@@ -1,6 +1,6 @@
 /** `chart`: a Vega-Lite v5 spec built from config, with the table's rows inlined as data. */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { requireColumns, type NamedColumn } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -131,7 +131,7 @@ function inferType(values: unknown[], c: Channel): (typeof FieldTypes)[number] {
 export const chart = step(
   {
     slug: 'chart',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Visualize',
     title: 'Chart',
     description:

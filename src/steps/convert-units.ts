@@ -1,6 +1,6 @@
 /** `convert_units`: a row_wise step converting one column between units (mpg → l/100km, °F → °C, …). */
 import { z } from 'zod';
-import { FancyflowError, step } from '../core';
+import { FancyflowError, STANDARD_MODULE, step } from '../core';
 import { aqTable } from '../tables/typed-contracts';
 import { isMissing } from './values';
 
@@ -82,7 +82,7 @@ function fromBase(value: number, unit: string, dimension: Dimension): number {
 export const convertUnits = step(
   {
     slug: 'convert_units',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Convert units',
     description:

@@ -1,6 +1,6 @@
 /** `derive`: new columns computed by declarative expressions (an operator and its arguments). */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { requireColumns, type NamedColumn } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -201,7 +201,7 @@ const implementations: Record<DeriveOp, (args: Value[]) => Value> = {
 export const derive = step(
   {
     slug: 'derive',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Derive columns',
     description:

@@ -1,7 +1,7 @@
 /** `describe`: summary statistics of every column, as a table (one row per column). */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { step, tableAdapterFor } from '../core';
+import { STANDARD_MODULE, step, tableAdapterFor } from '../core';
 import { namedList, requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { columnValues, toArquero } from './table-contract';
@@ -66,7 +66,7 @@ function scan(values: unknown[]): {
 export const describe = step(
   {
     slug: 'describe',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Inspect',
     title: 'Describe columns',
     description:

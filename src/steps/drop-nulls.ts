@@ -1,6 +1,6 @@
 /** `drop_nulls`: the seed's `clean_data(df, threshold)`: drop rows that are mostly missing. */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { namedList, requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -31,7 +31,7 @@ const config = z.strictObject({
 export const dropNulls = step(
   {
     slug: 'drop_nulls',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Clean',
     title: 'Drop sparse rows',
     description:

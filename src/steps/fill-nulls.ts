@@ -1,6 +1,6 @@
 /** `fill_nulls`: replace missing values, per column, by a constant or a statistic of the column. */
 import { z } from 'zod';
-import { FancyflowError, step } from '../core';
+import { FancyflowError, STANDARD_MODULE, step } from '../core';
 import { requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { columnValues, toArquero } from './table-contract';
@@ -100,7 +100,7 @@ function mode(values: unknown[]): unknown {
 export const fillNulls = step(
   {
     slug: 'fill_nulls',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Clean',
     title: 'Fill missing values',
     description:

@@ -1,6 +1,6 @@
 /** `filter`: keep the rows that satisfy a declarative predicate (no code, no closures). */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -145,7 +145,7 @@ function compare(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'): (a: number, b: nu
 export const filter = step(
   {
     slug: 'filter',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Filter rows',
     description:

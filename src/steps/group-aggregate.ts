@@ -1,7 +1,7 @@
 /** `group_aggregate`: group rows by key columns and compute aggregates per group. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { FancyflowError, step } from '../core';
+import { FancyflowError, STANDARD_MODULE, step } from '../core';
 import { namedList, requireColumns, type NamedColumn } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -163,7 +163,7 @@ function reduce(values: unknown[], a: Aggregate, index: number): unknown {
 export const groupAggregate = step(
   {
     slug: 'group_aggregate',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Aggregate',
     title: 'Group and aggregate',
     description:

@@ -114,8 +114,7 @@ export const steps: Steps = new Proxy(standardSteps as Steps, {
     return false;
   },
 });
-/** The module name the standard steps are defined by (what workflow documents list). */
-export const STANDARD_MODULE = 'fancyflow';
+export { STANDARD_MODULE } from '../core/step';
 
 /**
  * Registers the standard steps in `registry` too (they are always in the default registry). For

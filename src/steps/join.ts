@@ -1,6 +1,6 @@
 /** `join`: combine two tables on key columns (inner, left, right or full). */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { namedList, requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -52,7 +52,7 @@ const config = z
 export const join = step(
   {
     slug: 'join',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Combine',
     title: 'Join tables',
     description:

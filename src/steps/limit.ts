@@ -1,6 +1,6 @@
 /** `limit`: the first rows of a table (after an offset). */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
 
@@ -13,7 +13,7 @@ const config = z.strictObject({
 export const limit = step(
   {
     slug: 'limit',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Limit rows',
     description:

@@ -1,7 +1,7 @@
 /** `read_arrow`: an Arrow IPC file (or stream) as an arquero table. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { FancyflowError, step } from '../core';
+import { FancyflowError, STANDARD_MODULE, step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 
@@ -18,7 +18,7 @@ const config = z
 export const readArrow = step(
   {
     slug: 'read_arrow',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     cacheKey: sourceStamp,
     category: 'Input/Output',
     title: 'Read Arrow',

@@ -1,7 +1,7 @@
 /** `read_csv`: a CSV or TSV file (or a vega-datasets data set) as an arquero table. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 
@@ -39,7 +39,7 @@ const config = z
 export const readCsv = step(
   {
     slug: 'read_csv',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     cacheKey: sourceStamp,
     category: 'Input/Output',
     title: 'Read CSV',

@@ -1,7 +1,7 @@
 /** `read_json`: a JSON file of rows or columns (or a vega-datasets data set) as an arquero table. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { FancyflowError, step } from '../core';
+import { FancyflowError, STANDARD_MODULE, step } from '../core';
 import { checkSource, readSource, sourceFields, sourceFile, sourceStamp } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 
@@ -27,7 +27,7 @@ const config = z
 export const readJson = step(
   {
     slug: 'read_json',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     cacheKey: sourceStamp,
     category: 'Input/Output',
     title: 'Read JSON',

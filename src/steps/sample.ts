@@ -1,6 +1,6 @@
 /** `sample`: a seeded, reproducible random sample of rows. */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
 
@@ -49,7 +49,7 @@ function random(seed: number): () => number {
 export const sample = step(
   {
     slug: 'sample',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Sample rows',
     description:

@@ -1,6 +1,6 @@
 /** `select`: keep some columns, in a given order, optionally renamed. */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { namedList, requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -53,7 +53,7 @@ const config = z
 export const select = step(
   {
     slug: 'select',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Select columns',
     description:

@@ -1,6 +1,6 @@
 /** `sort`: order rows by one or more columns. */
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { requireColumns } from './column-check';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -31,7 +31,7 @@ const config = z.strictObject({
 export const sort = step(
   {
     slug: 'sort',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Transform',
     title: 'Sort rows',
     description:

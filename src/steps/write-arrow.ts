@@ -1,7 +1,7 @@
 /** `write_arrow`: a table to an Arrow IPC file; returns where it went and how big it is. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { WriteSummarySchema, targetFields, targetFile, writeAtomic } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -23,7 +23,7 @@ const config = z.strictObject({
 export const writeArrow = step(
   {
     slug: 'write_arrow',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Input/Output',
     title: 'Write Arrow',
     description:

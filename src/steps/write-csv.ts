@@ -1,7 +1,7 @@
 /** `write_csv`: a table to a CSV file; returns where it went and how big it is. */
 import { arquero } from '../tables/libraries';
 import { z } from 'zod';
-import { step } from '../core';
+import { STANDARD_MODULE, step } from '../core';
 import { WriteSummarySchema, targetFields, targetFile, writeAtomic } from './data-files';
 import { aqTable } from '../tables/typed-contracts';
 import { toArquero } from './table-contract';
@@ -24,7 +24,7 @@ const config = z.strictObject({
 export const writeCsv = step(
   {
     slug: 'write_csv',
-    module: 'fancyflow',
+    module: STANDARD_MODULE,
     category: 'Input/Output',
     title: 'Write CSV',
     description:

@@ -282,28 +282,33 @@ export class TestClient {
     return this.iopubMessages.filter((m) => m.parent_header.msg_id === msgId);
   }
 
+  /** An execute request of `code` (with a cell id; `content` overrides the defaults). */
+  executeMessage(
+    code: string,
+    options: { cellId?: string; content?: JsonObject } = {},
+  ): JupyterMessage {
+    const metadata: JsonObject = options.cellId === undefined ? {} : { cellId: options.cellId };
+    return this.message(
+      'execute_request',
+      {
+        code,
+        silent: false,
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+        ...options.content,
+      },
+      metadata,
+    );
+  }
+
   /** Executes `code` (with a cell id) and returns the reply and the iopub messages. */
   async execute(
     code: string,
     options: { cellId?: string; content?: JsonObject; ms?: number } = {},
   ): Promise<{ reply: JupyterMessage; outputs: JupyterMessage[] }> {
-    const metadata: JsonObject = options.cellId === undefined ? {} : { cellId: options.cellId };
-    const id = await this.send(
-      'shell',
-      this.message(
-        'execute_request',
-        {
-          code,
-          silent: false,
-          store_history: true,
-          user_expressions: {},
-          allow_stdin: false,
-          stop_on_error: true,
-          ...options.content,
-        },
-        metadata,
-      ),
-    );
+    const id = await this.send('shell', this.executeMessage(code, options));
     const reply = await this.reply(id, options.ms);
     const outputs = await this.outputs(id, options.ms);
     return { reply, outputs };

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import type { JsonObject, JupyterMessage } from '../../src/kernel/wire';
+import { PROTOCOL_VERSION } from '../../src/protocol/messages';
 import {
   exitOf,
   notebookDir,
@@ -43,15 +44,28 @@ async function spawnWithClient(): Promise<{ child: ChildProcess; client: TestCli
   return { child, client };
 }
 
-function executeRequest(client: TestClient, code: string): JupyterMessage {
-  return client.message('execute_request', {
-    code,
-    silent: false,
-    store_history: true,
-    user_expressions: {},
-    allow_stdin: false,
-    stop_on_error: true,
-  });
+/** Opens a fancyflow comm; returns a function that sends a request on it and awaits the reply. */
+async function fancyflowComm(client: TestClient): Promise<(type: string) => Promise<JsonObject>> {
+  const commId = `start-${client.session}`;
+  await client.send(
+    'shell',
+    client.message('comm_open', { comm_id: commId, target_name: 'fancyflow', data: {} }),
+  );
+  let counter = 0;
+  return async (type) => {
+    const id = `s${++counter}`;
+    const data = { v: PROTOCOL_VERSION, id, type };
+    await client.send('shell', client.message('comm_msg', { comm_id: commId, data }));
+    const reply = await client.waitFor(
+      (m: JupyterMessage) =>
+        m.header.msg_type === 'comm_msg' &&
+        (m.content.data as JsonObject).type === 'reply' &&
+        (m.content.data as JsonObject).id === id,
+      60_000,
+      `the reply to ${type}`,
+    );
+    return reply.content.data as JsonObject;
+  };
 }
 
 const typescriptVersion = (
@@ -64,8 +78,8 @@ describe('a starting kernel', () => {
   it('answers requests sent before it is up: kernel_info, then executions in order, completions', async () => {
     const { client } = await spawnWithClient();
     const info = client.message('kernel_info_request', {});
-    const first = executeRequest(client, 'const startedAt = Date.now(); startedAt');
-    const second = executeRequest(client, 'startedAt > 0 ? "after the first" : "lost"');
+    const first = client.executeMessage('const startedAt = Date.now(); startedAt');
+    const second = client.executeMessage('startedAt > 0 ? "after the first" : "lost"');
     const complete = client.message('complete_request', { code: 'Math.ma', cursor_pos: 7 });
     const isComplete = client.message('is_complete_request', { code: 'if (x) {' });
     const history = client.message('history_request', {
@@ -125,6 +139,37 @@ describe('a starting kernel', () => {
     expect((displays[0]!.content.data as Record<string, unknown>)['text/html']).toBe(
       '<b>shown</b>',
     );
+  });
+
+  it('lists the standard steps to a front end before any cell ran (their library loads when asked)', async () => {
+    const { client } = await spawnWithClient();
+    await client.ready(60_000);
+    const comm = await fancyflowComm(client);
+    const listed = await comm('list-steps');
+    const slugs = (listed.result as { steps: { slug: string }[] }).steps.map((s) => s.slug);
+    expect(slugs).toEqual(expect.arrayContaining(['read_csv', 'drop_nulls', 'chart']));
+  });
+
+  it('does not count the standard steps as defined by the first cell that imports fancyflow', async () => {
+    const { client } = await spawnWithClient();
+    await client.ready(60_000);
+    const define = await client.execute(
+      [
+        'import { z } from "zod";',
+        'import { step, steps } from "fancyflow";',
+        'step({ slug: "halve", inputs: { x: z.number() }, output: z.number() }, ({ x }) => x / 2);',
+        'Object.keys(steps).includes("read_csv")',
+      ].join('\n'),
+      { cellId: 'define', ms: 60_000 },
+    );
+    expect(define.reply.content.status).toBe('ok');
+    const result = define.outputs.find((m) => m.header.msg_type === 'execute_result');
+    expect((result?.content.data as Record<string, unknown>)['text/plain']).toBe('true');
+    const comm = await fancyflowComm(client);
+    const state = (await comm('get-workflow')).result as { definitions: Record<string, string> };
+    expect(state.definitions).toEqual({ halve: 'define' });
+    const listed = (await comm('list-steps')).result as { steps: { slug: string }[] };
+    expect(listed.steps.map((s) => s.slug)).toEqual(expect.arrayContaining(['halve', 'read_csv']));
   });
 
   it('shuts down when asked right after its first kernel_info, while its engine may still load', async () => {
