@@ -286,6 +286,7 @@ test('run-all of a 50-step workflow: kernel status event to badge', async ({ pag
       .map(([type, m]) => `${type} ${m.count}× ${(m.bytes / 1024).toFixed(1)} KB`)
       .join(', ');
     console.log(`perf: run-all round ${i + 1}: iopub ${perStep}`);
+    console.log(`perf: run-all round ${i + 1}: event to badge ${summary(rounds[i]!.badge)}`);
     console.log(
       `perf: run-all round ${i + 1}: ${b.wallMs.toFixed(0)} ms wall, main thread in long frames ${b.longMs.toFixed(0)} ms (${b.frames} frames ≥ 50 ms); top scripts: ${b.top
         .map((s) => `${s.name} ${s.ms.toFixed(0)} ms`)
