@@ -105,6 +105,11 @@ export interface RunOptions {
    * holds (their records are still written). Default false.
    */
   recompute?: boolean | Iterable<string>;
+  /**
+   * The run's id (default: a new one). A run that carries out part of another (a queue worker's
+   * step of a queued run) takes that run's id, so its events and step records name that run.
+   */
+  runId?: string;
 }
 
 /** What a {@link StepCaller} is told about the step it calls. */
@@ -236,7 +241,7 @@ export class Orchestrator {
     const n = selected.length;
     const epoch0 = Date.now();
     const perf0 = performance.now();
-    const runId = `run-${base36(epoch0)}-${++runCounter}`;
+    const runId = options.runId ?? `run-${base36(epoch0)}-${++runCounter}`;
     const record = new RunRecord(runId, selected, firstPosition, epoch0, perf0);
     const cache =
       this.cache && (await startCache(this.cache, this.store, runId, options.recompute));

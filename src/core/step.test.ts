@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { table } from './contracts';
 import { FancyflowError, isFancyflowError } from './errors';
 import { FunctionRegistry } from './registry';
-import { isValidSlug, step } from './step';
+import { isValidSlug, STANDARD_MODULE, step } from './step';
 import { isWorkflowStep } from './workflow-step';
 
 function thrown(fn: () => unknown): FancyflowError {
@@ -169,5 +169,22 @@ describe('step()', () => {
     const huge = thrown(() => lenient.require('y'.repeat(16 * 1024 * 1024)));
     expect(huge.code).toBe('UNKNOWN_STEP');
     expect(JSON.stringify(huge.toJSON()).length).toBeLessThan(64 * 1024);
+  });
+
+  it("a standard step loaded later never takes a slug the user's own step holds", () => {
+    const lenient = new FunctionRegistry({ onDuplicate: 'replace' });
+    const def = { slug: 'read_csv', inputs: {}, output: z.number() };
+    const mine = step(def, () => 1, { registry: lenient });
+    const standard = step({ ...def, module: STANDARD_MODULE }, () => 2, { registry: lenient });
+    expect(lenient.get('read_csv')).toBe(mine);
+    expect(standard.slug).toBe('read_csv');
+    // the standard step does replace an earlier standard step (a library loaded again)
+    const other = new FunctionRegistry({ onDuplicate: 'replace' });
+    step({ ...def, module: STANDARD_MODULE }, () => 1, { registry: other });
+    const again = step({ ...def, module: STANDARD_MODULE }, () => 2, { registry: other });
+    expect(other.get('read_csv')).toBe(again);
+    // and a user's step replaces a standard one, as before
+    const user = step(def, () => 3, { registry: other });
+    expect(other.get('read_csv')).toBe(user);
   });
 });

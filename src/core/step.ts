@@ -265,7 +265,18 @@ export function step(
 ): FancyFunction {
   const resolved = resolveDefinition(definition, fn);
   const fancy = createFancyFunction(resolved);
-  (options.registry ?? defaultRegistry()).register(fancy);
+  const registry = options.registry ?? defaultRegistry();
+  // The standard library loads when first needed, possibly after a notebook registered a step of
+  // its own under a standard slug: the user's step keeps it.
+  const holder = registry.get(resolved.slug);
+  if (
+    resolved.module === STANDARD_MODULE &&
+    holder &&
+    holder.definition.module !== STANDARD_MODULE
+  ) {
+    return fancy;
+  }
+  registry.register(fancy);
   return fancy;
 }
 

@@ -210,6 +210,13 @@ describe('fancyflow run --queue', () => {
     const first = await run(EXAMPLE, ['--store', dir, '--queue', redis.url]);
     expect([first.code, first.stderr]).toEqual([0, expect.any(String)]);
     expect(first.steps.every((s) => s.status === 'completed' && s.cache === 'miss')).toBe(true);
+    // each step's record names the queued run (not the worker's own internal run)
+    const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+    expect(runId).toMatch(/^run-/);
+    const store = await DiskDatumStore.open(dir);
+    expect(first.steps.map((s) => store.cell(s.stepId)?.record?.runId)).toEqual(
+      first.steps.map(() => runId),
+    );
     const again = await run(EXAMPLE, ['--store', dir, '--queue', redis.url]);
     expect([again.code, again.stderr]).toEqual([0, expect.any(String)]);
     expect(again.steps.map((s) => [s.stepId, s.status, s.cache, s.fingerprint])).toEqual(

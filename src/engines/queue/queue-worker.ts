@@ -273,10 +273,18 @@ export class QueueWorker {
       await refreshCells(store, data.kind === 'step' ? [...inputs, step.id] : inputs);
       switch (data.kind) {
         case 'step': {
-          const report = await runOne(store, registry, context.workflow, step.id, signal, {
-            settings: context.cache,
-            recompute: context.record.recompute ?? false,
-          });
+          const report = await runOne(
+            store,
+            registry,
+            context.workflow,
+            step.id,
+            data.runId,
+            signal,
+            {
+              settings: context.cache,
+              recompute: context.record.recompute ?? false,
+            },
+          );
           // the cell only when the report lacks its summary (the coordinator reads nothing else
           // of it): a step's result goes through Redis twice (the job, its event)
           const cell =
@@ -319,7 +327,7 @@ export class QueueWorker {
       inputs: new Map([[inputId, slice]]),
       outputAs: partCellId(step.id, data.part),
     });
-    const report = await runOne(view, registry, context.workflow, step.id, signal);
+    const report = await runOne(view, registry, context.workflow, step.id, data.runId, signal);
     return { report };
   }
 
@@ -366,7 +374,7 @@ export class QueueWorker {
       fn: (() => assembled) as ResolvedStep['fn'],
     });
     const view = new RedirectedStore(store, { inputs: new Map([[inputId, input]]) });
-    const report = await runOne(view, registry, context.workflow, step.id, signal);
+    const report = await runOne(view, registry, context.workflow, step.id, data.runId, signal);
     if (report.status === 'completed') {
       await Promise.all(partIds.map((id) => store.delete(id)));
     }
@@ -438,7 +446,8 @@ export class QueueWorker {
 }
 
 /**
- * Runs one step of `workflow` with the Orchestrator and returns its report; with `cache`, a step
+ * Runs one step of `workflow`, as part of the queued run `runId`, with the Orchestrator and returns
+ * its report; with `cache`, a step
  * whose key the store holds is `cached` (its data not loaded), as in a local run.
  */
 async function runOne(
@@ -446,6 +455,7 @@ async function runOne(
   registry: FunctionRegistry,
   workflow: Workflow,
   stepId: string,
+  runId: string,
   signal: AbortSignal,
   cache?: { settings: CacheSettings; recompute: boolean | readonly string[] },
 ): Promise<StepReport> {
@@ -455,6 +465,7 @@ async function runOne(
     ...(cache ? { cache: cache.settings } : {}),
   });
   const report = await orchestrator.runStep(workflow, stepId, {
+    runId,
     signal,
     ...(cache ? { recompute: cache.recompute } : {}),
   });
