@@ -14,8 +14,9 @@ import {
   openSync,
   promises as fs,
   renameSync,
-  rmSync,
+  unlinkSync,
   writev as writevFd,
+  writevSync,
 } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,12 +32,22 @@ const OWNED = /^\.tmp-([0-9a-f]{8}\.\d+\.\d+)-[0-9a-f]+-/;
 /** Temp names of earlier versions, which had the pid only. */
 const LEGACY = /^\.tmp-(\d+)-[0-9a-f]+-/;
 
+/** This process's part of its temp names: its owner tag and a random word (drawn once). */
+const SELF_TEMP = `${TEMP_PREFIX}${ownerTag(SELF)}-${randomBytes(4).toString('hex')}`;
+let tempCounter = 0;
+
 /** A new temp file path in `dir`; `label` (a short, file-name-safe word) says what it becomes. */
 export function tempPathFor(dir: string, label: string): string {
-  return path.join(
-    dir,
-    `${TEMP_PREFIX}${ownerTag(SELF)}-${randomBytes(4).toString('hex')}-${label}`,
-  );
+  return path.join(dir, `${SELF_TEMP}${(++tempCounter).toString(16)}-${label}`);
+}
+
+/** Removes the file `file` if it is there: one call, where `rm` with `force` makes three. */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** The process that writes the temp file `name`, or undefined when `name` is not one of ours. */
@@ -48,11 +59,14 @@ export function tempFileOwner(name: string): ProcessOwner | undefined {
   return legacy ? { host: SELF.host, pid: Number(legacy[1]), start: 0 } : undefined;
 }
 
-// Metadata calls (open, close, rename, unlink) are synchronous: microseconds each, where an
-// asynchronous call is a thread-pool round trip that on a busy machine costs more than the call.
-// Data transfers and fsyncs, which take milliseconds, go to the thread pool.
+// Metadata calls (open, close, rename, unlink) and writes of a few KiB are synchronous:
+// microseconds each, where an asynchronous call is a thread-pool round trip that on a busy machine
+// costs more than the call. Larger transfers and fsyncs, which take milliseconds, go to the thread
+// pool.
 const writev = promisify(writevFd);
 const fsync = promisify(fsyncFd);
+/** Up to this many bytes, a write is made in this thread. */
+const SMALL_WRITE = 64 * 1024;
 
 async function writeAll(fd: number, pieces: readonly Uint8Array[]): Promise<number> {
   let total = 0;
@@ -60,7 +74,8 @@ async function writeAll(fd: number, pieces: readonly Uint8Array[]): Promise<numb
     let group = pieces.slice(at, at + IOV_MAX);
     let expected = group.reduce((sum, p) => sum + p.byteLength, 0);
     while (expected > 0) {
-      const { bytesWritten } = await writev(fd, group);
+      const bytesWritten =
+        expected <= SMALL_WRITE ? writevSync(fd, group) : (await writev(fd, group)).bytesWritten;
       total += bytesWritten;
       if (bytesWritten === expected) break;
       // a short write: skip what went out and go on with the rest
@@ -106,7 +121,7 @@ export interface TempFile {
 
 /**
  * Writes `pieces` (in order, with vectored writes) to a new temp file in `dir`, fsynced when
- * `durable`. The file is opened and its first write queued in the thread pool before this returns,
+ * `durable`. The file is opened and a large write queued in the thread pool before this returns,
  * so the caller can go on working while the bytes go out. On failure nothing is left behind.
  */
 export async function writeTempFile(
@@ -122,7 +137,7 @@ export async function writeTempFile(
     if (options.durable) await fsync(fd);
     return { path: temp, byteLength };
   } catch (e) {
-    rmSync(temp, { force: true });
+    removeFile(temp);
     throw e;
   } finally {
     closeSync(fd);
@@ -143,7 +158,7 @@ export async function writeFileAtomic(
   try {
     renameSync(temp.path, target);
   } catch (e) {
-    rmSync(temp.path, { force: true });
+    removeFile(temp.path);
     throw e;
   }
   if (options.durable) await syncDirectory(dir);

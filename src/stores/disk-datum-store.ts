@@ -43,7 +43,6 @@ import {
   readSync,
   renameSync,
   statSync,
-  rmSync,
   writeSync,
   type Stats,
 } from 'node:fs';
@@ -57,6 +56,7 @@ import { FancyflowError, isFancyflowError, type ErrorCode, type JsonValue } from
 import { hashReady, isCurrentDigest } from '../core/hash';
 import type { DatumStore, PersistOptions } from '../core/store';
 import {
+  removeFile,
   removeOrphanTempFiles,
   syncDirectory,
   TEMP_PREFIX,
@@ -380,7 +380,7 @@ export class DiskDatumStore implements DatumStore {
       checksum = checksumOf(encoded.pieces);
       description = describeValue(encoded.equivalent ?? value);
     } catch (e) {
-      await writing.then((t) => rmSync(t.path, { force: true })).catch(() => undefined);
+      await writing.then((t) => removeFile(t.path)).catch(() => undefined);
       throw e;
     }
     const { kind, summary, fingerprint } = description;
@@ -415,6 +415,7 @@ export class DiskDatumStore implements DatumStore {
         });
         const target = path.join(this.dir, file);
         renameSync(written.path, target); // made durable by the index write's folder fsync
+        temp = undefined;
         cell.uri = pathToFileURL(target).href;
         const previous = this.entries.get(cellId);
         const entry: Entry = {
@@ -437,8 +438,8 @@ export class DiskDatumStore implements DatumStore {
       throw this.ioError(`Cannot write cell "${cellId}" to the store ${this.dir}`, e, { cellId });
     } finally {
       if (this.latestCall.get(cellId) === call) this.latestCall.delete(cellId);
-      // gone once renamed into place; still there when the write failed or was overtaken
-      if (temp) rmSync(temp, { force: true });
+      // still there when the write failed or was overtaken
+      if (temp) removeFile(temp);
     }
     return cell;
   }

@@ -21,13 +21,12 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
 } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FancyflowError } from '../core/errors';
-import { tempPathFor, writeTempFile } from './atomic-file';
+import { removeFile, tempPathFor, writeTempFile } from './atomic-file';
 import { beforeBoot, ownerIsGone, SELF, type ProcessOwner } from './process-owner';
 
 /** What a lock file holds. */
@@ -99,6 +98,11 @@ function isStale(lock: FoundLock): boolean {
   return lock.holder ? ownerIsGone(lock.holder, lock.mtimeMs) : beforeBoot(lock.mtimeMs);
 }
 
+const HOSTNAME = os.hostname();
+/** A lock holding's token: a random word drawn once per process, and a count. */
+const TOKEN_PREFIX = `${randomBytes(8).toString('hex')}-`;
+let tokenCounter = 0;
+
 /** The inter-process lock of one store folder. */
 export class StoreLock {
   /** The lock file. */
@@ -124,8 +128,8 @@ export class StoreLock {
   private async acquire(): Promise<string> {
     const holder: LockHolder = {
       ...SELF,
-      hostname: os.hostname(),
-      token: randomBytes(8).toString('hex'),
+      hostname: HOSTNAME,
+      token: `${TOKEN_PREFIX}${(++tokenCounter).toString(16)}`,
       since: new Date().toISOString(),
     };
     const dir = path.dirname(this.file);
@@ -151,13 +155,13 @@ export class StoreLock {
         await sleep(pause + Math.random() * pause);
       }
     } finally {
-      rmSync(temp.path, { force: true });
+      removeFile(temp.path);
     }
   }
 
   private release(token: string): void {
     const found = readLock(this.file);
-    if (found?.holder?.token === token) rmSync(this.file, { force: true });
+    if (found?.holder?.token === token) removeFile(this.file);
   }
 
   /**
@@ -181,7 +185,7 @@ export class StoreLock {
         // EEXIST: a third process took the lock meanwhile (see the README)
       }
     }
-    rmSync(aside, { force: true });
+    removeFile(aside);
   }
 
   private lockedError(found: FoundLock): FancyflowError {
