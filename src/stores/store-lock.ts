@@ -14,14 +14,7 @@
  * short; only writing the candidate lock's few bytes and the waits between attempts are not.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-} from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
