@@ -41,6 +41,7 @@ const STEPS = path.join(__dirname, 'queue', 'steps.js');
 const ff = require('../dist');
 const { QueueEngine } = require('../dist/engines/queue/queue-engine');
 const { DEFAULT_PART_ROWS: PART_ROWS } = require('../dist/engines/queue/protocol');
+const { cacheSettings } = require('../dist/kernel/step-code');
 require(STEPS);
 
 const { Queue, QueueEvents } = require('bullmq');
@@ -130,11 +131,15 @@ function rowWise(rows, rounds) {
     .add(reg.require('bench_burn')({ table: 'rows' }, { rounds }, { id: 'burned' }));
 }
 
+/**
+ * The in-process run the queued one is compared with: what `fancyflow run` without `--queue` does,
+ * the cache on (as it is on the workers), so both sides do the same work for each step.
+ */
 async function local(workflow) {
   const { store } = await freshStore();
   gc?.();
   const t0 = performance.now();
-  const report = await new ff.Orchestrator({ store }).run(workflow);
+  const report = await new ff.Orchestrator({ store, cache: cacheSettings(ROOT) }).run(workflow);
   if (report.status !== 'completed') throw new Error(JSON.stringify(report.steps.at(-1)));
   return { ms: performance.now() - t0, report };
 }

@@ -196,7 +196,7 @@ async function mapRows(
   const names = table.columnNames();
   const getters = names.map((name) => table.getter(name));
   const n = table.numRows();
-  const out = new RowCollector();
+  const out = new RowCollector(n);
   const template = rowTemplate(names);
   for (let start = 0; start < n; start += ROWS_PER_SLICE) {
     throwIfAborted(signal, 'The row_wise map');

@@ -9,7 +9,7 @@ import { FunctionRegistry } from '../core/registry';
 import { step } from '../core/step';
 import { tableAdapterFor } from '../core/table';
 import { Workflow } from '../core/workflow';
-import { arrowTableAdapter } from './arrow-adapter';
+import { arrowTableAdapter, RowCollector } from './arrow-adapter';
 import { utf8Vector } from './arrow-build';
 import './register';
 import { aqTable, arrowTable } from './typed-contracts';
@@ -197,5 +197,19 @@ describe('the Arrow table adapter', () => {
     );
     expect(isFancyflowError(error, 'CANCELLED')).toBe(true);
     expect(seen).toBeLessThan(300_000);
+  });
+
+  it('collects row_wise output rows: a key a row lacks is null there, a late key null before it', () => {
+    const out = new RowCollector(4);
+    out.add({ a: 1.5, b: 'x' }, 0, 't');
+    out.add({ b: 'y', a: 2.5 }, 1, 't'); // the same keys in another order
+    out.add({ a: 3.5, c: true }, 2, 't'); // b missing, c new
+    out.add({ a: undefined, b: 'z' }, 3, 't');
+    expect(out.names).toEqual(['a', 'b', 'c']);
+    expect(out.length).toBe(4);
+    expect([...out.columns.get('a')!]).toEqual([1.5, 2.5, 3.5, null]);
+    expect([...out.columns.get('b')!]).toEqual(['x', 'y', null, 'z']);
+    expect([...out.columns.get('c')!]).toEqual([null, null, true, null]);
+    expect(() => out.add(7, 4, 'step "s"')).toThrow(/returned number for row 4/);
   });
 });
