@@ -354,6 +354,9 @@ async function rowWisePart(url) {
   const onWorkers = async (count) => {
     const started = await startWorkers(url, count);
     try {
+      // warm workers, as in the chain part (a worker serves run after run): a small split run
+      // first, so that no worker's first part pays for its code's first compilation
+      await queued(url, rowWise(4 * PART_ROWS, 10));
       return stepMs((await queued(url, rowWise(ROWS, ARITHMETIC))).report);
     } finally {
       stopWorkers(started);
