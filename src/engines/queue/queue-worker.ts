@@ -447,8 +447,8 @@ export class QueueWorker {
 
 /**
  * Runs one step of `workflow`, as part of the queued run `runId`, with the Orchestrator and returns
- * its report; with `cache`, a step
- * whose key the store holds is `cached` (its data not loaded), as in a local run.
+ * its report; with `cache`, a step whose key the store holds is `cached` (its data not loaded), as
+ * in a local run.
  */
 async function runOne(
   store: DatumStore,
