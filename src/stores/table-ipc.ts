@@ -167,7 +167,9 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
     return { column: column as FlechetteColumn, exact: true };
   if (ArrayBuffer.isView(column)) {
     const values = column as Parameters<typeof Fl.columnFromArray>[0];
-    return { column: flechette().columnFromArray(values), exact: true };
+    // flechette infers a typed array's type from its first batch, which an empty one has not
+    const type = values.length === 0 ? typedArrayType(column) : undefined;
+    return { column: flechette().columnFromArray(values, type), exact: true };
   }
   const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
   const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
@@ -189,6 +191,22 @@ function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boo
     return exact(flechette().columnFromArray(values, flechette().bool()));
   }
   return { column: flechette().columnFromArray(values), exact: false };
+}
+
+/** The flechette type of a typed array, by its class (what flechette infers from its values). */
+function typedArrayType(values: ArrayBufferView): Fl.DataType | undefined {
+  const fl = flechette();
+  if (values instanceof Float64Array) return fl.float64();
+  if (values instanceof Float32Array) return fl.float32();
+  if (values instanceof Int32Array) return fl.int32();
+  if (values instanceof Int16Array) return fl.int16();
+  if (values instanceof Int8Array) return fl.int8();
+  if (values instanceof Uint32Array) return fl.uint32();
+  if (values instanceof Uint16Array) return fl.uint16();
+  if (values instanceof Uint8Array || values instanceof Uint8ClampedArray) return fl.uint8();
+  if (values instanceof BigInt64Array) return fl.int64();
+  if (values instanceof BigUint64Array) return fl.uint64();
+  return undefined;
 }
 
 function utf8Column(

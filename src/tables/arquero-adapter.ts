@@ -2,7 +2,9 @@
  * The table adapter for arquero `ColumnTable`s. arquero columns come in several forms: plain JS
  * arrays, typed arrays, Arrow vectors (apache-arrow or flechette, after `fromArrow`) and arquero's
  * own wrapper of dictionary-encoded Arrow columns. Types are read from typed-array classes and
- * Arrow types; for plain arrays only the first non-null value among the first few is looked at.
+ * Arrow types; for plain arrays only the first non-null value is looked at. Each logical type has
+ * one type name and one hashing whatever form holds it (a column of nulls only is `null`, bigints
+ * are hashed as int64 bytes), so a table read back from a store keeps its fingerprint.
  */
 import type * as aq from 'arquero';
 import { arquero } from './libraries';
@@ -22,7 +24,7 @@ import { nextTurn, ROWS_PER_SLICE, throwIfAborted } from './yield';
 /** An arquero table. */
 export type ColumnTable = aq.ColumnTable;
 
-/** How many leading values are looked at to type a plain-array column. */
+/** How many leading values are looked at to estimate a plain-array column's size. */
 const SAMPLE = 64;
 
 export { isArqueroTable };
@@ -60,13 +62,17 @@ function isDictionaryColumn(column: unknown): column is DictionaryColumnLike {
   );
 }
 
+/**
+ * The type of a plain-array column: that of its first non-null value (mixed columns are typed by
+ * it), `null` when it has none (all null, or empty), as the Arrow form the store writes says.
+ */
 function sampleType(column: ArqueroColumn): ColumnType {
-  const n = Math.min(column.length, SAMPLE);
+  const n = column.length;
   for (let i = 0; i < n; i++) {
     const v = column.at(i);
     if (v !== null && v !== undefined) return jsValueColumnType(v);
   }
-  return 'unknown';
+  return 'null';
 }
 
 function columnInfo(name: string, column: unknown): ColumnInfo {
@@ -142,6 +148,11 @@ function hashGathered(hasher: ColumnHasher, column: GatherableArray, indices: Ui
   }
 }
 
+/** A uint64 value as the int64 of the same bytes (what {@link ColumnHasher.value} hashes). */
+function unsigned64AsSigned(value: unknown): unknown {
+  return typeof value === 'bigint' && value >= 0n ? BigInt.asIntN(64, value) : value;
+}
+
 function fingerprint(table: ColumnTable): string {
   const n = table.numRows();
   const direct = !table.isFiltered() && !table.isOrdered();
@@ -159,7 +170,12 @@ function fingerprint(table: ColumnTable): string {
       hashArrowChunks(hasher, column.type, column.data)
     )) {
       const get = table.getter(name);
-      for (let i = 0; i < n; i++) hasher.value(get(i));
+      if (columnInfo(name, column).type === 'uint64') {
+        // as the bytes a BigUint64Array holds (the fast paths' bytes)
+        for (let i = 0; i < n; i++) hasher.value(unsigned64AsSigned(get(i)));
+      } else {
+        for (let i = 0; i < n; i++) hasher.value(get(i));
+      }
     }
     digests.push(hasher.digest());
   }
