@@ -148,9 +148,47 @@ function hashGathered(hasher: ColumnHasher, column: GatherableArray, indices: Ui
   }
 }
 
-/** A uint64 value as the int64 of the same bytes (what {@link ColumnHasher.value} hashes). */
-function unsigned64AsSigned(value: unknown): unknown {
-  return typeof value === 'bigint' && value >= 0n ? BigInt.asIntN(64, value) : value;
+/** Typed arrays of the fixed-width column types, whose Arrow buffers hold their bytes. */
+const FIXED_WIDTH: Partial<Record<ColumnType, new (length: number) => GatherableArray>> = {
+  int8: Int8Array as never,
+  int16: Int16Array as never,
+  int32: Int32Array as never,
+  int64: BigInt64Array as never,
+  uint8: Uint8Array as never,
+  uint16: Uint16Array as never,
+  uint32: Uint32Array as never,
+  uint64: BigUint64Array as never,
+  float32: Float32Array as never,
+  float64: Float64Array as never,
+};
+
+/**
+ * Hashes an Arrow fixed-width column read value by value (a filtered or ordered table's) as its
+ * buffers are hashed: the valid values' bytes, in an array of its type, and the null positions.
+ */
+function hashFixedWidthValues(
+  hasher: ColumnHasher,
+  get: (row: number) => unknown,
+  n: number,
+  Block: new (length: number) => GatherableArray,
+): void {
+  const block = new Block(Math.min(Math.max(n, 1), 16384));
+  const width = block.byteLength / block.length;
+  let fill = 0;
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (v === null || v === undefined) {
+      hasher.nullAt(i);
+      continue;
+    }
+    block[fill++] = v as number | bigint;
+    if (fill === block.length) {
+      hasher.data.bytes(block);
+      fill = 0;
+    }
+  }
+  if (fill > 0) hasher.data.bytes(new Uint8Array(block.buffer, 0, fill * width));
+  hasher.skip(n);
 }
 
 function fingerprint(table: ColumnTable): string {
@@ -170,12 +208,9 @@ function fingerprint(table: ColumnTable): string {
       hashArrowChunks(hasher, column.type, column.data)
     )) {
       const get = table.getter(name);
-      if (columnInfo(name, column).type === 'uint64') {
-        // as the bytes a BigUint64Array holds (the fast paths' bytes)
-        for (let i = 0; i < n; i++) hasher.value(unsigned64AsSigned(get(i)));
-      } else {
-        for (let i = 0; i < n; i++) hasher.value(get(i));
-      }
+      const Block = isArrowColumn(column) ? FIXED_WIDTH[columnInfo(name, column).type] : undefined;
+      if (Block) hashFixedWidthValues(hasher, get, n, Block);
+      else for (let i = 0; i < n; i++) hasher.value(get(i));
     }
     digests.push(hasher.digest());
   }
