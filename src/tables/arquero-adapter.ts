@@ -148,18 +148,21 @@ function hashGathered(hasher: ColumnHasher, column: GatherableArray, indices: Ui
   }
 }
 
+/** A typed array of a fixed-width column type. */
+type FixedWidthArray = ArrayBufferView & { length: number; [index: number]: number | bigint };
+
 /** Typed arrays of the fixed-width column types, whose Arrow buffers hold their bytes. */
-const FIXED_WIDTH: Partial<Record<ColumnType, new (length: number) => GatherableArray>> = {
-  int8: Int8Array as never,
-  int16: Int16Array as never,
-  int32: Int32Array as never,
-  int64: BigInt64Array as never,
-  uint8: Uint8Array as never,
-  uint16: Uint16Array as never,
-  uint32: Uint32Array as never,
-  uint64: BigUint64Array as never,
-  float32: Float32Array as never,
-  float64: Float64Array as never,
+const FIXED_WIDTH: Partial<Record<ColumnType, new (length: number) => FixedWidthArray>> = {
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
 };
 
 /**
@@ -170,7 +173,7 @@ function hashFixedWidthValues(
   hasher: ColumnHasher,
   get: (row: number) => unknown,
   n: number,
-  Block: new (length: number) => GatherableArray,
+  Block: new (length: number) => FixedWidthArray,
 ): void {
   const block = new Block(Math.min(Math.max(n, 1), 16384));
   const width = block.byteLength / block.length;
