@@ -209,6 +209,21 @@ function gatherTyped(values: ArrayBufferView, rows: Uint32Array): ArrayBufferVie
   return out as unknown as ArrayBufferView;
 }
 
+/** The values of `rows` (all when undefined) of a plain array or an Arrow column. */
+function gatherValues(column: HeldColumn, rows: Uint32Array | undefined): unknown[] {
+  const n = rows ? rows.length : column.length;
+  const out = new Array<unknown>(n);
+  if (Array.isArray(column)) {
+    const array = column as unknown[];
+    for (let i = 0; i < n; i++) out[i] = array[rows![i]!];
+  } else if (rows) {
+    for (let i = 0; i < n; i++) out[i] = column.at(rows[i]!);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = column.at(i);
+  }
+  return out;
+}
+
 /**
  * One column as a flechette column: `rows` are the rows to take (all when undefined), `type` the
  * column type the arquero adapter reports for it.
@@ -231,11 +246,7 @@ function flechetteColumn(
   }
   const c = column as HeldColumn;
   // (an apache-arrow vector's toArray() gives the bytes under nulls, not nulls: read values)
-  const values: unknown[] = Array.isArray(column)
-    ? rows
-      ? Array.from(rows, (row) => column[row] as unknown)
-      : column
-    : Array.from(rows ?? { length: c.length }, (row: number | undefined, i) => c.at(row ?? i));
+  const values: unknown[] = Array.isArray(column) && !rows ? column : gatherValues(c, rows);
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
   // an Arrow column keeps its type (its values are all of it; a plain array's may be mixed)
   const arrowType = !Array.isArray(column) && !dictionary && type ? ARROW_TYPES[type] : undefined;
