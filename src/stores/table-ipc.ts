@@ -12,6 +12,8 @@ import type * as arrow from 'apache-arrow';
 import type * as Fl from '@uwdata/flechette';
 import type * as aq from 'arquero';
 import { apacheArrow, arquero, flechette } from '../tables/libraries';
+import type { ColumnType } from '../core/table';
+import { arqueroTableAdapter } from '../tables/arquero-adapter';
 import { encodeUtf8 } from '../tables/arrow-build';
 
 /** The table families the disk store writes. */
@@ -79,36 +81,63 @@ export function encodeTable(table: unknown, family: TableFamily): EncodedTable {
     writer.writeAll(table as arrow.Table);
     return { pieces: writer.pieces };
   }
-  const sink = new GatheringSink();
   const { table: converted, exact } = arqueroToFlechette(table as aq.ColumnTable);
-  flechette().tableToIPC(converted, { format: 'file', sink });
-  if (!exact) return { pieces: sink.pieces };
+  const pieces = nullsOnly(converted) ?? flechetteFile(converted);
+  if (!exact) return { pieces };
   return {
-    pieces: sink.pieces,
+    pieces,
     equivalent: arquero().fromArrow(converted as unknown as Parameters<typeof aq.fromArrow>[0]),
   };
 }
 
 type FlechetteColumn = ReturnType<typeof Fl.columnFromArray>;
+type FlechetteTable = ReturnType<typeof Fl.tableFromColumns>;
+
+function flechetteFile(table: FlechetteTable): Uint8Array[] {
+  const sink = new GatheringSink();
+  flechette().tableToIPC(table, { format: 'file', sink });
+  return sink.pieces;
+}
+
+/**
+ * The IPC file of a table with rows whose every column is of Arrow's Null type, written by
+ * apache-arrow (flechette writes no field node for a Null column, so it has no batch length to
+ * write and fails); flechette reads it back. Undefined for other tables.
+ */
+function nullsOnly(table: FlechetteTable): Uint8Array[] | undefined {
+  const columns = table.children;
+  if (table.numRows === 0 || columns.some((c) => c.type.typeId !== 1)) return undefined;
+  const arrow = apacheArrow();
+  const nulls = new Array<null>(table.numRows).fill(null);
+  const vectors = Object.fromEntries(
+    table.names.map((name) => [name, arrow.vectorFromArray(nulls, new arrow.Null())]),
+  );
+  const writer = gatheringFileWriter();
+  writer.writeAll(new arrow.Table(vectors));
+  return writer.pieces;
+}
 
 /**
  * An arquero table as a flechette table, column by column, copying as little as possible: Arrow
  * columns (from `fromArrow`) pass through, typed arrays are wrapped, strings are encoded straight
  * into UTF-8 offsets (flechette's own string builder is ~10x slower). Plain arrays of numbers,
- * strings and booleans become float64, utf8 and bool, the types the arquero adapter reports, so the
- * table read back has the column types (and the fingerprint) of the table written. `exact` is false
- * when some column's type had to be inferred by Fl.
+ * strings and booleans become float64, utf8 and bool, and other Arrow columns (apache-arrow ones,
+ * or any of a filtered or ordered table) keep their Arrow type: the types the arquero adapter
+ * reports, so the table read back has the column types (and the fingerprint) of the table written.
+ * A filtered or ordered table's rows are gathered column by column, typed arrays into their own
+ * class. `exact` is false when some column's type had to be inferred by flechette.
  */
-function arqueroToFlechette(input: aq.ColumnTable): {
-  table: ReturnType<typeof Fl.tableFromColumns>;
+function arqueroToFlechette(table: aq.ColumnTable): {
+  table: FlechetteTable;
   exact: boolean;
 } {
-  const table = input.isFiltered() || input.isOrdered() ? input.reify() : input;
+  const rows = table.isFiltered() || table.isOrdered() ? table.indices(true) : undefined;
+  const types = new Map(arqueroTableAdapter.columns(table).map((c) => [c.name, c.type]));
   let exact = true;
   const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => {
     let converted: { column: FlechetteColumn; exact: boolean };
     try {
-      converted = flechetteColumn(table.column(name) as unknown);
+      converted = flechetteColumn(table.column(name) as unknown, rows, types.get(name));
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       throw new Error(`its column "${name}": ${reason}`, { cause: e });
@@ -162,33 +191,116 @@ function scanValues(values: readonly unknown[]): {
   return { kind, uniform: true, nulls, units };
 }
 
-function flechetteColumn(column: unknown): { column: FlechetteColumn; exact: boolean } {
-  if (column instanceof flechette().Column)
+/** A column as arquero may hold it (plain arrays, Arrow columns, arquero's dictionary wrapper). */
+interface HeldColumn {
+  length: number;
+  at(row: number): unknown;
+  key?: unknown;
+  keyFor?: unknown;
+}
+
+/** The rows `rows` of a typed array, in an array of its class. */
+function gatherTyped(values: ArrayBufferView, rows: Uint32Array): ArrayBufferView {
+  const source = values as unknown as ArrayLike<unknown> & {
+    constructor: new (length: number) => ArrayLike<unknown> & Record<number, unknown>;
+  };
+  const out = new source.constructor(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = source[rows[i]!];
+  return out as unknown as ArrayBufferView;
+}
+
+/** The values of `rows` (all when undefined) of a plain array or an Arrow column. */
+function gatherValues(column: HeldColumn, rows: Uint32Array | undefined): unknown[] {
+  const n = rows ? rows.length : column.length;
+  const out = new Array<unknown>(n);
+  if (Array.isArray(column)) {
+    const array = column as unknown[];
+    for (let i = 0; i < n; i++) out[i] = array[rows![i]!];
+  } else if (rows) {
+    for (let i = 0; i < n; i++) out[i] = column.at(rows[i]!);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = column.at(i);
+  }
+  return out;
+}
+
+/**
+ * One column as a flechette column: `rows` are the rows to take (all when undefined), `type` the
+ * column type the arquero adapter reports for it.
+ */
+function flechetteColumn(
+  column: unknown,
+  rows: Uint32Array | undefined,
+  type: ColumnType | undefined,
+): { column: FlechetteColumn; exact: boolean } {
+  const fl = flechette();
+  if (!rows && column instanceof fl.Column)
     return { column: column as FlechetteColumn, exact: true };
   if (ArrayBuffer.isView(column)) {
-    const values = column as Parameters<typeof Fl.columnFromArray>[0];
-    return { column: flechette().columnFromArray(values), exact: true };
+    const values = (rows ? gatherTyped(column, rows) : column) as Parameters<
+      typeof Fl.columnFromArray
+    >[0];
+    // flechette infers a typed array's type from its first batch, which an empty one has not
+    const typed = values.length === 0 ? typedArrayType(column) : undefined;
+    return { column: fl.columnFromArray(values, typed), exact: true };
   }
-  const c = column as { toArray?: () => ArrayLike<unknown>; key?: unknown; keyFor?: unknown };
-  const values: unknown[] = Array.isArray(column) ? column : Array.from(c.toArray?.() ?? []);
-  const { kind, uniform, nulls, units } = scanValues(values);
+  const c = column as HeldColumn;
+  // (an apache-arrow vector's toArray() gives the bytes under nulls, not nulls: read values)
+  const values: unknown[] = Array.isArray(column) && !rows ? column : gatherValues(c, rows);
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
+  // an Arrow column keeps its type (its values are all of it; a plain array's may be mixed)
+  const arrowType = !Array.isArray(column) && !dictionary && type ? ARROW_TYPES[type] : undefined;
+  if (arrowType) return { column: fl.columnFromArray(values, arrowType()), exact: true };
+  const { kind, uniform, nulls, units } = scanValues(values);
   const exact = (col: FlechetteColumn) => ({ column: col, exact: true });
   if (uniform && kind === STRING && !dictionary) {
     return exact(utf8Column(values as (string | null)[], nulls, units));
   }
   if (uniform && kind === STRING) {
-    return exact(flechette().columnFromArray(values, flechette().dictionary(flechette().utf8())));
+    return exact(fl.columnFromArray(values, fl.dictionary(fl.utf8())));
   }
   if (uniform && kind === NUMBER) {
-    if (nulls === 0)
-      return exact(flechette().columnFromArray(Float64Array.from(values as number[])));
-    return exact(flechette().columnFromArray(values, flechette().float64()));
+    if (nulls === 0) return exact(fl.columnFromArray(Float64Array.from(values as number[])));
+    return exact(fl.columnFromArray(values, fl.float64()));
   }
   if (uniform && kind === BOOLEAN) {
-    return exact(flechette().columnFromArray(values, flechette().bool()));
+    return exact(fl.columnFromArray(values, fl.bool()));
   }
-  return { column: flechette().columnFromArray(values), exact: false };
+  return { column: fl.columnFromArray(values), exact: false };
+}
+
+/** Flechette types of the column types whose Arrow columns are rebuilt from their values. */
+const ARROW_TYPES: Partial<Record<ColumnType, () => Fl.DataType>> = {
+  int8: () => flechette().int8(),
+  int16: () => flechette().int16(),
+  int32: () => flechette().int32(),
+  int64: () => flechette().int64(),
+  uint8: () => flechette().uint8(),
+  uint16: () => flechette().uint16(),
+  uint32: () => flechette().uint32(),
+  uint64: () => flechette().uint64(),
+  float32: () => flechette().float32(),
+  float64: () => flechette().float64(),
+  bool: () => flechette().bool(),
+  // Dates and their milliseconds (what apache-arrow gives) alike; read back as Dates
+  date: () => flechette().dateMillisecond(),
+  null: () => flechette().nullType(),
+};
+
+/** The flechette type of a typed array, by its class (what flechette infers from its values). */
+function typedArrayType(values: ArrayBufferView): Fl.DataType | undefined {
+  const fl = flechette();
+  if (values instanceof Float64Array) return fl.float64();
+  if (values instanceof Float32Array) return fl.float32();
+  if (values instanceof Int32Array) return fl.int32();
+  if (values instanceof Int16Array) return fl.int16();
+  if (values instanceof Int8Array) return fl.int8();
+  if (values instanceof Uint32Array) return fl.uint32();
+  if (values instanceof Uint16Array) return fl.uint16();
+  if (values instanceof Uint8Array || values instanceof Uint8ClampedArray) return fl.uint8();
+  if (values instanceof BigInt64Array) return fl.int64();
+  if (values instanceof BigUint64Array) return fl.uint64();
+  return undefined;
 }
 
 function utf8Column(

@@ -104,6 +104,90 @@ describe('the arquero table adapter', () => {
     );
   });
 
+  it('gives one type and fingerprint per logical type, whichever form holds the column', () => {
+    /** Every form of one column must give the first one's columns() type and fingerprint. */
+    const same = (what: string, forms: aq.ColumnTable[], type: string) => {
+      for (const [i, t] of forms.entries()) {
+        expect([what, i, adapter.columns(t)[0]?.type]).toEqual([what, i, type]);
+        expect([what, i, adapter.fingerprint(t)]).toEqual([
+          what,
+          i,
+          adapter.fingerprint(forms[0]!),
+        ]);
+      }
+    };
+    const viaArrow = (t: arrow.Table) => [fromArrow(t), aq.fromArrow(arrow.tableToIPC(t))];
+    // nulls only (what fromCSV gives for an empty column), and no rows at all: Arrow's Null type
+    same(
+      'nulls only',
+      [
+        aq.table({ a: [null, null] }),
+        aq.table({ a: [undefined, undefined] }),
+        aq.fromCSV('a,b\n,1\n,2').select('a'),
+        ...viaArrow(new arrow.Table({ a: arrow.vectorFromArray([null, null], new arrow.Null()) })),
+      ],
+      'null',
+    );
+    same(
+      'no rows',
+      [
+        aq.table({ a: [] }),
+        ...viaArrow(new arrow.Table({ a: arrow.vectorFromArray([], new arrow.Null()) })),
+      ],
+      'null',
+    );
+    same(
+      'no rows of float64',
+      [
+        aq.table({ a: new Float64Array(0) }),
+        // (not through IPC: flechette cannot read apache-arrow's file of an empty table)
+        fromArrow(arrow.tableFromArrays({ a: new Float64Array(0) })),
+      ],
+      'float64',
+    );
+    // bigints: a plain array, a BigInt64Array, Arrow Int64 (with and without nulls)
+    const big = [1n, -3n, 2n ** 62n];
+    same(
+      'bigints',
+      [
+        aq.table({ a: big }),
+        aq.table({ a: BigInt64Array.from(big) }),
+        ...viaArrow(arrow.tableFromArrays({ a: BigInt64Array.from(big) })),
+      ],
+      'int64',
+    );
+    same(
+      'bigints with nulls',
+      [
+        aq.table({ a: [1n, null, 3n] }),
+        ...viaArrow(
+          new arrow.Table({ a: arrow.vectorFromArray([1n, null, 3n], new arrow.Int64()) }),
+        ),
+      ],
+      'int64',
+    );
+    // uint64 past 2^63: filtered (walked value by value) as its buffer is hashed
+    const u = new arrow.Table({
+      a: arrow.makeVector(BigUint64Array.from([1n, 2n ** 64n - 1n, 5n])),
+    });
+    const filtered = fromArrow(u).filter((d: { a: bigint }) => d.a !== 5n);
+    same('uint64', [filtered, fromArrow(u.slice(0, 2))], 'uint64');
+    // a plain array is typed by its first non-null value however far in, as its Arrow form is
+    const late = [...Array<null>(100).fill(null), 1.5];
+    same(
+      'late value',
+      [aq.table({ a: late }), ...viaArrow(arrow.tableFromArrays({ a: late }))],
+      'float64',
+    );
+    // different values still differ: -1 and 2^64-1 (one byte pattern) as plain bigints
+    expect(adapter.fingerprint(aq.table({ a: [-1n] }))).not.toBe(
+      adapter.fingerprint(aq.table({ a: [2n ** 64n - 1n] })),
+    );
+    expect(adapter.fingerprint(aq.table({ a: [1n] }))).not.toBe(
+      adapter.fingerprint(aq.table({ a: [1] })),
+    );
+  });
+
   it('maps a row_wise step through the Orchestrator into an arquero table', async () => {
     const registry = new FunctionRegistry();
     const tag = step(

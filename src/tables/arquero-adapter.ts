@@ -2,7 +2,9 @@
  * The table adapter for arquero `ColumnTable`s. arquero columns come in several forms: plain JS
  * arrays, typed arrays, Arrow vectors (apache-arrow or flechette, after `fromArrow`) and arquero's
  * own wrapper of dictionary-encoded Arrow columns. Types are read from typed-array classes and
- * Arrow types; for plain arrays only the first non-null value among the first few is looked at.
+ * Arrow types; for plain arrays only the first non-null value is looked at. Each logical type has
+ * one type name and one hashing whatever form holds it (a column of nulls only is `null`, bigints
+ * are hashed as int64 bytes), so a table read back from a store keeps its fingerprint.
  */
 import type * as aq from 'arquero';
 import { arquero } from './libraries';
@@ -22,7 +24,7 @@ import { nextTurn, ROWS_PER_SLICE, throwIfAborted } from './yield';
 /** An arquero table. */
 export type ColumnTable = aq.ColumnTable;
 
-/** How many leading values are looked at to type a plain-array column. */
+/** How many leading values are looked at to estimate a plain-array column's size. */
 const SAMPLE = 64;
 
 export { isArqueroTable };
@@ -60,13 +62,17 @@ function isDictionaryColumn(column: unknown): column is DictionaryColumnLike {
   );
 }
 
+/**
+ * The type of a plain-array column: that of its first non-null value (mixed columns are typed by
+ * it), `null` when it has none (all null, or empty), as the Arrow form the store writes says.
+ */
 function sampleType(column: ArqueroColumn): ColumnType {
-  const n = Math.min(column.length, SAMPLE);
+  const n = column.length;
   for (let i = 0; i < n; i++) {
     const v = column.at(i);
     if (v !== null && v !== undefined) return jsValueColumnType(v);
   }
-  return 'unknown';
+  return 'null';
 }
 
 function columnInfo(name: string, column: unknown): ColumnInfo {
@@ -142,6 +148,52 @@ function hashGathered(hasher: ColumnHasher, column: GatherableArray, indices: Ui
   }
 }
 
+/** A typed array of a fixed-width column type. */
+type FixedWidthArray = ArrayBufferView & { length: number; [index: number]: number | bigint };
+
+/** Typed arrays of the fixed-width column types, whose Arrow buffers hold their bytes. */
+const FIXED_WIDTH: Partial<Record<ColumnType, new (length: number) => FixedWidthArray>> = {
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/**
+ * Hashes an Arrow fixed-width column read value by value (a filtered or ordered table's) as its
+ * buffers are hashed: the valid values' bytes, in an array of its type, and the null positions.
+ */
+function hashFixedWidthValues(
+  hasher: ColumnHasher,
+  get: (row: number) => unknown,
+  n: number,
+  Block: new (length: number) => FixedWidthArray,
+): void {
+  const block = new Block(Math.min(Math.max(n, 1), 16384));
+  const width = block.byteLength / block.length;
+  let fill = 0;
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (v === null || v === undefined) {
+      hasher.nullAt(i);
+      continue;
+    }
+    block[fill++] = v as number | bigint;
+    if (fill === block.length) {
+      hasher.data.bytes(block);
+      fill = 0;
+    }
+  }
+  if (fill > 0) hasher.data.bytes(new Uint8Array(block.buffer, 0, fill * width));
+  hasher.skip(n);
+}
+
 function fingerprint(table: ColumnTable): string {
   const n = table.numRows();
   const direct = !table.isFiltered() && !table.isOrdered();
@@ -159,7 +211,9 @@ function fingerprint(table: ColumnTable): string {
       hashArrowChunks(hasher, column.type, column.data)
     )) {
       const get = table.getter(name);
-      for (let i = 0; i < n; i++) hasher.value(get(i));
+      const Block = isArrowColumn(column) ? FIXED_WIDTH[columnInfo(name, column).type] : undefined;
+      if (Block) hashFixedWidthValues(hasher, get, n, Block);
+      else for (let i = 0; i < n; i++) hasher.value(get(i));
     }
     digests.push(hasher.digest());
   }

@@ -8,6 +8,8 @@ import { FancyflowError } from '../core/errors';
 import { Hash128, hash128 } from '../core/hash';
 
 const SCRATCH_BYTES = 1 << 16;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 const encoder = new TextEncoder();
 
 /**
@@ -56,6 +58,14 @@ export class ByteStreamHasher {
     this.reserve(4);
     this.view!.setInt32(this.fill, value, true);
     this.fill += 4;
+    return this;
+  }
+
+  /** Adds one 64-bit integer's two's-complement bytes (little-endian, as a BigInt64Array holds it). */
+  int64(value: bigint): this {
+    this.reserve(8);
+    this.view!.setBigInt64(this.fill, value, true);
+    this.fill += 8;
     return this;
   }
 
@@ -156,7 +166,10 @@ export class ColumnHasher {
         this.data.byte(value ? 1 : 0);
         return;
       case 'bigint':
-        this.variable(this.data.utf8(value.toString()));
+        // as the bytes an int64 column (BigInt64Array, Arrow Int64) holds, so a plain array of
+        // bigints and its Arrow form agree; beyond 64 bits (no Arrow form) as decimal text
+        if (value >= INT64_MIN && value <= INT64_MAX) this.data.int64(value);
+        else this.variable(this.data.utf8(value.toString()));
         return;
       default:
         if (value instanceof Date) {

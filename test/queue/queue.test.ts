@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as aq from 'arquero';
 import { DiskDatumStore } from '../../src/stores/disk-datum-store';
+import { arqueroTableAdapter } from '../../src/tables/arquero-adapter';
 import { startRedis, startS3, type RedisService, type S3Service } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -203,6 +205,28 @@ describe('fancyflow run --queue', () => {
       ['rows', 'cached'],
     ]);
     expect(again.steps.map((s) => s.fingerprint)).toEqual(queued.steps.map((s) => s.fingerprint));
+  });
+
+  it('a split row_wise step with columns of nulls only and of bigints: the fingerprints of a local run', async () => {
+    const doc = path.join(FIXTURES, 'split-types.workflow.json');
+    const dir = freshDir();
+    const [local, queued] = await Promise.all([
+      run(doc, ['--store', freshDir()]),
+      run(doc, ['--store', dir, '--queue', redis.url, '--part-rows', '40']),
+    ]);
+    expect([local.code, queued.code]).toEqual([0, 0]);
+    expect(outcome(queued.steps)).toEqual(outcome(local.steps));
+    expect(queued.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+    const parts = workers.map((w) => w.stderr().match(/part tagged: completed/g)?.length ?? 0);
+    expect(parts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10); // 406 rows / 40
+    const tagged = (await (await DiskDatumStore.open(dir)).resolve('tagged')) as aq.ColumnTable;
+    const types = Object.fromEntries(
+      arqueroTableAdapter.columns(tagged).map((c) => [c.name, c.type]),
+    );
+    expect(types).toMatchObject({ none: 'null', big: 'int64', bigNull: 'int64', late: 'float64' });
+    expect(tagged.get('big', 5)).toBe(5n * 2n ** 40n);
+    // what a worker reading it as its input computes: the fingerprint both runs reported
+    expect(arqueroTableAdapter.fingerprint(tagged)).toBe(local.steps[1]!.fingerprint);
   });
 
   it('a queued run over the same store again is served from the cache as a local one is; --no-cache recomputes', async () => {

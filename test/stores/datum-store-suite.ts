@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeValue } from '../../src/core/cell';
 import { isFancyflowError, type FancyflowError } from '../../src/core/errors';
+import { MemoryDatumStore } from '../../src/core/memory-store';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { FunctionRegistry } from '../../src/core/registry';
 import { step } from '../../src/core/step';
@@ -79,6 +80,65 @@ export async function errorOf(
     throw e;
   }
   throw new Error('expected a FancyflowError');
+}
+
+/**
+ * Tables whose columns are held in the forms that used to change their type or fingerprint through
+ * the store: nulls only (an empty CSV column), no rows, bigints, typed arrays of no rows (a filter
+ * that kept nothing), apache-arrow vectors inside arquero, filtered and ordered Arrow-backed tables.
+ */
+export function representationCases(): Record<string, unknown> {
+  const backed = aq.fromArrow(
+    new arrow.Table({
+      i: arrow.vectorFromArray([1, null, 3], new arrow.Int32()),
+      b: arrow.vectorFromArray([1n, null, 3n], new arrow.Int64()),
+      u: arrow.makeVector(BigUint64Array.from([1n, 2n ** 64n - 1n, 3n])),
+      f: arrow.makeVector(new Float32Array([1.5, 2, 3])),
+      d: arrow.vectorFromArray(
+        [new Date(0), null, new Date(86_400_000)],
+        new arrow.DateMillisecond(),
+      ),
+      n: arrow.vectorFromArray([null, null, null], new arrow.Null()),
+    }) as unknown as Parameters<typeof aq.fromArrow>[0],
+  );
+  return {
+    'aq-all-null': aq.table({ a: [1, 2], b: [null, null] }),
+    'aq-csv-empty-column': aq.fromCSV('a,b,c\n1,,x\n2,,y\n'),
+    'aq-nulls-only': aq.table({ b: [null, undefined] }),
+    'aq-no-rows': aq.table({ a: [] }),
+    'aq-no-rows-typed': aq.table({ a: new Float64Array(0), i: new Int32Array(0) }),
+    'aq-filtered-to-nothing': aq
+      .table({ a: Float64Array.from([1, 2]) })
+      .filter((d: { a: number }) => d.a > 5),
+    'aq-bigint': aq.table({ a: [1n, 3n] }),
+    'aq-bigint-null': aq.table({ a: [1n, null] }),
+    'aq-bigint-null-3': aq.table({ a: [1n, null, 3n] }),
+    'aq-late-first-value': aq.table({ a: [...Array<null>(70).fill(null), 2.5] }),
+    'aq-arrow-backed': backed,
+    'aq-arrow-backed-filtered': backed.filter((d: { f: number }) => d.f > 1.5),
+    'aq-arrow-backed-ordered': backed.orderby(aq.desc('f')),
+    'arrow-nulls-only': new arrow.Table({
+      n: arrow.vectorFromArray([null, null], new arrow.Null()),
+    }),
+    'arrow-int64-uint64-null': new arrow.Table({
+      a: arrow.vectorFromArray([1n, null], new arrow.Int64()),
+      u: arrow.makeVector(BigUint64Array.from([1n, 2n ** 64n - 1n])),
+      n: arrow.vectorFromArray([null, null], new arrow.Null()),
+    }),
+    'arrow-no-rows': arrow.tableFromArrays({ a: new Float64Array(0) }),
+  };
+}
+
+/**
+ * Rows with Dates as their time (apache-arrow gives a date column's milliseconds, a store Dates)
+ * and undefined as null (Arrow has one null).
+ */
+function plainRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((row) =>
+    Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.getTime() : (v ?? null)]),
+    ),
+  );
 }
 
 const jsonValues: Record<string, unknown> = {
@@ -158,6 +218,34 @@ export function datumStoreSuite<S extends SuiteStore>(name: string, h: StoreHarn
       }
       for (const [id, fingerprint] of written) {
         expect([id, describeValue(await again.resolve(id)).fingerprint]).toEqual([id, fingerprint]);
+      }
+    });
+
+    it('gives a table read back the fingerprint, column types and values it was written with, however its columns were held', async () => {
+      const store = await open(h.freshLocation());
+      const memory = new MemoryDatumStore();
+      const cases = representationCases();
+      for (const [id, value] of Object.entries(cases)) {
+        const adapter = tableAdapterFor(value)!;
+        const cell = await store.persist(value, { cellId: id });
+        // the fingerprint a memory store gives the value, before and after the write
+        expect([id, cell.fingerprint]).toEqual([
+          id,
+          memory.persist(value, { cellId: id }).fingerprint,
+        ]);
+        const back = await store.resolve(id);
+        expect([id, describeValue(back).fingerprint]).toEqual([id, cell.fingerprint]);
+        expect([id, adapter.columns(back).map((c) => c.type)]).toEqual([
+          id,
+          adapter.columns(value).map((c) => c.type),
+        ]);
+        expect([id, plainRows(adapter.head(back, 100))]).toEqual([
+          id,
+          plainRows(adapter.head(value, 100)),
+        ]);
+        // and written again as it was read: the same fingerprint
+        const again = await store.persist(back, { cellId: `${id}-again` });
+        expect([id, again.fingerprint]).toEqual([id, cell.fingerprint]);
       }
     });
 

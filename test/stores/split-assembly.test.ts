@@ -88,4 +88,29 @@ describe('assembling a split row_wise step from its parts', () => {
     expect(adapter.columns(read)).toEqual(adapter.columns(local));
     expect(read.objects()).toEqual(local.objects());
   });
+  it('gives the local output for columns of nulls only and of bigints (with nulls in some parts)', async () => {
+    const fn = (row: Row, i: number) => ({
+      n: row.n,
+      none: null,
+      big: BigInt(i) * 2n ** 40n,
+      bigNull: i % 9 === 2 ? null : BigInt(i),
+      late: i < 20 ? null : i * 0.25,
+    });
+    const { whole, split, joined, local, read } = await localAndSplit(fn);
+    const inMemory = await adapter.mapRows(input, fn);
+    expect(adapter.fingerprint(joined)).toBe(adapter.fingerprint(inMemory));
+    expect(whole.fingerprint).toBe(adapter.fingerprint(inMemory));
+    expect(split.fingerprint).toBe(whole.fingerprint);
+    expect(adapter.fingerprint(read)).toBe(whole.fingerprint);
+    expect(split.summary).toEqual(whole.summary);
+    expect(adapter.columns(read).map((c) => c.type)).toEqual([
+      'int32',
+      'null',
+      'int64',
+      'int64',
+      'float64',
+    ]);
+    expect(adapter.columns(read)).toEqual(adapter.columns(local));
+    expect(read.objects()).toEqual(inMemory.objects());
+  });
 });
