@@ -421,7 +421,7 @@ export function register(program: Command): void {
     )
     .option(
       '--part-rows <n>',
-      'with --queue: row_wise steps over more rows than this are split into jobs of about this many rows (default 65536; 0: never)',
+      'with --queue: row_wise steps over more rows than this are split into jobs of at most this many rows, smaller ones last (default 65536; 0: never)',
     )
     .option(
       '-o, --output <notebook>',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readJobData } from './protocol';
+import { partRanges, readJobData } from './protocol';
 
 describe('readJobData: a job from Redis is untrusted', () => {
   it('reads the three kinds of fancyflow jobs, keeping only their fields', () => {
@@ -71,5 +71,31 @@ describe('readJobData: a job from Redis is untrusted', () => {
       JSON.parse('{"__proto__": {"kind": "step"}, "runId": "r", "stepId": "s"}'),
     ];
     for (const value of hostile) expect(readJobData(value), JSON.stringify(value)).toBeUndefined();
+  });
+});
+
+describe('partRanges: the split of a row_wise step', () => {
+  it('covers every row once, in order, in parts of at most partRows that get smaller at the end', () => {
+    for (const [rows, partRows] of [
+      [1_000_000, 65_536],
+      [65_537, 65_536],
+      [200, 40],
+      [41, 40],
+      [7, 1],
+    ] as const) {
+      const parts = partRanges(rows, partRows);
+      expect(parts[0]!.start).toBe(0);
+      expect(parts.at(-1)!.end).toBe(rows);
+      parts.forEach((p, i) => {
+        expect(p.end).toBeGreaterThan(p.start);
+        expect(p.end - p.start).toBeLessThanOrEqual(partRows);
+        if (i > 0) expect(p.start).toBe(parts[i - 1]!.end);
+      });
+    }
+    const sizes = partRanges(1_000_000, 65_536).map((p) => p.end - p.start);
+    expect(sizes.slice(0, 12)).toEqual(new Array(12).fill(65_536));
+    expect(sizes.at(-1)).toBeLessThanOrEqual(4096); // the tail: a sixteenth of a part at most
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]).toBeLessThanOrEqual(sizes[i - 1]!);
+    expect(partRanges(100, 100)).toEqual([{ start: 0, end: 100 }]);
   });
 });

@@ -56,11 +56,30 @@ export interface StallSettings {
 export const DEFAULT_STALL: StallSettings = { lockMs: 10_000, stallCheckMs: 5_000, maxStalled: 5 };
 
 /**
- * `row_wise` steps over more rows than this are split into parts of about this many rows. Smaller
- * parts even out the workers' finishing times (the last part is the tail every other worker waits
- * for); each part costs a job, a write and a read of its rows.
+ * `row_wise` steps over more rows than this are split into parts of at most this many rows (see
+ * {@link partRanges}); each part costs a job, a write and a read of its rows.
  */
 export const DEFAULT_PART_ROWS = 65_536;
+
+/**
+ * The row ranges of a split `row_wise` step over `rows` rows, in order: parts of `partRows` rows,
+ * then, once fewer than four such parts are left, each a quarter of the rows left (guided
+ * scheduling), down to a sixteenth of `partRows`. The last parts are small, so the workers finish
+ * close together: the last part is the tail every other worker (and the assembly) waits for.
+ * Up to `partRows` rows: one part.
+ */
+export function partRanges(rows: number, partRows: number): { start: number; end: number }[] {
+  if (rows <= partRows) return [{ start: 0, end: rows }];
+  const smallest = Math.max(1, Math.ceil(partRows / 16));
+  const parts: { start: number; end: number }[] = [];
+  for (let start = 0; start < rows; ) {
+    const left = rows - start;
+    const size = Math.min(left, Math.max(smallest, Math.min(partRows, Math.ceil(left / 4))));
+    parts.push({ start, end: start + size });
+    start += size;
+  }
+  return parts;
+}
 
 export const RunRecordSchema = z.object({
   v: z.literal(1),

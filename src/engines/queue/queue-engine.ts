@@ -32,6 +32,7 @@ import {
   CANCEL_CHANNEL,
   cancelKey,
   DEFAULT_PART_ROWS,
+  partRanges,
   jobIdOf,
   jobOptions,
   MAX_CHAIN,
@@ -534,12 +535,7 @@ export class QueueEngine {
         await store.refresh?.([inputId]);
         const rows = store.cell(inputId)?.summary.shape?.[0] ?? 0;
         if (rows > partRows) {
-          const count = Math.ceil(rows / partRows);
-          const size = Math.ceil(rows / count);
-          const parts = Array.from({ length: count }, (_, i) => ({
-            start: i * size,
-            end: Math.min(rows, (i + 1) * size),
-          }));
+          const parts = partRanges(rows, partRows);
           splits.set(index, { parts, done: 0, failed: false });
           const ids = await this.add(
             runId,
