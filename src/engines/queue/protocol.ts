@@ -72,7 +72,7 @@ export function partRanges(rows: number, partRows: number): { start: number; end
   if (rows <= partRows) return [{ start: 0, end: rows }];
   const smallest = Math.max(1, Math.ceil(partRows / 16));
   const parts: { start: number; end: number }[] = [];
-  for (let start = 0; start < rows; ) {
+  for (let start = 0; start < rows;) {
     const left = rows - start;
     const size = Math.min(left, Math.max(smallest, Math.min(partRows, Math.ceil(left / 4))));
     parts.push({ start, end: start + size });
