@@ -29,7 +29,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 }
 
 describe('JobEvents', () => {
-  it('passes on the active, completed and failed events after `from`, in order, and nothing else', async () => {
+  it('passes on the active, progress, completed and failed events after `from`, in order, and nothing else', async () => {
     const key = 'test:events:1';
     await client.xadd(key, '*', 'event', 'completed', 'jobId', 'before', 'returnvalue', '{}');
     const [[from]] = (await client.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
@@ -45,6 +45,7 @@ describe('JobEvents', () => {
     try {
       await client.xadd(key, '*', 'event', 'added', 'jobId', 'a', 'name', 'step');
       await client.xadd(key, '*', 'event', 'active', 'jobId', 'a', 'prev', 'waiting');
+      await client.xadd(key, '*', 'event', 'progress', 'jobId', 'a', 'data', '{"p":1}');
       await client.xadd(key, '*', 'event', 'completed', 'jobId', 'a', 'returnvalue', '{"x":1}');
       await client.xadd(key, '*', 'event', 'drained');
       // forged entries: no job id, an unknown event, a value that is not JSON, fields out of order
@@ -52,12 +53,13 @@ describe('JobEvents', () => {
       await client.xadd(key, '*', 'event', 'exploded', 'jobId', 'b');
       await client.xadd(key, '*', 'event', 'completed', 'jobId', 'b', 'returnvalue', 'not json');
       await client.xadd(key, '*', 'jobId', 'c', 'event', 'failed', 'failedReason', 'boom');
-      await until('the events', () => heard.length >= 4);
+      await until('the events', () => heard.length >= 5);
       patient = false;
       await client.xadd(key, '*', 'event', 'active', 'jobId', 'd');
-      await until('the last event', () => heard.length >= 5);
+      await until('the last event', () => heard.length >= 6);
       expect(heard).toEqual([
         ['active', 'a', undefined],
+        ['progress', 'a', '{"p":1}'],
         ['completed', 'a', '{"x":1}'],
         ['completed', 'b', 'not json'],
         ['failed', 'c', 'boom'],

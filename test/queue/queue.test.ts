@@ -155,11 +155,25 @@ describe('fancyflow run --queue', () => {
     expect(queued.steps.map((s) => s.name)).toEqual(local.steps.map((s) => s.name));
     expect(outcome(queued.steps)).toEqual(outcome(local.steps));
     expect(queued.steps.every((s) => /^[0-9a-f]{32}$/.test(s.fingerprint ?? ''))).toBe(true);
-    // the example is one chain: every step a job, handed on by the worker that ran the one before
-    // (which then usually takes it itself: the chain's next job is added just before this one
-    // completes); that both workers take jobs is checked with the split step's parts below
+    // the example is one chain: one job, whose worker runs every step in turn (that both workers
+    // take jobs is checked with the split step's parts below)
     const done = workers.map((w) => w.stderr().match(/ step [^:]+: completed in/g)?.length ?? 0);
     expect(done.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(queued.steps.length);
+    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    const queue = new Queue('steps', {
+      connection: { host: '127.0.0.1', port: redis.port },
+      prefix: 'fancyflow',
+    });
+    try {
+      const jobs = (await queue.getJobs(['completed'])).filter((j) => j.data?.runId === runId);
+      expect(jobs.map((j) => j.data.stepId)).toEqual(['cars']);
+      // its return value is the last step's report; each step before it came as its progress
+      expect((jobs[0]!.returnvalue as { report: { stepId: string } }).report.stepId).toBe(
+        'consumption_chart',
+      );
+    } finally {
+      await queue.close();
+    }
   });
 
   it('and with an S3 store', async () => {

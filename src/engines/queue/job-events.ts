@@ -1,22 +1,21 @@
 /**
- * What a coordinator hears of its jobs: the `active`, `completed` and `failed` entries of the
- * queue's event stream (`<prefix>:<queue>:events`, where BullMQ's scripts add one entry for every
+ * What a coordinator hears of its jobs: the `active`, `progress`, `completed` and `failed` entries
+ * of the queue's event stream (`<prefix>:<queue>:events`, where BullMQ's scripts add one entry for every
  * transition of every job), read with blocking XREADs on a connection of its own.
  *
  * Read here rather than through BullMQ's QueueEvents, which parsed every entry (every completed
  * job's return value included, other runs' too), set a watchdog timer per read, and read again at
- * every wake-up: a chained step's hand-on is two wake-ups (its worker's add of the next job, then
- * its completion), and the coordinator spent about as much CPU per chained step as the worker's
- * own BullMQ work, on the same two cores. Here an entry is only split into its fields, and a
+ * every wake-up: the coordinator spent about as much CPU per chained step as the worker's own
+ * BullMQ work, on the same two cores. Here an entry is only split into its fields, and a
  * value is passed on as the text it is (the listener parses what it waits for). While
- * {@link JobEventsOptions.patient} says so (every job waited for is in the middle of a chain, so its
- * events only move progress along), reads are spaced {@link PATIENT_READ_MS} apart, so one read takes
- * several steps' events.
+ * {@link JobEventsOptions.patient} says so (every job waited for is a chain, whose steps' reports
+ * come as its progress), reads are spaced {@link PATIENT_READ_MS} apart, so one read takes several
+ * steps' events.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** The events a coordinator acts on. */
-export type JobEventName = 'active' | 'completed' | 'failed';
+export type JobEventName = 'active' | 'progress' | 'completed' | 'failed';
 
 /** How long one blocking read waits at most (it is then issued again). */
 const BLOCK_MS = 5_000;
@@ -32,7 +31,10 @@ export interface JobEventsOptions {
   key: string;
   /** The id of the last entry not to be read (`0-0`: from the start). */
   from: string;
-  /** Called for each event, in the stream's order; `value` is the return value's JSON or the failed reason. */
+  /**
+   * Called for each event, in the stream's order; `value` is the return value's JSON, the progress's
+   * JSON or the failed reason.
+   */
   listener: (event: JobEventName, jobId: string, value: string | undefined) => void;
   /** True when nothing waited for needs a quick answer: reads are then spaced out. */
   patient: () => boolean;
@@ -101,10 +103,11 @@ export class JobEvents {
       const field = fields[i];
       if (field === 'event') event = fields[i + 1];
       else if (field === 'jobId') jobId = fields[i + 1];
-      else if (field === 'returnvalue' || field === 'failedReason') value = fields[i + 1];
+      else if (field === 'returnvalue' || field === 'failedReason' || field === 'data')
+        value = fields[i + 1];
     }
     if (jobId === undefined) return;
-    if (event === 'active' || event === 'completed' || event === 'failed') {
+    if (event === 'active' || event === 'progress' || event === 'completed' || event === 'failed') {
       this.options.listener(event, jobId, value);
     }
   }

@@ -9,11 +9,15 @@
  * - One BullMQ job per step whose inputs are complete: `{ kind: 'step', runId, stepId }`, job id
  *   {@link jobIdOf}; a split `row_wise` step is `part` jobs (a row range each) and then one
  *   `assemble` job. A job's return value is the step's report ({@link JobResult}).
- * - A chain: a step job may carry `chain`, the steps that wait for it alone, in order. The worker
- *   that completes the step adds the job of the first of them (with the rest as its chain) before
- *   it finishes its own job, so BullMQ hands it the next job in the same round trip that finishes
- *   this one (a worker fetches the next job as it completes one): no trip through the coordinator
- *   per step. A step that does not complete adds nothing; the coordinator then skips the chain.
+ * - A chain: a step job may carry `chain`, the steps that wait for it alone, in order. Its worker
+ *   runs them in the same job, one after the other, as long as each completes (or is cached): a
+ *   step done goes out as the job's progress (its {@link JobResult}), and the last step run is the
+ *   job's return value. No job, and no trip through the coordinator, per step of a chain; the
+ *   coordinator enqueues at once what a step's progress unblocks elsewhere. A chain that stops (a
+ *   step failed, the run was cancelled) leaves its other steps to the coordinator, which skips
+ *   them. A chain taken over after its worker died starts again at its first step (the steps done
+ *   are then cached, or recomputed with the cache off); the coordinator keeps the first report of
+ *   each step.
  * - Cancelling: the coordinator removes the run's waiting jobs, sets `<prefix>:run:<runId>:cancelled`
  *   and publishes the run id on `<prefix>:cancel`; workers abort that run's running steps.
  */

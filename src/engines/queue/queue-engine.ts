@@ -6,10 +6,11 @@
  *
  * A step is enqueued as soon as the steps its inputs come from have completed, so independent
  * steps run at once on different workers; a step wired to one that did not complete is skipped,
- * as locally. Steps that wait for one step alone ride with it as a chain, which the workers hand
- * on without a trip through this coordinator per step (see protocol.ts). A `row_wise` step over more rows than `partRows` becomes one job per row range and an
- * assembly job. Cancelling (the signal) removes the run's waiting jobs and tells the workers to
- * abort its running steps.
+ * as locally. Steps that wait for one step alone ride with it as a chain, which its worker runs in
+ * the same job, each step's report coming as the job's progress (see protocol.ts). A `row_wise`
+ * step over more rows than `partRows` becomes one job per row range and an assembly job.
+ * Cancelling (the signal) removes the run's waiting jobs and tells the workers to abort its running
+ * steps.
  */
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -238,7 +239,7 @@ export class QueueEngine {
     });
     const unavailable = new Set<string>(options.unavailable);
     const pending = new Set<number>(selected.map((_, i) => i));
-    /** Steps in a chain, to be enqueued by the worker of the step before them. */
+    /** Steps riding in a chain job (see protocol.ts), until their report comes. */
     const delegated = new Set<number>();
     const inflight = new Map<string, Inflight>();
     const splits = new Map<number, Split>();
@@ -323,25 +324,31 @@ export class QueueEngine {
       }
     };
 
+    /** The steps a job runs: its own, then its chain's. */
+    const stepsOf = (entry: Inflight): number[] => [entry.index, ...(entry.chain ?? [])];
+    /** Which of the job's steps a result reports (a chain job's progress, or its last step). */
+    const reported = (entry: Inflight, result: JobResult): number | undefined =>
+      entry.kind === 'step'
+        ? stepsOf(entry).find((k) => selected[k]!.id === result.report.stepId)
+        : entry.index;
+
     const onJob = (jobId: string, entry: Inflight) => {
       inflight.set(jobId, entry);
-      // a job in the middle of a chain: its worker hands on the next step, this only records it
-      const midChain = entry.chain !== undefined && entry.chain.length > 0;
-      this.listen(jobId, !midChain, (event, value) => {
+      // a chain's steps report as its progress: nothing waits on its events but their display
+      const isChain = entry.chain !== undefined && entry.chain.length > 0;
+      this.listen(jobId, !isChain, (event, value) => {
         if (finished || !inflight.has(jobId)) return;
         if (event === 'active') return running(entry.index);
+        if (event === 'progress') {
+          const result = parseResult(value);
+          if ('error' in result) return; // the job's completion settles its chain
+          chain = chain.then(() => progress(entry, result)).catch(() => undefined);
+          return;
+        }
         // it stays in flight until settled: the run must not end while a result waits its turn
         this.forget(jobId);
         const result =
           event === 'completed' ? parseResult(value) : { error: String(value ?? 'failed') };
-        const next = entry.chain?.[0];
-        if (next !== undefined && !('error' in result) && hasOutput(result.report.status)) {
-          // its worker added the next step's job before finishing this one: that job's events
-          // come after this one, so its handler is in place before they arrive
-          delegated.delete(next);
-          const id = jobIdOf(runId, { kind: 'step', stepId: selected[next]!.id });
-          onJob(id, { index: next, kind: 'step', chain: entry.chain!.slice(1) });
-        }
         chain = chain
           .then(() => {
             inflight.delete(jobId);
@@ -351,24 +358,40 @@ export class QueueEngine {
       });
     };
 
+    /** A step of a chain job done: its report, the next step running, what it unblocks enqueued. */
+    const progress = async (entry: Inflight, result: JobResult) => {
+      if (finished) return;
+      const index = reported(entry, result);
+      // (a chain taken over by another worker reports its first steps again)
+      if (index === undefined || !unsettled(index)) return;
+      delegated.delete(index);
+      apply(index, result, 'step');
+      const steps = stepsOf(entry);
+      const next = steps[steps.indexOf(index) + 1];
+      if (next !== undefined) running(next);
+      await schedule();
+    };
+
+    const unsettled = (index: number) =>
+      reports[index]!.status === 'pending' || reports[index]!.status === 'running';
+
     const settle = async (entry: Inflight, outcome: JobResult | { error: string }) => {
       if (finished) return;
-      const index = entry.index;
-      if (entry.chain?.length && delegated.has(entry.chain[0]!)) {
-        // the step did not complete, so its worker went no further: the chain is skipped here
-        const back = [...pending, ...entry.chain].sort((a, b) => a - b);
-        pending.clear();
-        for (const k of back) {
-          delegated.delete(k);
-          pending.add(k);
-        }
+      // a chain ends at its last step run: the one its result reports, or, when the job failed,
+      // the first one not done
+      const index =
+        ('error' in outcome ? undefined : reported(entry, outcome)) ??
+        stepsOf(entry).find(unsettled) ??
+        entry.index;
+      // the chain's steps the job did not settle go back to pending: skipped when their input
+      // failed, enqueued again when they were done but their report was not heard
+      for (const k of entry.chain ?? []) {
+        if (delegated.delete(k) && k !== index && unsettled(k)) pending.add(k);
       }
       if ('error' in outcome) {
         const split = splits.get(index);
         if (split) split.failed = true;
-        if (reports[index]!.status === 'pending' || reports[index]!.status === 'running') {
-          finish(index, 'failed', stepError(index, outcome.error));
-        }
+        if (unsettled(index)) finish(index, 'failed', stepError(index, outcome.error));
       } else if (entry.kind === 'part') {
         const split = splits.get(index)!;
         if (!split.failed) {
@@ -382,7 +405,8 @@ export class QueueEngine {
             ]).then(([jobId]) => onJob(jobId!, { index, kind: 'assemble' }));
           }
         }
-      } else {
+      } else if (unsettled(index)) {
+        delegated.delete(index);
         apply(index, outcome, entry.kind);
       }
       await schedule();
@@ -460,7 +484,7 @@ export class QueueEngine {
 
     /**
      * The pending steps that, once `head` completes, wait for nothing else (the first such
-     * consumer of each step in turn): they become delegated, a chain its workers hand on.
+     * consumer of each step in turn): they become delegated, a chain its worker runs in one job.
      */
     const chainFrom = (head: number): number[] => {
       const linked: number[] = [];
@@ -575,9 +599,8 @@ export class QueueEngine {
             const handler = this.handlers.get(jobId);
             if (!handler) return;
             if (!job) {
-              // a chain's next job is added by its worker just before the job before it completes,
-              // without waiting for Redis's reply: missing at one look, it may be on its way; at
-              // two it was never added (or is gone)
+              // missing at one look, it may be a look taken as it was added; at two it was never
+              // added (or is gone)
               if (!this.missing.delete(jobId)) return void this.missing.add(jobId);
               return handler('failed', 'the job is not in the queue (never added, or removed)');
             }

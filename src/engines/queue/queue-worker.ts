@@ -10,7 +10,7 @@
  */
 import * as arrow from 'apache-arrow';
 import type { ColumnTable } from 'arquero';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as path from 'node:path';
 import type { CacheSettings } from '../../core/cache';
@@ -34,7 +34,6 @@ import { isS3Url } from '../../stores/s3-location';
 import {
   CANCEL_CHANNEL,
   DEFAULT_STALL,
-  jobOptions,
   partCellId,
   QUEUE_NAME,
   readJobData,
@@ -97,9 +96,7 @@ export class QueueWorker {
   /** The last full input table read for split row_wise parts (`store|cell|fingerprint`). */
   private inputCache: { key: string; table: unknown } | undefined;
   private worker!: Worker;
-  /** Adds the next job of a chain (see protocol.ts). */
-  private queue!: Queue;
-  /** The connection of `worker` and `queue`. */
+  /** The connection of `worker`. */
   private shared: Redis | undefined;
   private readonly log: (line: string) => void;
   private closing: Promise<void> | undefined;
@@ -138,11 +135,8 @@ export class QueueWorker {
     const self = new QueueWorker({ ...options, cwd }, commands, subscriber);
     subscriber.on('message', (_channel: string, runId: string) => self.cancelRun(runId));
     const stall = { ...DEFAULT_STALL, ...options.stall };
-    // the worker's commands (completing a job) and the queue's (adding a chain's next job) share
-    // one connection, so Redis runs them in the order they are sent: see process()
     const shared = new Redis({ ...connection, maxRetriesPerRequest: null });
     self.shared = shared;
-    self.queue = new Queue(QUEUE_NAME, { connection: shared, prefix: QUEUE_PREFIX });
     self.worker = new Worker(QUEUE_NAME, (job: Job) => self.process(job), {
       connection: shared,
       prefix: QUEUE_PREFIX,
@@ -155,7 +149,7 @@ export class QueueWorker {
     // Redis errors are retried by the client; they are worth a log line, never a crash
     self.worker.on('error', (e: Error) => self.log(`queue error: ${e.message}`));
     void self.worker.run();
-    await Promise.all([self.worker.waitUntilReady(), self.queue.waitUntilReady()]);
+    await self.worker.waitUntilReady();
     return self;
   }
 
@@ -163,7 +157,6 @@ export class QueueWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.worker.close();
-      await this.queue.close().catch(() => undefined);
       await this.shared?.quit().catch(() => undefined);
       this.subscriber.disconnect();
       await this.commands.quit().catch(() => undefined);
@@ -192,39 +185,28 @@ export class QueueWorker {
     if (!set) this.running.set(data.runId, (set = new Set()));
     set.add(controller);
     if (this.cancelled.has(data.runId)) controller.abort();
-    const started = Date.now();
-    this.log(`${job.id ?? '?'} ${data.kind} ${data.stepId}: started`);
     try {
-      const result = await this.runJob(data, controller.signal);
-      this.log(
-        `${job.id ?? '?'} ${data.kind} ${data.stepId}: ${result.report.status} in ${Date.now() - started} ms`,
-      );
-      const [next, ...rest] = data.kind === 'step' ? (data.chain ?? []) : [];
-      if (
-        next !== undefined &&
-        hasOutput(result.report.status) &&
-        !this.cancelled.has(data.runId)
-      ) {
-        // sent before this job's completion on the same connection, without waiting for the
-        // reply: Redis adds it first, so completing this job fetches it (in the same round trip)
-        // on this worker, or another idle worker takes it. An add that fails is logged here; the
-        // coordinator, which waits for the next job once this one completes, does not find it in
-        // the queue and fails that step (the rest of the chain is skipped): no step is lost.
-        const following: JobData = {
+      // A chain (see protocol.ts) runs on in this job: each step done goes out as the job's
+      // progress (its report), and the next begins. The last step run is the job's return value.
+      for (let current = data; ;) {
+        const started = Date.now();
+        this.log(`${job.id ?? '?'} ${current.kind} ${current.stepId}: started`);
+        const result = await this.runJob(current, controller.signal);
+        this.log(
+          `${job.id ?? '?'} ${current.kind} ${current.stepId}: ${result.report.status} in ${Date.now() - started} ms`,
+        );
+        const [next, ...rest] = current.kind === 'step' ? (current.chain ?? []) : [];
+        if (next === undefined || !hasOutput(result.report.status) || controller.signal.aborted) {
+          return result;
+        }
+        await job.updateProgress(result);
+        current = {
           kind: 'step',
-          runId: data.runId,
+          runId: current.runId,
           stepId: next,
           ...(rest.length > 0 ? { chain: rest } : {}),
         };
-        this.queue
-          .add('step', following, jobOptions(data.runId, following))
-          .catch((e: unknown) =>
-            this.log(
-              `${job.id ?? '?'}: could not hand on step ${next}: ${e instanceof Error ? e.message : String(e)}`,
-            ),
-          );
       }
-      return result;
     } finally {
       set.delete(controller);
       if (set.size === 0) this.running.delete(data.runId);
