@@ -11,8 +11,9 @@
  *   added when the one before has completed (seen through QueueEvents): what a hop through a
  *   coordinator costs on this machine now;
  * - raw BullMQ hand-on: a chain of no-op jobs each of which adds the next before it finishes, so
- *   finishing it fetches the next in the same round trip: what fancyflow's chains do (a worker
- *   hands a chain of steps on itself), i.e. the least any queued chain step costs here.
+ *   finishing it fetches the next in the same round trip: the least a chain of one BullMQ job per
+ *   step costs here (what fancyflow's chains did until they became one job, each step's report
+ *   sent as the job's progress).
  * Figures:
  * - per-step overhead of a queued chain: (queued - in-process) / N for a chain of N trivial steps
  *   (target ≤ 1.5 ms per step, read against the raw BullMQ chains);
@@ -213,8 +214,8 @@ async function rawChain({ queue, completion }, n) {
 
 /**
  * A chain of `n` no-op BullMQ jobs that the noop worker hands on itself: each job adds the next
- * before it finishes (as a fancyflow worker hands on a chain of steps); this process adds the
- * first and waits for the last. ms per job.
+ * before it finishes (as fancyflow's workers did while a chain was one job per step); this process
+ * adds the first and waits for the last. ms per job.
  */
 async function rawHandOn({ queue, completion }, n) {
   const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
