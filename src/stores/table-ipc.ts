@@ -15,6 +15,7 @@ import { apacheArrow, arquero, flechette } from '../tables/libraries';
 import type { ColumnType } from '../core/table';
 import { arqueroTableAdapter } from '../tables/arquero-adapter';
 import { encodeUtf8 } from '../tables/arrow-build';
+import { typedArrayColumnType } from '../tables/arrow-types';
 
 /** The table families the disk store writes. */
 export type TableFamily = 'arrow' | 'arquero';
@@ -241,7 +242,8 @@ function flechetteColumn(
       typeof Fl.columnFromArray
     >[0];
     // flechette infers a typed array's type from its first batch, which an empty one has not
-    const typed = values.length === 0 ? typedArrayType(column) : undefined;
+    const typed =
+      values.length === 0 ? ARROW_TYPES[typedArrayColumnType(column) ?? 'unknown']?.() : undefined;
     return { column: fl.columnFromArray(values, typed), exact: true };
   }
   const c = column as HeldColumn;
@@ -286,22 +288,6 @@ const ARROW_TYPES: Partial<Record<ColumnType, () => Fl.DataType>> = {
   date: () => flechette().dateMillisecond(),
   null: () => flechette().nullType(),
 };
-
-/** The flechette type of a typed array, by its class (what flechette infers from its values). */
-function typedArrayType(values: ArrayBufferView): Fl.DataType | undefined {
-  const fl = flechette();
-  if (values instanceof Float64Array) return fl.float64();
-  if (values instanceof Float32Array) return fl.float32();
-  if (values instanceof Int32Array) return fl.int32();
-  if (values instanceof Int16Array) return fl.int16();
-  if (values instanceof Int8Array) return fl.int8();
-  if (values instanceof Uint32Array) return fl.uint32();
-  if (values instanceof Uint16Array) return fl.uint16();
-  if (values instanceof Uint8Array || values instanceof Uint8ClampedArray) return fl.uint8();
-  if (values instanceof BigInt64Array) return fl.int64();
-  if (values instanceof BigUint64Array) return fl.uint64();
-  return undefined;
-}
 
 function utf8Column(
   values: readonly (string | null | undefined)[],

@@ -131,6 +131,20 @@ function outcome(steps: StepOut[]) {
   }));
 }
 
+/**
+ * Runs `doc` locally and on the queue (its row_wise step split into parts of 40 rows, stored in
+ * `dir`) at once; both succeed with the same outcome. Returns the queued run.
+ */
+async function splitLikeLocal(doc: string, dir: string): Promise<Run> {
+  const [local, queued] = await Promise.all([
+    run(doc, ['--store', freshDir()]),
+    run(doc, ['--store', dir, '--queue', redis.url, '--part-rows', '40']),
+  ]);
+  expect([local.code, queued.code]).toEqual([0, 0]);
+  expect(outcome(queued.steps)).toEqual(outcome(local.steps));
+  return queued;
+}
+
 let workers: Proc[] = [];
 
 beforeAll(async () => {
@@ -188,12 +202,7 @@ describe('fancyflow run --queue', () => {
   it('splits a row_wise step into parts across the workers and assembles them in order', async () => {
     const doc = path.join(FIXTURES, 'split.workflow.json');
     const dir = freshDir();
-    const [local, queued] = await Promise.all([
-      run(doc, ['--store', freshDir()]),
-      run(doc, ['--store', dir, '--queue', redis.url, '--part-rows', '40']),
-    ]);
-    expect([local.code, queued.code]).toEqual([0, 0]);
-    expect(outcome(queued.steps)).toEqual(outcome(local.steps));
+    const queued = await splitLikeLocal(doc, dir);
     const jobs = workers.map((w) => w.stderr().match(/part litres: completed/g)?.length ?? 0);
     expect(jobs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10); // 392 rows / 40
     // the parts are added at once: both workers took some
@@ -224,12 +233,7 @@ describe('fancyflow run --queue', () => {
   it('a split row_wise step with columns of nulls only and of bigints: the fingerprints of a local run', async () => {
     const doc = path.join(FIXTURES, 'split-types.workflow.json');
     const dir = freshDir();
-    const [local, queued] = await Promise.all([
-      run(doc, ['--store', freshDir()]),
-      run(doc, ['--store', dir, '--queue', redis.url, '--part-rows', '40']),
-    ]);
-    expect([local.code, queued.code]).toEqual([0, 0]);
-    expect(outcome(queued.steps)).toEqual(outcome(local.steps));
+    const queued = await splitLikeLocal(doc, dir);
     expect(queued.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
     const parts = workers.map((w) => w.stderr().match(/part tagged: completed/g)?.length ?? 0);
     expect(parts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10); // 406 rows / 40
@@ -239,8 +243,9 @@ describe('fancyflow run --queue', () => {
     );
     expect(types).toMatchObject({ none: 'null', big: 'int64', bigNull: 'int64', late: 'float64' });
     expect(tagged.get('big', 5)).toBe(5n * 2n ** 40n);
-    // what a worker reading it as its input computes: the fingerprint both runs reported
-    expect(arqueroTableAdapter.fingerprint(tagged)).toBe(local.steps[1]!.fingerprint);
+    // what a worker reading it as its input computes: the fingerprint both runs reported (equal,
+    // checked by splitLikeLocal)
+    expect(arqueroTableAdapter.fingerprint(tagged)).toBe(queued.steps[1]!.fingerprint);
   });
 
   it('a queued run over the same store again is served from the cache as a local one is; --no-cache recomputes', async () => {

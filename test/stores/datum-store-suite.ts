@@ -70,11 +70,10 @@ export function aqSample(): aq.ColumnTable {
   });
 }
 
-export async function errorOf(
-  promise: Promise<unknown> | (() => unknown),
-): Promise<FancyflowError> {
+/** The FancyflowError a call (a function) or a value (a store's `resolve`: maybe a promise) ends in. */
+export async function errorOf(promise: unknown): Promise<FancyflowError> {
   try {
-    await (typeof promise === 'function' ? promise() : promise);
+    await (typeof promise === 'function' ? (promise as () => unknown)() : promise);
   } catch (e) {
     if (isFancyflowError(e)) return e;
     throw e;
