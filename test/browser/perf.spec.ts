@@ -243,16 +243,17 @@ test('run-all of a 50-step workflow: kernel status event to badge', async ({ pag
   const rounds: Split[] = [];
   const messages: Record<string, { count: number; bytes: number }>[] = [];
   const busy: Busy[] = [];
-  // FANCYFLOW_PERF_CPUPROFILE=file.cpuprofile: the page's CPU profile of the second round (for
-  // Chromium's DevTools), to see what the main thread did
+  // FANCYFLOW_PERF_CPUPROFILE=file.cpuprofile: the page's CPU profile of one round (for Chromium's
+  // DevTools), to see what the main thread did; FANCYFLOW_PERF_PROFILE_ROUND=1|2|3 which (2)
   const profileTo = process.env.FANCYFLOW_PERF_CPUPROFILE;
+  const profileRound = Number(process.env.FANCYFLOW_PERF_PROFILE_ROUND ?? 2) - 1;
   // (galata's page is a proxy: the CDP session wants the Page itself)
   const cdp = profileTo
     ? await page.context().newCDPSession(page.context().pages()[0]!)
     : undefined;
   for (let round = 0; round < 3; round++) {
     await page.evaluate(hookRunAll);
-    if (cdp && round === 1) {
+    if (cdp && round === profileRound) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.start');
     }
@@ -262,7 +263,7 @@ test('run-all of a 50-step workflow: kernel status event to badge', async ({ pag
       await runFromPanel(page, { confirm: round === 0, force: round > 0, timeout: 240_000 }),
     ).toBe('completed');
     expect(await panelStatuses(page)).toEqual(Array(50).fill('completed'));
-    if (cdp && profileTo && round === 1) {
+    if (cdp && profileTo && round === profileRound) {
       const { profile } = await cdp.send('Profiler.stop');
       writeFileSync(profileTo, JSON.stringify(profile));
     }
