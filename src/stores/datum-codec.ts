@@ -7,6 +7,7 @@ import { describeType } from '../core/contracts';
 import { tableAdapterFor } from '../core/table';
 import type { DatumFormat } from './datum-file-name';
 import { jsonProblem, unpersistable } from './persistable';
+import type { Scratch } from './scratch';
 import { decodeTable, encodeTable, type TableFamily } from './table-ipc';
 
 const CLASS_NAMES = [
@@ -105,8 +106,11 @@ function restoreBinary(bytes: Buffer, cls: string): ArrayBufferView | ArrayBuffe
   return new ctor(copy.buffer, 0, bytes.byteLength / size);
 }
 
-/** The value as pieces to write, or UNPERSISTABLE saying why it cannot be written. */
-export function encodeDatum(value: unknown, cellId: string): Encoded {
+/**
+ * The value as pieces to write, or UNPERSISTABLE saying why it cannot be written. With `scratch`,
+ * the pieces and the `equivalent` may be over its memory: valid until it is released.
+ */
+export function encodeDatum(value: unknown, cellId: string, scratch?: Scratch): Encoded {
   const adapter = tableAdapterFor(value);
   if (adapter) {
     if (adapter.name !== 'arrow' && adapter.name !== 'arquero') {
@@ -118,7 +122,7 @@ export function encodeDatum(value: unknown, cellId: string): Encoded {
     const family: TableFamily = adapter.name;
     let encoded: ReturnType<typeof encodeTable>;
     try {
-      encoded = encodeTable(value, family);
+      encoded = encodeTable(value, family, scratch);
     } catch (e) {
       // e.g. an arquero column of mixed types, or one of nulls only (flechette writes neither)
       const reason = e instanceof Error ? e.message : String(e);

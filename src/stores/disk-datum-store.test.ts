@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import * as aq from 'arquero';
-import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import { aqTable } from '../tables/typed-contracts';
 import { encodeDatum } from './datum-codec';
 import { datumFileName } from './datum-file-name';
 import { DiskDatumStore, INDEX_FILE, JOURNAL_FILE, LOCK_FILE } from './disk-datum-store';
+import { scratchKept } from './scratch';
 
 const root = mkdtempSync(path.join(tmpdir(), 'ff-disk-store-'));
 let counter = 0;
@@ -271,6 +273,47 @@ describe('DiskDatumStore', () => {
     // an object property that is undefined is dropped, as JSON does
     await store.persist({ a: 1, b: undefined }, { cellId: 'ok' });
     expect(await (await DiskDatumStore.open(dir)).resolve('ok')).toEqual({ a: 1 });
+  });
+
+  it('encodes arquero columns into reused memory: writes at once and one after another keep their own bytes', async () => {
+    const dir = freshDir();
+    const store = await DiskDatumStore.open(dir, { durable: false });
+    const rows = 40_000; // strings, offsets and numbers each above the size that is pooled
+    const tableOf = (k: number) =>
+      aq.table({
+        s: Array.from({ length: rows }, (_, i) => `t${k}-${(i * 7919) % 1000}`),
+        x: Array.from({ length: rows }, (_, i) => i * 0.5 + k),
+      });
+    const tables = [0, 1, 2, 3, 4].map(tableOf);
+    // two at once: the first one's file waits for a thread of the pool (every thread held by an
+    // open of a FIFO that has no writer yet) while the second encodes, so memory given back
+    // before the first file was written would put the second's bytes into it
+    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+    const fifos = Array.from({ length: threads }, (_, i) => path.join(dir, `fifo-${i}`));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    const held = fifos.map((fifo) => fs.open(fifo, 'r'));
+    const first = store.persist(tables[0], { cellId: 't0' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.persist(tables[1], { cellId: 't1' });
+    const writers = fifos.map((fifo) => openSync(fifo, 'w')); // the pool's threads go free
+    await Promise.all([first, second]);
+    for (const handle of await Promise.all(held)) await handle.close();
+    for (const fd of writers) closeSync(fd);
+    for (const fifo of fifos) rmSync(fifo);
+    // then three in turn, each encoding into memory an earlier write gave back
+    expect(scratchKept().bytes).toBeGreaterThan(0);
+    for (const k of [2, 3, 4]) await store.persist(tables[k], { cellId: `t${k}` });
+    // a table that fails after its first column was encoded gives its memory back too
+    const kept = scratchKept().bytes;
+    const mixed = aq.table({ s: tables[0]!.array('s') as string[], m: [1, 'a'] });
+    expect((await errorOf(store.persist(mixed, { cellId: 'bad' }))).code).toBe('UNPERSISTABLE');
+    expect(scratchKept().bytes).toBe(kept);
+    const again = await DiskDatumStore.open(dir);
+    for (const k of [0, 1, 2, 3, 4]) {
+      const back = (await again.resolve(`t${k}`)) as aq.ColumnTable;
+      expect(back.objects()).toEqual(tables[k]!.objects());
+      expect(again.cell(`t${k}`)!.fingerprint).toBe(describeValue(tables[k]).fingerprint);
+    }
   });
 
   it('ignores leftovers of a crash: temp files and datum files the index never listed', async () => {

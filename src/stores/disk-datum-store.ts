@@ -64,11 +64,12 @@ import {
   writeTempFile,
 } from './atomic-file';
 import { Checksum, checksumOf, isChecksum } from './checksum';
-import { decodeDatum, encodeDatum } from './datum-codec';
+import { decodeDatum, encodeDatum, type Encoded } from './datum-codec';
 import { datumFileName, parseDatumFileName, type DatumFormat } from './datum-file-name';
 import { ensureDirectory } from './ensure-directory';
 import { JOURNAL_FILE, journalLine, parseJournal, type JournalRecord } from './index-journal';
 import { readWholeFile } from './read-whole-file';
+import { Scratch } from './scratch';
 import { StoreLock } from './store-lock';
 
 /** The index file's name inside the store folder. */
@@ -370,10 +371,22 @@ export class DiskDatumStore implements DatumStore {
 
   async persist(value: unknown, options: PersistOptions): Promise<FancyCell> {
     const cellId = options.cellId;
-    const encoded = encodeDatum(value, cellId);
+    // the encoding's own arrays (an arquero table's strings as UTF-8) are read until the file is
+    // written and the value described, then their memory serves the next write
+    const scratch = new Scratch();
+    let encoded: Encoded;
+    try {
+      encoded = encodeDatum(value, cellId, scratch);
+    } catch (e) {
+      scratch.release();
+      throw e;
+    }
     // the bytes go to disk in the thread pool while this thread takes their checksum and describes
     // the value (its content fingerprint costs about as much as the write); no lock is held
     const writing = writeTempFile(this.dir, 'datum', encoded.pieces, { durable: this.durable });
+    // the checksum and the description below are synchronous: done before the write settles
+    const release = () => scratch.release();
+    writing.then(release, release);
     let checksum: string;
     let description: ValueDescription;
     try {

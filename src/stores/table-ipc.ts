@@ -16,6 +16,7 @@ import type { ColumnType } from '../core/table';
 import { arqueroTableAdapter } from '../tables/arquero-adapter';
 import { encodeUtf8 } from '../tables/arrow-build';
 import { typedArrayColumnType } from '../tables/arrow-types';
+import type { Scratch } from './scratch';
 
 /** The table families the disk store writes. */
 export type TableFamily = 'arrow' | 'arquero';
@@ -75,14 +76,18 @@ export interface EncodedTable {
   equivalent?: aq.ColumnTable;
 }
 
-/** The Arrow IPC file of `table`. */
-export function encodeTable(table: unknown, family: TableFamily): EncodedTable {
+/**
+ * The Arrow IPC file of `table`. With `scratch`, the arrays an arquero table's columns are converted
+ * into (UTF-8 strings and their offsets, float64 values of plain number arrays) come from it: the
+ * pieces and the `equivalent` are then valid until the scratch is released.
+ */
+export function encodeTable(table: unknown, family: TableFamily, scratch?: Scratch): EncodedTable {
   if (family === 'arrow') {
     const writer = gatheringFileWriter();
     writer.writeAll(table as arrow.Table);
     return { pieces: writer.pieces };
   }
-  const { table: converted, exact } = arqueroToFlechette(table as aq.ColumnTable);
+  const { table: converted, exact } = arqueroToFlechette(table as aq.ColumnTable, scratch);
   const pieces = nullsOnly(converted) ?? flechetteFile(converted);
   if (!exact) return { pieces };
   return {
@@ -128,7 +133,10 @@ function nullsOnly(table: FlechetteTable): Uint8Array[] | undefined {
  * A filtered or ordered table's rows are gathered column by column, typed arrays into their own
  * class. `exact` is false when some column's type had to be inferred by flechette.
  */
-function arqueroToFlechette(table: aq.ColumnTable): {
+function arqueroToFlechette(
+  table: aq.ColumnTable,
+  scratch: Scratch | undefined,
+): {
   table: FlechetteTable;
   exact: boolean;
 } {
@@ -138,7 +146,7 @@ function arqueroToFlechette(table: aq.ColumnTable): {
   const entries: [string, FlechetteColumn][] = table.columnNames().map((name) => {
     let converted: { column: FlechetteColumn; exact: boolean };
     try {
-      converted = flechetteColumn(table.column(name) as unknown, rows, types.get(name));
+      converted = flechetteColumn(table.column(name) as unknown, rows, types.get(name), scratch);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       throw new Error(`its column "${name}": ${reason}`, { cause: e });
@@ -227,12 +235,14 @@ function gatherValues(column: HeldColumn, rows: Uint32Array | undefined): unknow
 
 /**
  * One column as a flechette column: `rows` are the rows to take (all when undefined), `type` the
- * column type the arquero adapter reports for it.
+ * column type the arquero adapter reports for it, `scratch` where its converted strings and
+ * numbers go (fresh memory when undefined).
  */
 function flechetteColumn(
   column: unknown,
   rows: Uint32Array | undefined,
   type: ColumnType | undefined,
+  scratch: Scratch | undefined,
 ): { column: FlechetteColumn; exact: boolean } {
   const fl = flechette();
   if (!rows && column instanceof fl.Column)
@@ -256,13 +266,17 @@ function flechetteColumn(
   const { kind, uniform, nulls, units } = scanValues(values);
   const exact = (col: FlechetteColumn) => ({ column: col, exact: true });
   if (uniform && kind === STRING && !dictionary) {
-    return exact(utf8Column(values as (string | null)[], nulls, units));
+    return exact(utf8Column(values as (string | null)[], nulls, units, scratch));
   }
   if (uniform && kind === STRING) {
     return exact(fl.columnFromArray(values, fl.dictionary(fl.utf8())));
   }
   if (uniform && kind === NUMBER) {
-    if (nulls === 0) return exact(fl.columnFromArray(Float64Array.from(values as number[])));
+    if (nulls === 0) {
+      const numbers = scratch ? scratch.float64(values.length) : new Float64Array(values.length);
+      for (let i = 0; i < values.length; i++) numbers[i] = values[i] as number;
+      return exact(fl.columnFromArray(numbers));
+    }
     return exact(fl.columnFromArray(values, fl.float64()));
   }
   if (uniform && kind === BOOLEAN) {
@@ -293,8 +307,9 @@ function utf8Column(
   values: readonly (string | null | undefined)[],
   nullCount: number,
   units: number,
+  scratch: Scratch | undefined,
 ): FlechetteColumn {
-  const { offsets, data } = encodeUtf8(values, units);
+  const { offsets, data } = encodeUtf8(values, units, scratch);
   let validity = new Uint8Array(0); // flechette writes an empty validity buffer when no nulls
   if (nullCount > 0) {
     validity = new Uint8Array((values.length + 7) >> 3);

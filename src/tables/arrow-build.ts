@@ -29,22 +29,38 @@ function unitsOf(values: readonly (string | null | undefined)[]): number {
   return units;
 }
 
+/** Where typed arrays come from: fresh memory, or a store's scratch memory (src/stores/scratch). */
+export interface ArrayMemory {
+  /** `length` bytes, contents unspecified. */
+  bytes(length: number): Uint8Array;
+  /** `length` int32 values, contents unspecified. */
+  int32(length: number): Int32Array;
+}
+
+/** Fresh memory. */
+const FRESH_MEMORY: ArrayMemory = {
+  bytes: (length) => new Uint8Array(length),
+  int32: (length) => new Int32Array(length),
+};
+
 /**
  * UTF-8 offsets and bytes of `values` (nulls as empty strings). The bytes are sized by the strings'
  * UTF-16 units (one byte each: exact for ASCII; counted here unless the caller counted them
  * already, as `units`) and grown only when a non-ASCII character needs more, so the ASCII loop
- * checks no capacity per character.
+ * checks no capacity per character. `memory` gives the arrays (a grown byte array is fresh).
  */
 export function encodeUtf8(
   values: readonly (string | null | undefined)[],
   units = unitsOf(values),
+  memory: ArrayMemory = FRESH_MEMORY,
 ): {
   offsets: Int32Array;
   data: Uint8Array;
 } {
   const n = values.length;
-  const offsets = new Int32Array(n + 1);
-  let data = new Uint8Array(units);
+  const offsets = memory.int32(n + 1);
+  offsets[0] = 0;
+  let data = memory.bytes(units);
   let pos = 0;
   // invariant: `data` has room for `pos` plus one byte per unit not yet encoded (`left` after this
   // string, plus this string's), so the ASCII loop never overflows
