@@ -87,6 +87,8 @@ export async function errorOf(promise: unknown): Promise<FancyflowError> {
  * that kept nothing), apache-arrow vectors inside arquero, filtered and ordered Arrow-backed tables.
  */
 export function representationCases(): Record<string, unknown> {
+  const sharedValues = Float64Array.from({ length: 300 }, (_, i) => i / 4);
+  const shared = arrow.makeVector(sharedValues);
   const backed = aq.fromArrow(
     new arrow.Table({
       i: arrow.vectorFromArray([1, null, 3], new arrow.Int32()),
@@ -125,6 +127,10 @@ export function representationCases(): Record<string, unknown> {
       n: arrow.vectorFromArray([null, null], new arrow.Null()),
     }),
     'arrow-no-rows': arrow.tableFromArrays({ a: new Float64Array(0) }),
+    // one vector in two columns: apache-arrow's own tableToIPC writes such a table's buffers once
+    // and its file cannot be read back (1.0e2 rows and up)
+    'arrow-same-vector-twice': new arrow.Table({ a: shared, b: shared }),
+    'aq-same-array-twice': aq.table({ a: sharedValues, b: sharedValues }),
   };
 }
 
