@@ -75,6 +75,7 @@ export class Scratch {
   release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.taken.length === 0) return; // (most writes: JSON, bytes, small tables)
     for (const buffer of this.taken) {
       if (freeBytes + buffer.byteLength > FREE_LIMIT) continue;
       free.push(buffer);
