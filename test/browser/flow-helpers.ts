@@ -211,6 +211,19 @@ export async function panelStates(page: IJupyterLabPageFixture): Promise<string[
     .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['state'] ?? ''));
 }
 
+/**
+ * The panel's step states once every step cell's badge shows the same. Badges are redrawn at the
+ * next frame, at most every 100 ms, so right after the panel changed they may still show the state
+ * before: poll this, not {@link panelStates}, before reading a badge.
+ */
+export async function settledStates(page: IJupyterLabPageFixture): Promise<string[]> {
+  const panel = await panelStates(page);
+  const badges = await cells(page)
+    .locator('.jp-fancyflow-StatusBadge')
+    .evaluateAll((all) => all.map((b) => (b as HTMLElement).dataset['state'] ?? ''));
+  return badges.join() === panel.join() ? panel : ['the badges say', ...badges];
+}
+
 /** The execution count of each code cell of the current notebook (null for never run). */
 export async function executionCounts(page: IJupyterLabPageFixture): Promise<(number | null)[]> {
   return page.evaluate(() => {

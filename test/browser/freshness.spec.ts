@@ -16,6 +16,7 @@ import {
   outputText,
   panelStates,
   runFromPanel,
+  settledStates,
   waitForKernelIdle,
   waitForSteps,
   workflowPanel,
@@ -71,7 +72,7 @@ test('an edited config turns the step and those below stale with reasons; Run st
   await page.notebook.selectCells(CARS.clean);
   await workflowPanel(page).locator('input#jp-fancyflow-config_threshold').fill('0.1');
   await expect
-    .poll(() => panelStates(page))
+    .poll(() => settledStates(page))
     .toEqual([
       'completed',
       'stale',
@@ -122,7 +123,7 @@ test('an edited config turns the step and those below stale with reasons; Run st
   // the cell's code: the filter keeps model years from 1980 on
   await page.notebook.setCell(CARS.filter, 'code', filterCode(1980));
   await expect
-    .poll(() => panelStates(page))
+    .poll(() => settledStates(page))
     .toEqual(['completed', 'completed', 'cached', 'stale', 'upstream-stale', 'upstream-stale']);
   expect((await badge(page, CARS.filter)).title).toContain(
     'config changed (where/0/value 1975 → 1980)',
@@ -265,7 +266,7 @@ test('an edited step definition makes its step stale; a reopened notebook is jud
 
   // the cell that defines power_to_weight is edited: its step is stale before anything runs
   await page.notebook.setCell(1, 'code', powerStep(2000));
-  await expect.poll(() => panelStates(page)).toEqual(['completed', 'stale']);
+  await expect.poll(() => settledStates(page)).toEqual(['completed', 'stale']);
   expect((await badge(page, 3)).title).toContain('step code changed (power_to_weight)');
   // Run stale brings the edited definition along, then the stale step
   const before = await executionCounts(page);
@@ -305,7 +306,7 @@ test('an edited step definition makes its step stale; a reopened notebook is jud
     'code',
     "steps.read_json({}, { dataset: 'cars.json', autoType: false }, { name: 'cars' })",
   );
-  await expect.poll(() => panelStates(page)).toEqual(['stale', 'upstream-stale']);
+  await expect.poll(() => settledStates(page)).toEqual(['stale', 'upstream-stale']);
   expect((await badge(page, 2)).title).toContain('config changed (autoType true → false)');
   expect((await badge(page, 3)).title).toContain('upstream cars is stale');
   expect(await executionCounts(page)).toEqual(after);
