@@ -5,6 +5,12 @@
 import { FancyflowError } from './errors';
 import type { FancyFunction, StepDescriptor } from './step';
 
+/**
+ * The module of the package's own (standard) steps: what workflow documents list to use them, and
+ * how a notebook session tells them from the steps its cells define.
+ */
+export const STANDARD_MODULE = 'fancyflow';
+
 /** What happened to the registry. */
 export interface RegistryChange {
   type: 'registered' | 'replaced' | 'removed';
@@ -16,7 +22,9 @@ export interface RegistryOptions {
   /**
    * What registering a second, different step under a taken slug does: `error` throws
    * `DUPLICATE_SLUG`; `replace` replaces it (what a re-run notebook cell needs). Default `error`;
-   * the default registry uses `replace`.
+   * the default registry uses `replace`. Either way a standard step never takes a slug that a step
+   * of another module holds: the standard library loads when first needed, possibly after a
+   * notebook registered a step of its own under a standard slug, and the user's step keeps it.
    */
   onDuplicate?: 'error' | 'replace';
 }
@@ -41,6 +49,13 @@ export class FunctionRegistry {
   register(fn: FancyFunction): void {
     const existing = this.steps.get(fn.slug);
     if (existing === fn) return;
+    if (
+      existing &&
+      fn.definition.module === STANDARD_MODULE &&
+      existing.definition.module !== STANDARD_MODULE
+    ) {
+      return;
+    }
     if (existing && this.onDuplicate === 'error') {
       throw new FancyflowError(
         'DUPLICATE_SLUG',

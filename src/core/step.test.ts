@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { table } from './contracts';
 import { FancyflowError, isFancyflowError } from './errors';
-import { FunctionRegistry } from './registry';
-import { isValidSlug, STANDARD_MODULE, step } from './step';
+import { FunctionRegistry, STANDARD_MODULE } from './registry';
+import { isValidSlug, step } from './step';
 import { isWorkflowStep } from './workflow-step';
 
 function thrown(fn: () => unknown): FancyflowError {
@@ -178,6 +178,13 @@ describe('step()', () => {
     const standard = step({ ...def, module: STANDARD_MODULE }, () => 2, { registry: lenient });
     expect(lenient.get('read_csv')).toBe(mine);
     expect(standard.slug).toBe('read_csv');
+    // registered directly too (registerStandardSteps does so), and where duplicates are errors
+    lenient.register(standard);
+    expect(lenient.get('read_csv')).toBe(mine);
+    const strict = new FunctionRegistry();
+    strict.register(mine);
+    strict.register(standard);
+    expect(strict.get('read_csv')).toBe(mine);
     // the standard step does replace an earlier standard step (a library loaded again)
     const other = new FunctionRegistry({ onDuplicate: 'replace' });
     step({ ...def, module: STANDARD_MODULE }, () => 1, { registry: other });

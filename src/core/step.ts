@@ -179,12 +179,6 @@ export interface StepDescriptor {
   module?: string;
 }
 
-/**
- * The module of the package's own (standard) steps: what workflow documents list to use them, and
- * how a notebook session tells them from the steps its cells define.
- */
-export const STANDARD_MODULE = 'fancyflow';
-
 const FANCY_FUNCTION = Symbol.for('fancyflow.FancyFunction');
 
 /** A registered step: call it with references to get a WorkflowStep. */
@@ -265,18 +259,7 @@ export function step(
 ): FancyFunction {
   const resolved = resolveDefinition(definition, fn);
   const fancy = createFancyFunction(resolved);
-  const registry = options.registry ?? defaultRegistry();
-  // The standard library loads when first needed, possibly after a notebook registered a step of
-  // its own under a standard slug: the user's step keeps it.
-  const holder = registry.get(resolved.slug);
-  if (
-    resolved.module === STANDARD_MODULE &&
-    holder &&
-    holder.definition.module !== STANDARD_MODULE
-  ) {
-    return fancy;
-  }
-  registry.register(fancy);
+  (options.registry ?? defaultRegistry()).register(fancy);
   return fancy;
 }
 

@@ -14,7 +14,8 @@ import { codeFingerprint, recordOfCell, type CacheSettings } from '../core/cache
 import type { StepRecord } from '../core/freshness';
 import { hasOutput } from '../core/format';
 import { hashReady } from '../core/hash';
-import { STANDARD_MODULE, type StepDescriptor } from '../core/step';
+import { STANDARD_MODULE } from '../core/registry';
+import type { StepDescriptor } from '../core/step';
 import { loadPackageRoot } from '../cli/step-modules';
 import { cacheSettings } from './step-code';
 import path from 'node:path';

@@ -114,7 +114,7 @@ export const steps: Steps = new Proxy(standardSteps as Steps, {
     return false;
   },
 });
-export { STANDARD_MODULE } from '../core/step';
+export { STANDARD_MODULE } from '../core/registry';
 
 /**
  * Registers the standard steps in `registry` too (they are always in the default registry). For

@@ -218,8 +218,11 @@ function gatherTyped(values: ArrayBufferView, rows: Uint32Array): ArrayBufferVie
   return out as unknown as ArrayBufferView;
 }
 
-/** The values of `rows` (all when undefined) of a plain array or an Arrow column. */
+/**
+ * The values of `rows` (all when undefined) of a plain array (itself when all) or an Arrow column.
+ */
 function gatherValues(column: HeldColumn, rows: Uint32Array | undefined): unknown[] {
+  if (Array.isArray(column) && !rows) return column as unknown[];
   const n = rows ? rows.length : column.length;
   const out = new Array<unknown>(n);
   if (Array.isArray(column)) {
@@ -258,7 +261,7 @@ function flechetteColumn(
   }
   const c = column as HeldColumn;
   // (an apache-arrow vector's toArray() gives the bytes under nulls, not nulls: read values)
-  const values: unknown[] = Array.isArray(column) && !rows ? column : gatherValues(c, rows);
+  const values = gatherValues(c, rows);
   const dictionary = typeof c.key === 'function' && typeof c.keyFor === 'function';
   // an Arrow column keeps its type (its values are all of it; a plain array's may be mixed)
   const arrowType = !Array.isArray(column) && !dictionary && type ? ARROW_TYPES[type] : undefined;

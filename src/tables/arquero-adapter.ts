@@ -15,7 +15,9 @@ import {
   isArrowType,
   jsValueColumnType,
   typedArrayColumnType,
+  TYPED_ARRAY_CLASSES,
   type ArrowTypeLike,
+  type FixedWidthArray,
 } from './arrow-types';
 import { ColumnHasher, hashArrowChunks, tableDigest, type ArrowChunkLike } from './fingerprint';
 import { isArqueroTable } from './libraries';
@@ -148,23 +150,6 @@ function hashGathered(hasher: ColumnHasher, column: GatherableArray, indices: Ui
   }
 }
 
-/** A typed array of a fixed-width column type. */
-type FixedWidthArray = ArrayBufferView & { length: number; [index: number]: number | bigint };
-
-/** Typed arrays of the fixed-width column types, whose Arrow buffers hold their bytes. */
-const FIXED_WIDTH: Partial<Record<ColumnType, new (length: number) => FixedWidthArray>> = {
-  int8: Int8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint8: Uint8Array,
-  uint16: Uint16Array,
-  uint32: Uint32Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
-
 /**
  * Hashes an Arrow fixed-width column read value by value (a filtered or ordered table's) as its
  * buffers are hashed: the valid values' bytes, in an array of its type, and the null positions.
@@ -211,7 +196,9 @@ function fingerprint(table: ColumnTable): string {
       hashArrowChunks(hasher, column.type, column.data)
     )) {
       const get = table.getter(name);
-      const Block = isArrowColumn(column) ? FIXED_WIDTH[columnInfo(name, column).type] : undefined;
+      const Block = isArrowColumn(column)
+        ? TYPED_ARRAY_CLASSES[columnInfo(name, column).type]
+        : undefined;
       if (Block) hashFixedWidthValues(hasher, get, n, Block);
       else for (let i = 0; i < n; i++) hasher.value(get(i));
     }

@@ -88,6 +88,31 @@ export function columnTypeInfo(type: ArrowTypeLike): { type: ColumnType; valueTy
   return { type: t };
 }
 
+/** A typed array of a fixed-width number column type. */
+export type FixedWidthArray = ArrayBufferView & {
+  length: number;
+  [index: number]: number | bigint;
+};
+
+/**
+ * The typed-array class of each fixed-width number column type, whose Arrow buffers hold its bytes
+ * (the other way round from {@link typedArrayColumnType}).
+ */
+export const TYPED_ARRAY_CLASSES: Partial<
+  Record<ColumnType, new (length: number) => FixedWidthArray>
+> = {
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
 /** The column type of a typed array, by its constructor (undefined for other values). */
 export function typedArrayColumnType(value: unknown): ColumnType | undefined {
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
